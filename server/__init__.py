@@ -1,0 +1,1 @@
+"""Tekseru's server: HTTP, auth, sync, storage and the command line."""

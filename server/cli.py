@@ -1,0 +1,263 @@
+"""The `tekseru` command.
+
+Exit status 0 on success; 1 on a user error, with a message on stderr that says what and where
+(file, line, field) and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+from checklists.validate import Invalid, load_checklist
+from server.admin_client import SERVER_URL_FILE, ApiError, admin_client, checked, running_server_url
+from server.settings import Settings, settings_from_env
+
+
+class UserError(Exception):
+    """A mistake of the caller: printed as one line (plus details) on stderr, exit 1."""
+
+    def __init__(self, message: str, details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.setup import prepare
+
+    if running_server_url(settings):
+        raise UserError(f"a server is already running on {settings.data_dir}")
+    settings = settings_from_env(host=args.host, port=args.port, data_dir=settings.data_dir)
+    report = asyncio.run(prepare(settings, demo=args.demo))
+    for line in report:
+        _out(line)
+    url_file = settings.data_dir / SERVER_URL_FILE
+    url_file.write_text(f"http://{_url_host(settings.host)}:{settings.port}\n", encoding="utf-8")
+    _out(f"serving on http://{_url_host(settings.host)}:{settings.port}  (data in {settings.data_dir})")
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning" if settings.log_level == "info" else settings.log_level,
+            access_log=False,
+            lifespan="on",
+        )
+    finally:
+        url_file.unlink(missing_ok=True)
+
+
+def _url_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        if args.action == "add":
+            body = _call(api.post, "/v1/users", json={"name": args.name, "role": args.role})
+            _out(f"user {body['name']} ({body['role']}) created; token (shown once):")
+            _out(body["token"])
+        elif args.action == "token":
+            body = _call(api.post, f"/v1/users/{args.name}/tokens")
+            _out(f"new token for {args.name} (shown once):")
+            _out(body["token"])
+        elif args.action == "revoke":
+            path = f"/v1/users/{args.name}/tokens" + (f"/{args.token_prefix}" if args.token_prefix else "")
+            _call(api.delete, path)
+            _out(f"revoked {'token ' + args.token_prefix if args.token_prefix else 'every token'} of {args.name}")
+        else:
+            for user in _pages(api, "/v1/users"):
+                _out(f"{user['name']:<24} {user['role']:<13} tokens: {' '.join(user['token_prefixes']) or '-'}")
+
+
+# --- checklists ------------------------------------------------------------------------------------
+
+
+def _read_checklist_file(path: Path) -> tuple[bytes, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    return data, "json" if path.suffix.lower() == ".json" else "toml"
+
+
+def cmd_checklists(args: argparse.Namespace, settings: Settings) -> None:
+    if args.action == "validate":
+        problems: list[str] = []
+        for name in args.files:
+            data, fmt = _read_checklist_file(Path(name))
+            try:
+                loaded = load_checklist(data, fmt, name)
+            except Invalid as exc:
+                problems.extend(exc.lines())
+                continue
+            c = loaded.checklist
+            items = sum(len(s.items) for s in c.standards)
+            _out(f"{name}: ok — {c.id} v{c.version} ({c.unit_kind}), {len(c.standards)} standards, {items} items")
+        if problems:
+            raise UserError(f"{len(problems)} problem(s) found", problems)
+        return
+    if args.action == "publish":
+        with admin_client(settings) as api:
+            for name in args.files:
+                data, fmt = _read_checklist_file(Path(name))
+                try:
+                    load_checklist(data, fmt, name)
+                except Invalid as exc:
+                    raise UserError(f"{name}: {len(exc.problems)} problem(s)", exc.lines()) from None
+                media = "application/toml" if fmt == "toml" else "application/json"
+                response = api.post("/v1/checklists", content=data, headers={"Content-Type": media})
+                body = _checked_json(response, name)
+                state = "published" if response.status_code == 201 else "already published, unchanged"
+                _out(f"{name}: {body['id']} v{body['version']} {state} (sha256 {body['sha256']})")
+        return
+    import msgspec
+
+    from checklists.diff import diff_versions
+    from checklists.model import Checklist
+
+    with admin_client(settings) as api:
+        old, new = (
+            msgspec.convert(_call(api.get, f"/v1/checklists/{args.id}/versions/{v}")["checklist"], Checklist)
+            for v in (args.v1, args.v2)
+        )
+    changes = diff_versions(old, new)
+    if not changes:
+        _out(f"{args.id}: v{args.v1} and v{args.v2} have the same standards and items")
+    for change in changes:
+        fields = f" ({', '.join(change.fields)})" if change.fields else ""
+        _out(f"{change.how:<8} {change.what:<8} {change.id}{fields}")
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    with admin_client(settings) as api:
+        response = api.post(f"/v1/admin/import/{args.entity}", content=data, headers={"Content-Type": "text/csv"})
+        body = _checked_json(response, str(path))
+    _out(f"{path}: imported {body['rows']} {args.entity} row(s)")
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _call(method: Callable[..., httpx.Response], path: str, **kwargs: object) -> dict:
+    response = method(path, **kwargs)
+    try:
+        checked(response)
+    except ApiError as exc:
+        raise UserError(exc.message, exc.details) from None
+    return response.json() if response.content else {}
+
+
+def _checked_json(response: httpx.Response, source: str) -> dict:
+    try:
+        checked(response)
+    except ApiError as exc:
+        raise UserError(f"{source}: {exc.message}", [f"{source}: {d}" for d in exc.details]) from None
+    return response.json()
+
+
+def _pages(api: httpx.Client, path: str) -> list[dict]:
+    items: list[dict] = []
+    cursor = None
+    while True:
+        params = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+        body = _call(api.get, path, params=params)
+        items.extend(body["items"])
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return items
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `tekseru`."""
+    parser = argparse.ArgumentParser(prog="tekseru", description="Tekseru: service-quality audits.")
+    parser.add_argument("--data-dir", help="the data directory (default $TEKSERU_DATA_DIR or ./var)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, load the library, serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="also load the demo organisation")
+    serve.set_defaults(func=cmd_serve)
+
+    users = sub.add_parser("users", help="users and their tokens")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="create a user and print its first token")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "quality_lead", "hr", "auditor"])
+    users_sub.add_parser("token", help="print another token for a user").add_argument("name")
+    revoke = users_sub.add_parser("revoke", help="revoke a user's tokens (or one, by prefix)")
+    revoke.add_argument("name")
+    revoke.add_argument("--token-prefix")
+    users_sub.add_parser("list", help="list users and their live token prefixes")
+    users.set_defaults(func=cmd_users)
+
+    cl = sub.add_parser("checklists", help="validate, publish and compare checklist versions")
+    cl_sub = cl.add_subparsers(dest="action", required=True)
+    cl_sub.add_parser("validate", help="check files, listing every problem").add_argument("files", nargs="+")
+    cl_sub.add_parser("publish", help="publish files (TOML or JSON)").add_argument("files", nargs="+")
+    diff = cl_sub.add_parser("diff", help="what changed between two published versions")
+    diff.add_argument("id")
+    diff.add_argument("v1", type=int)
+    diff.add_argument("v2", type=int)
+    cl.set_defaults(func=cmd_checklists)
+
+    imp = sub.add_parser("import", help="import a CSV file of units, staff or assignments (all rows or none)")
+    imp.add_argument("entity", choices=["units", "staff", "assignments"])
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit status."""
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    if args.data_dir:
+        env["TEKSERU_DATA_DIR"] = args.data_dir
+    try:
+        settings = settings_from_env(env)
+        args.func(args, settings)
+    except UserError as exc:
+        sys.stderr.write(f"tekseru: {exc.message}\n")
+        for line in exc.details:
+            sys.stderr.write(f"  {line}\n")
+        return 1
+    except httpx.HTTPError as exc:
+        sys.stderr.write(f"tekseru: the server did not answer: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The database: one writer connection, one reader connection, numbered SQL migrations.
+
+SQLite in WAL mode with `synchronous=FULL`: a transaction acknowledged to a client survives a
+power cut. Every write goes through `Database.transaction()`: one aiosqlite connection behind an
+`asyncio.Lock`, each transaction `BEGIN IMMEDIATE ... COMMIT`, so writers never deadlock on a
+lock upgrade and a response that acknowledges a write is sent only after its commit. Reads use
+their own connection and see the last committed state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from server.clock import now_iso
+
+BUSY_TIMEOUT_MS = 10_000
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+)
+
+
+async def _open(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+class Database:
+    """The single writer and a reader on one SQLite file."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed) the file, apply pending migrations, and return it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _open(path)
+        try:
+            await migrate(writer)
+            reader = await _open(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections (the writer last, so its close checkpoints the WAL)."""
+        await self._reader.close()
+        async with self._lock:
+            await self._writer.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The one way to write: `BEGIN IMMEDIATE`, yield the writer, `COMMIT` (or roll back)."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """All rows of a read query."""
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        """The first row of a read query, or None."""
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+
+def row_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A row as a plain dict of its columns."""
+    return dict(zip(row.keys(), tuple(row), strict=True))
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """The shipped migrations as (number, name, sql), in order."""
+    folder = resources.files("server") / "migrations"
+    out = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+async def migrate(conn: aiosqlite.Connection, files: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT number FROM schema_migrations") as cursor:
+        done = {row[0] for row in await cursor.fetchall()}
+    applied = []
+    for number, name, sql in files if files is not None else migration_files():
+        if number in done:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, now_iso()),
+            )
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (triggers keep their inner `;`)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

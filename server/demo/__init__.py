@@ -1,0 +1,88 @@
+"""The demo organisation that `tekseru serve --demo` (and so `make serve`) loads.
+
+Units and staff come from the CSV files beside this module, through the same import path an
+administrator uses. Users get tokens once; they are kept in `<data dir>/demo-tokens.txt`
+(readable only by its owner) so that every later start can show them again.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from server.auth import new_token
+from server.db import Database
+from server.directory import AssignmentIn, parse_csv
+from server.files import write_private
+from server.settings import Settings
+from server.store import directory as directory_store
+from server.store import users as users_store
+
+DEMO_USERS = (
+    ("admin", "admin"),
+    ("qlead.saule", "quality_lead"),
+    ("hr.dana", "hr"),
+    ("auditor.aigerim", "auditor"),
+    ("auditor.daulet", "auditor"),
+    ("auditor.marina", "auditor"),
+)
+TOKENS_FILE = "demo-tokens.txt"
+CHECKLIST_OF_KIND = {"branch": "branch", "contact_centre": "contact_centre", "field_technician": "field_technician"}
+
+
+async def load_demo(db: Database, settings: Settings, today: dt.date | None = None) -> list[str]:
+    """Load what is missing of the demo organisation; return lines to print."""
+    lines: list[str] = []
+    folder = resources.files("server") / "demo"
+    if await db.fetch_one("SELECT 1 FROM units LIMIT 1") is None:
+        units, _ = parse_csv("units", (folder / "units.csv").read_bytes())
+        staff, where = parse_csv("staff", (folder / "staff.csv").read_bytes())
+        await directory_store.put_units(db, units)
+        await directory_store.put_staff(db, staff, where)
+        lines.append(f"demo: loaded {len(units)} units and {len(staff)} staff")
+    tokens_path = settings.data_dir / TOKENS_FILE
+    created = []
+    for name, role in DEMO_USERS:
+        if await db.fetch_one("SELECT 1 FROM users WHERE name = ?", (name,)) is None:
+            token, prefix, hashed = new_token()
+            await users_store.create_user(db, name, role, prefix, hashed)
+            created.append(f"{name:<18} {role:<13} {token}")
+    if created:
+        previous = tokens_path.read_text(encoding="utf-8") if tokens_path.exists() else ""
+        write_private(tokens_path, previous + "\n".join(created) + "\n")
+    today = today or dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    made = await _month_assignments(db, today)
+    if made:
+        lines.append(f"demo: {made} assignments for {today:%Y-%m}")
+    if tokens_path.exists():
+        lines.append(f"demo users and their tokens ({tokens_path}):")
+        lines.extend("  " + line for line in tokens_path.read_text(encoding="utf-8").splitlines() if line)
+    return lines
+
+
+async def _month_assignments(db: Database, today: dt.date) -> int:
+    """One assignment per active unit for the month of `today`, spread over the demo auditors."""
+    month = f"{today:%Y-%m}"
+    if await db.fetch_one("SELECT 1 FROM assignments WHERE assignment_id LIKE ?", (f"A-{month}-%",)):
+        return 0
+    auditors = [name for name, role in DEMO_USERS if role == "auditor"]
+    first = today.replace(day=1)
+    last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    units = await db.fetch_all("SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
+    rows = [
+        (
+            f"A-{month}-{n:03d}",
+            AssignmentIn(
+                auditor=auditors[n % len(auditors)],
+                unit_id=u["unit_id"],
+                checklist_id=CHECKLIST_OF_KIND[u["kind"]],
+                due_from=first,
+                due_to=last,
+            ),
+        )
+        for n, u in enumerate(units, start=1)
+    ]
+    await directory_store.put_assignments(db, rows)
+    return len(rows)

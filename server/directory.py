@@ -1,0 +1,228 @@
+"""The org directory's wire types (units, staff, assignments) and reading them from CSV files.
+
+CSV files come from the operator's HR and branch systems, often saved by a spreadsheet program:
+UTF-8 with or without a BOM, `,` or `;` between fields. A file is taken whole or not at all;
+every bad row is reported by its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Literal
+
+import msgspec
+
+from checklists.model import UnitKind
+from server.errors import FieldError
+from server.wire import Body, Name, Slug, UserName, Wire
+
+
+class UnitIn(Body):
+    """`PUT /v1/units/{unit_id}`."""
+
+    kind: UnitKind
+    name: Name
+    region: Name
+    active: bool = True
+
+
+class Unit(Wire):
+    """A unit as its GET returns it."""
+
+    unit_id: str
+    kind: str
+    name: str
+    region: str
+    active: bool
+    updated_at: str
+
+
+class StaffIn(Body):
+    """`PUT /v1/staff/{staff_id}`."""
+
+    name: Name
+    unit_id: Slug
+    position: Name | None = None
+    active: bool = True
+
+
+class Staff(Wire):
+    """A staff member as its GET returns it."""
+
+    staff_id: str
+    name: str
+    unit_id: str
+    position: str | None
+    active: bool
+    updated_at: str
+
+
+class AssignmentIn(Body):
+    """`PUT /v1/assignments/{assignment_id}`."""
+
+    auditor: UserName
+    unit_id: Slug
+    checklist_id: Slug
+    due_from: dt.date
+    due_to: dt.date
+    active: bool = True
+
+
+class Assignment(Wire):
+    """An assignment as its GET returns it."""
+
+    assignment_id: str
+    auditor: str
+    unit_id: str
+    checklist_id: str
+    due_from: str
+    due_to: str
+    active: bool
+    updated_at: str
+
+
+class UnitPage(Wire):
+    items: list[Unit]
+    next_cursor: str | None
+
+
+class StaffPage(Wire):
+    items: list[Staff]
+    next_cursor: str | None
+
+
+class AssignmentPage(Wire):
+    items: list[Assignment]
+    next_cursor: str | None
+
+
+Entity = Literal["units", "staff", "assignments"]
+
+# Each importable entity: its key column and the body type the other columns decode into.
+IMPORTS: dict[str, tuple[str, type[Body]]] = {
+    "units": ("unit_id", UnitIn),
+    "staff": ("staff_id", StaffIn),
+    "assignments": ("assignment_id", AssignmentIn),
+}
+
+MAX_IMPORT_ROWS = 100_000
+
+
+class CsvRejected(Exception):
+    """A CSV file that cannot be imported; `errors` names each bad line and field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[str]]:
+    """Decode a CSV file into (key, body) rows and where each came from (`line 7`).
+
+    Raises CsvRejected listing every bad line.
+    """
+    key_column, body_type = IMPORTS[entity]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvRejected([FieldError(path="file", message=f"not UTF-8 text at byte {exc.start}")]) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise CsvRejected([FieldError(path="line 1", message="the file is empty")]) from None
+    except csv.Error as exc:
+        raise CsvRejected([FieldError(path="line 1", message=f"not valid CSV: {exc}")]) from None
+    fields = {f.encode_name: f for f in msgspec.structs.fields(body_type)}
+    errors: list[FieldError] = []
+    for column in header:
+        if column != key_column and column not in fields:
+            errors.append(FieldError(path="line 1", message=f"unknown column {column!r}"))
+    for column in [key_column] + [f.encode_name for f in fields.values() if f.required]:
+        if column not in header:
+            errors.append(FieldError(path="line 1", message=f"missing column {column!r}"))
+    if len(set(header)) != len(header):
+        errors.append(FieldError(path="line 1", message="a column is named twice"))
+    if errors:
+        raise CsvRejected(errors)
+    rows: list[tuple[str, Body]] = []
+    lines: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(rows) >= MAX_IMPORT_ROWS:
+                errors.append(FieldError(path=f"line {line}", message=f"more than {MAX_IMPORT_ROWS} rows"))
+                break
+            if len(record) != len(header):
+                errors.append(
+                    FieldError(path=f"line {line}", message=f"expected {len(header)} fields, found {len(record)}")
+                )
+                continue
+            values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
+            key = values.pop(key_column)
+            row_errors = _row_problems(key, values, body_type, line)
+            if key in seen:
+                row_errors.append(
+                    FieldError(path=f"line {line}.{key_column}", message=f"{key!r} is also on line {seen[key]}")
+                )
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            seen[key] = line
+            rows.append((key, _decode_row(values, body_type)))
+            lines.append(f"line {line}")
+    except csv.Error as exc:
+        errors.append(FieldError(path=f"line {reader.line_num}", message=f"not valid CSV: {exc}"))
+    if errors:
+        raise CsvRejected(errors)
+    return rows, lines
+
+
+def _row_problems(key: str, values: dict[str, str], body_type: type[Body], line: int) -> list[FieldError]:
+    errors = []
+    try:
+        msgspec.convert(key, Slug)
+    except msgspec.ValidationError as exc:
+        errors.append(FieldError(path=f"line {line}.key", message=str(exc).split(" - at")[0]))
+    cleaned = _blank_to_missing(values)
+    for name, value in cleaned.items():
+        try:
+            _decode_row({**_placeholders(body_type), name: value}, body_type)
+        except msgspec.ValidationError as exc:
+            errors.append(FieldError(path=f"line {line}.{name}", message=str(exc).split(" - at")[0]))
+    for f in msgspec.structs.fields(body_type):
+        if f.required and f.encode_name not in cleaned:
+            errors.append(FieldError(path=f"line {line}.{f.encode_name}", message="required, but empty"))
+    return errors
+
+
+def _blank_to_missing(values: dict[str, str]) -> dict[str, str]:
+    # An empty cell means "not given": the field's default (active = true, position = none).
+    return {k: v for k, v in values.items() if v != ""}
+
+
+def _placeholders(body_type: type[Body]) -> dict[str, object]:
+    """Valid values for the required fields, so that one field can be checked on its own."""
+    samples: dict[str, object] = {
+        "kind": "branch",
+        "name": "x",
+        "region": "x",
+        "unit_id": "x",
+        "auditor": "x",
+        "checklist_id": "x",
+        "due_from": "2000-01-01",
+        "due_to": "2000-01-01",
+    }
+    return {f.encode_name: samples[f.encode_name] for f in msgspec.structs.fields(body_type) if f.required}
+
+
+def _decode_row(values: dict[str, object], body_type: type[Body]) -> Body:
+    cleaned = {k: v for k, v in values.items() if v != ""}
+    return msgspec.convert(cleaned, body_type, strict=False)

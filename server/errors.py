@@ -1,0 +1,190 @@
+"""The one error shape: RFC 9457 problem+json with a stable `code` and field paths.
+
+Every error the server answers, its own and Litestar's (404, 405, 413, validation, internal),
+leaves through `problem_response`, so a client handles one shape. No traceback, SQL or file path
+ever reaches a client: an unexpected exception is logged here and answered as `internal_error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from checklists.validate import Invalid, Problem
+
+log = logging.getLogger("tekseru")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, frozen=True, kw_only=True):
+    """One problem with one field of a request: `revisions[3].answers[0].value`."""
+
+    path: str
+    message: str
+
+
+class ProblemBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The body of every error response (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer a problem: `ProblemError(409, "version_exists", "...")`."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def not_found(what: str = "object") -> ProblemError:
+    """The 404 for an object that does not exist or that the caller may not see."""
+    return ProblemError(404, "not_found", f"no such {what}")
+
+
+def invalid(problems: Invalid | list[Problem], code: str = "invalid", detail: str | None = None) -> ProblemError:
+    """A 400 listing every problem of a document."""
+    items = problems.problems if isinstance(problems, Invalid) else problems
+    errors = [
+        FieldError(path=p.path, message=p.message if p.line is None else f"line {p.line}: {p.message}") for p in items
+    ]
+    return ProblemError(400, code, detail or f"{len(errors)} problem(s) in the request", errors)
+
+
+def problem_response(
+    status: int, code: str, detail: str, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
+) -> Response[bytes]:
+    """Build the problem+json response."""
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body = ProblemBody(
+        type=f"urn:tekseru:problem:{code}", title=title, status=status, detail=detail, code=code, errors=errors
+    )
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def handle_problem(_: Request, exc: ProblemError) -> Response[bytes]:
+    """Our own errors."""
+    return problem_response(exc.status, exc.code, exc.detail, exc.errors, exc.headers)
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response[bytes]:
+    """Litestar's own errors, in our shape."""
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        return problem_response(400, "invalid_request", _validation_detail(exc), _validation_errors(exc))
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    code = _STATUS_CODES.get(status, "http_error")
+    detail = exc.detail if status != 404 else "no such resource"
+    if status == 400 and ("JSON is malformed" in detail or "truncated" in detail):
+        code, detail = "malformed_json", f"the body is not valid JSON: {detail}"
+    if status == 413:
+        detail = "the request body is over the size limit"
+    return problem_response(status, code, detail, headers=exc.headers)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response[bytes]:
+    """Anything else: log it with the traceback, answer a bare 500."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal_error", "the server failed to answer this request; it has been logged")
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    detail = str(exc.detail or "")
+    # Litestar's detail may name the handler's module path: keep only the reason.
+    if "Validation failed for" in detail:
+        return "the request is not of the expected shape"
+    return detail or "the request is not of the expected shape"
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError] | None:
+    extra = exc.extra
+    if not isinstance(extra, list):
+        return None
+    out = []
+    for entry in extra:
+        if not isinstance(entry, dict):
+            continue
+        key = str(entry.get("key") or "")
+        message = _clean_message(str(entry.get("message", "invalid")))
+        source = entry.get("source")
+        source = getattr(source, "value", source)
+        unknown = re.search(r"unknown field `([^`]*)`", message)
+        if source in (None, "body"):
+            path = "" if key in ("data", "$") else _json_path(key)
+            if unknown:
+                path = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
+        else:
+            path = f"{source}.{key}"
+        out.append(FieldError(path=path, message=message))
+    return out or None
+
+
+def _json_path(key: str) -> str:
+    return key[2:] if key.startswith("$.") else ("" if key == "$" else key)
+
+
+def _clean_message(message: str) -> str:
+    return re.sub(r" - at `\$[^`]*`$", "", message)
+
+
+EXCEPTION_HANDLERS = {
+    ProblemError: handle_problem,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for the problem+json errors a route can answer."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemBody,
+            description=HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }

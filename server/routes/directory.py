@@ -1,0 +1,130 @@
+"""The org directory: units, staff, assignments (admin writes; quality leads and HR read)."""
+
+from __future__ import annotations
+
+from litestar import Request, get, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from server.auth import roles
+from server.directory import (
+    Assignment,
+    AssignmentIn,
+    AssignmentPage,
+    Staff,
+    StaffIn,
+    StaffPage,
+    Unit,
+    UnitIn,
+    UnitPage,
+)
+from server.errors import not_found, problems
+from server.routes.params import CursorParam, LimitParam
+from server.store import directory as store
+from server.wire import decode_cursor, next_cursor
+
+READERS = roles("admin", "quality_lead", "hr")
+WRITE_ERRORS = problems(400, 401, 403, 413, 422)
+READ_ERRORS = problems(400, 401, 403, 404)
+
+
+def _key(value: str, what: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", value):
+        raise not_found(what)
+    return value
+
+
+@put("/v1/units/{unit_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
+async def put_unit(request: Request, unit_id: FromPath[str], data: JSONBody[UnitIn]) -> Unit:
+    """Create or update a unit."""
+    key = _key(unit_id, "unit")
+    await store.put_units(request.app.state.db, [(key, data)])
+    return await _found(store.get_unit(request.app.state.db, key), "unit")
+
+
+@get("/v1/units/{unit_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
+async def get_unit(request: Request, unit_id: FromPath[str]) -> Unit:
+    """One unit."""
+    return await _found(store.get_unit(request.app.state.db, unit_id), "unit")
+
+
+@get("/v1/units", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
+async def list_units(
+    request: Request,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+    kind: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+) -> UnitPage:
+    """Units in id order, optionally of one kind or region."""
+    rows = await store.list_units(request.app.state.db, decode_cursor(cursor), limit, kind, region)
+    return UnitPage(items=[store.unit_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "unit_id"))
+
+
+@put("/v1/staff/{staff_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
+async def put_staff(request: Request, staff_id: FromPath[str], data: JSONBody[StaffIn]) -> Staff:
+    """Create or update a staff member; a new `unit_id` is a move."""
+    key = _key(staff_id, "staff member")
+    await store.put_staff(request.app.state.db, [(key, data)])
+    return await _found(store.get_staff(request.app.state.db, key), "staff member")
+
+
+@get("/v1/staff/{staff_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
+async def get_staff(request: Request, staff_id: FromPath[str]) -> Staff:
+    """One staff member."""
+    return await _found(store.get_staff(request.app.state.db, staff_id), "staff member")
+
+
+@get("/v1/staff", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
+async def list_staff(
+    request: Request, limit: LimitParam = 100, cursor: CursorParam = None, unit_id: FromQuery[str | None] = None
+) -> StaffPage:
+    """Staff in id order, optionally of one unit."""
+    rows = await store.list_staff(request.app.state.db, decode_cursor(cursor), limit, unit_id)
+    return StaffPage(items=[store.staff_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "staff_id"))
+
+
+@put("/v1/assignments/{assignment_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
+async def put_assignment(request: Request, assignment_id: FromPath[str], data: JSONBody[AssignmentIn]) -> Assignment:
+    """Create or update an assignment: an auditor, a unit, a checklist and the dates to do it."""
+    key = _key(assignment_id, "assignment")
+    await store.put_assignments(request.app.state.db, [(key, data)])
+    return await _found(store.get_assignment(request.app.state.db, key), "assignment")
+
+
+@get("/v1/assignments/{assignment_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
+async def get_assignment(request: Request, assignment_id: FromPath[str]) -> Assignment:
+    """One assignment."""
+    return await _found(store.get_assignment(request.app.state.db, assignment_id), "assignment")
+
+
+@get("/v1/assignments", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
+async def list_assignments(
+    request: Request, limit: LimitParam = 100, cursor: CursorParam = None, auditor: FromQuery[str | None] = None
+) -> AssignmentPage:
+    """Assignments in id order, optionally of one auditor."""
+    rows = await store.list_assignments(request.app.state.db, decode_cursor(cursor), limit, auditor)
+    return AssignmentPage(
+        items=[store.assignment_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "assignment_id")
+    )
+
+
+async def _found(awaitable, what: str):
+    obj = await awaitable
+    if obj is None:
+        raise not_found(what)
+    return obj
+
+
+ROUTES = [
+    put_unit,
+    get_unit,
+    list_units,
+    put_staff,
+    get_staff,
+    list_staff,
+    put_assignment,
+    get_assignment,
+    list_assignments,
+]

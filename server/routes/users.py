@@ -1,0 +1,103 @@
+"""Users, tokens and devices (admin)."""
+
+from __future__ import annotations
+
+from litestar import Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+
+from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, roles
+from server.errors import ProblemError, not_found, problems
+from server.routes.params import CursorParam, LimitParam
+from server.store import users as store
+from server.wire import Body, UserName, Wire, decode_cursor, next_cursor
+
+
+class UserIn(Body):
+    name: UserName
+    role: Role
+
+
+class NewUser(Wire):
+    name: str
+    role: str
+    token: str
+    prefix: str
+
+
+class NewToken(Wire):
+    token: str
+    prefix: str
+
+
+class User(Wire):
+    name: str
+    role: str
+    created_at: str
+    token_prefixes: list[str]
+
+
+class UserPage(Wire):
+    items: list[User]
+    next_cursor: str | None
+
+
+def _not_reserved(name: FromPath[str]) -> None:
+    if name == LOCAL_ADMIN:
+        raise ProblemError(409, "user_exists", "that name is reserved")
+
+
+@post("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403, 409, 413), tags=["users"])
+async def create_user(request: Request, data: JSONBody[UserIn]) -> NewUser:
+    """Create a user; the answer holds its first token, shown this once."""
+    _not_reserved(data.name)
+    token, prefix, hashed = new_token()
+    await store.create_user(request.app.state.db, data.name, data.role, prefix, hashed)
+    return NewUser(name=data.name, role=data.role, token=token, prefix=prefix)
+
+
+@post("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
+async def create_token(request: Request, name: FromPath[str]) -> NewToken:
+    """Another token for a user (one per tablet), shown this once."""
+    token, prefix, hashed = new_token()
+    await store.add_token(request.app.state.db, name, prefix, hashed)
+    return NewToken(token=token, prefix=prefix)
+
+
+@delete(
+    "/v1/users/{name:str}/tokens/{prefix:str}",
+    opt=roles("admin"),
+    responses=problems(400, 401, 403, 404),
+    tags=["users"],
+)
+async def revoke_token(request: Request, name: FromPath[str], prefix: FromPath[str]) -> None:
+    """Revoke one token of a user."""
+    await store.revoke_tokens(request.app.state.db, name, prefix)
+
+
+@delete("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
+async def revoke_all_tokens(request: Request, name: FromPath[str]) -> None:
+    """Revoke every token of a user."""
+    await store.revoke_tokens(request.app.state.db, name)
+
+
+@delete("/v1/devices/{device_id:str}", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
+async def revoke_device(request: Request, device_id: FromPath[str]) -> None:
+    """Revoke a lost tablet: every token bound to it stops at its next request."""
+    parsed = parse_device_id(device_id.lower())
+    if parsed is None:
+        raise not_found("device")
+    await store.revoke_device(request.app.state.db, parsed)
+
+
+@get("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403), tags=["users"])
+async def list_users(request: Request, limit: LimitParam = 100, cursor: CursorParam = None) -> UserPage:
+    """Users with the prefixes of their live tokens."""
+    rows = await store.list_users(request.app.state.db, decode_cursor(cursor), limit)
+    items = [
+        User(name=r["name"], role=r["role"], created_at=r["created_at"], token_prefixes=(r["prefixes"] or "").split())
+        for r in rows
+    ]
+    return UserPage(items=items, next_cursor=next_cursor(rows, limit, "name"))
+
+
+ROUTES = [create_user, create_token, revoke_token, revoke_all_tokens, revoke_device, list_users]

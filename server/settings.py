@@ -1,0 +1,54 @@
+"""Settings read from `TEKSERU_*` environment variables, each with a working default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Everything the server can be told; a fresh checkout needs none of it."""
+
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Almaty"
+    max_body_bytes: int = 16 * 1024 * 1024
+    docs: bool = False
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "info"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file."""
+        return self.data_dir / "tekseru.sqlite3"
+
+
+_ENV_PREFIX = "TEKSERU_"
+
+
+def settings_from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Settings from `TEKSERU_*` variables (`TEKSERU_DATA_DIR`, `TEKSERU_PORT`, ...), then overrides."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        value = env.get(_ENV_PREFIX + field.name.upper())
+        if value is None or value == "":
+            continue
+        if field.name == "cors_origins":
+            raw[field.name] = [v.strip() for v in value.split(",") if v.strip()]
+        else:
+            raw[field.name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"tekseru: bad setting: {exc} (from a TEKSERU_* variable)") from None
+
+
+def _decode_path(type_: type, value: object) -> object:
+    if type_ is Path and isinstance(value, str | Path):
+        return Path(value)
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Async functions that each hold their own SQL, one module per area."""
