@@ -283,31 +283,41 @@ def locate(problems: list[Problem], raw: dict, text: str, fmt: str) -> list[Prob
         line = p.line
         m = _PATH_RE.match(p.path)
         if line is None and m:
-            key, ident = _anchor(raw, int(m.group(1)), m.group(2))
+            key, ident, occurrence = _anchor(raw, int(m.group(1)), m.group(2))
             if ident is not None:
-                line = _find_line(text, key, ident, fmt)
+                line = _find_line(text, key, ident, fmt, occurrence)
         out.append(msgspec.structs.replace(p, line=line) if line != p.line else p)
     return out
 
 
-def _anchor(raw: dict, si: int, ii: str | None) -> tuple[str, str | None]:
+def _anchor(raw: dict, si: int, ii: str | None) -> tuple[str, str | None, int]:
+    """The key and value that mark a standard or item in the source, and which occurrence it is."""
     try:
-        standard = raw["standards"][si]
+        standards = raw["standards"]
         if ii is not None:
-            ident = standard["items"][int(ii)]["id"]
-            return "id", ident if isinstance(ident, str) else None
-        code = standard["code"]
-        return "code", code if isinstance(code, str) else None
-    except (KeyError, IndexError, TypeError):
-        return "", None
+            ident = standards[si]["items"][int(ii)]["id"]
+            earlier = [
+                it.get("id")
+                for s in standards[:si] + [{"items": standards[si]["items"][: int(ii)]}]
+                for it in (s.get("items") or [] if isinstance(s, dict) else [])
+                if isinstance(it, dict)
+            ]
+            return "id", ident if isinstance(ident, str) else None, earlier.count(ident)
+        code = standards[si]["code"]
+        earlier = [s.get("code") for s in standards[:si] if isinstance(s, dict)]
+        return "code", code if isinstance(code, str) else None, earlier.count(code)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return "", None, 0
 
 
-def _find_line(text: str, key: str, ident: str, fmt: str) -> int | None:
+def _find_line(text: str, key: str, ident: str, fmt: str, occurrence: int) -> int | None:
     quoted = re.escape(ident)
     pattern = rf'^\s*{key}\s*=\s*"{quoted}"' if fmt == "toml" else rf'"{key}"\s*:\s*"{quoted}"'
     for n, line in enumerate(text.splitlines(), start=1):
         if re.search(pattern, line):
-            return n
+            if occurrence == 0:
+                return n
+            occurrence -= 1
     return None
 
 

@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server.admin_client import ADMIN_TOKEN_FILE
+from server.admin_client import ADMIN_TOKEN_FILE, SERVER_URL_FILE
 from server.auth import LOCAL_ADMIN, authorize, new_token
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
@@ -24,8 +24,12 @@ from server.store import users as users_store
 ROUTE_MODULES = (health, users, directory, checklists, admin)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """The application; `settings` default to the `TEKSERU_*` environment."""
+def create_app(settings: Settings | None = None, announce_url: str | None = None) -> Litestar:
+    """The application; `settings` default to the `TEKSERU_*` environment.
+
+    `announce_url` (given by `tekseru serve`) is written to the data directory while the app runs,
+    so that the command line finds the one writer and sends its writes there.
+    """
     settings = settings or settings_from_env()
 
     @contextlib.asynccontextmanager
@@ -37,9 +41,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         token, prefix, hashed = new_token()
         await users_store.reset_local_admin(db, LOCAL_ADMIN, prefix, hashed)
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
+        url_file = settings.data_dir / SERVER_URL_FILE
+        if announce_url:
+            url_file.write_text(announce_url + "\n", encoding="utf-8")
         try:
             yield
         finally:
+            if announce_url:
+                url_file.unlink(missing_ok=True)
             await db.close()
 
     openapi = OpenAPIConfig(
@@ -56,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     routes = [handler for module in ROUTE_MODULES for handler in module.ROUTES]
     logging.getLogger("tekseru").setLevel(settings.log_level.upper())
-    return Litestar(
+    app = Litestar(
         route_handlers=routes,
         lifespan=[lifespan],
         guards=[authorize],
@@ -66,3 +75,45 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    _rebind_options_handlers(app)
+    _close_strict_schemas(app)
+    return app
+
+
+def _close_strict_schemas(app: Litestar) -> None:
+    """Say `additionalProperties: false` in the OpenAPI document for types that refuse unknown fields.
+
+    Litestar does not carry msgspec's `forbid_unknown_fields` into the schema; without it a client
+    (or a fuzzer) generated from the document would think stray fields are welcome.
+    """
+    import msgspec
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    strict: set[str] = set()
+    pending: list[type] = [msgspec.Struct]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        config = getattr(cls, "__struct_config__", None)
+        if config is not None and config.forbid_unknown_fields:
+            strict.add(cls.__name__)
+    document = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    for name, schema in (document.components.schemas or {}).items():
+        if name in strict:
+            schema.additional_properties = False
+
+
+def _rebind_options_handlers(app: Litestar) -> None:
+    """Make the automatic OPTIONS answer list every method of its path.
+
+    Litestar 2 builds a path's OPTIONS handler with its first handler and keeps it when more are
+    added, so `Allow` named only the first method (litestar issue #4169, fixed in Litestar 3).
+    The handler reads the route it closes over; point that at the final route of its path.
+    """
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            fn = getattr(handler, "fn", None)
+            if getattr(fn, "__name__", "") == "options_handler" and fn.__closure__:
+                for cell in fn.__closure__:
+                    if type(cell.cell_contents) is type(route):
+                        cell.cell_contents = route

@@ -20,8 +20,9 @@ from typing import Literal
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import QueryParameter
 
-from server.errors import ProblemError
+from server.errors import FieldError, ProblemError
 from server.store import users as users_store
 
 Role = Literal["admin", "quality_lead", "hr", "auditor"]
@@ -96,6 +97,21 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     if principal.role not in allowed:
         raise ProblemError(403, "forbidden", f"the role {principal.role} may not do this")
     connection.state.principal = principal
+    unknown = sorted(set(connection.query_params) - _query_names(handler))
+    if unknown:
+        errors = [FieldError(path=f"query.{name}", message="unknown query parameter") for name in unknown]
+        raise ProblemError(
+            400, "unknown_parameter", "the request has query parameters this endpoint does not take", errors
+        )
+
+
+def _query_names(handler: BaseRouteHandler) -> set[str]:
+    """The query parameters a handler declares (a typo in a filter must not silently list everything)."""
+    return {
+        getattr(p.kwarg_definition, "query", None) or name
+        for name, p in handler.parsed_fn_signature.parameters.items()
+        if isinstance(p.kwarg_definition, QueryParameter)
+    }
 
 
 def _is_framework_route(handler: BaseRouteHandler) -> bool:

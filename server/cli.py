@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from checklists.validate import Invalid, load_checklist
-from server.admin_client import SERVER_URL_FILE, ApiError, admin_client, checked, running_server_url
+from server.admin_client import ApiError, admin_client, checked, running_server_url
 from server.settings import Settings, settings_from_env
 
 
@@ -48,20 +48,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     report = asyncio.run(prepare(settings, demo=args.demo))
     for line in report:
         _out(line)
-    url_file = settings.data_dir / SERVER_URL_FILE
-    url_file.write_text(f"http://{_url_host(settings.host)}:{settings.port}\n", encoding="utf-8")
-    _out(f"serving on http://{_url_host(settings.host)}:{settings.port}  (data in {settings.data_dir})")
-    try:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning" if settings.log_level == "info" else settings.log_level,
-            access_log=False,
-            lifespan="on",
-        )
-    finally:
-        url_file.unlink(missing_ok=True)
+    url = f"http://{_url_host(settings.host)}:{settings.port}"
+    _out(f"serving on {url}  (data in {settings.data_dir})")
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(settings, announce_url=url),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning" if settings.log_level == "info" else settings.log_level,
+        access_log=False,
+        lifespan="on",
+    )
 
 
 def _url_host(host: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
 from checklists.model import Checklist
@@ -75,7 +76,8 @@ def version_of(row) -> ChecklistVersion:
 @post(
     "/v1/checklists",
     opt=roles("admin", "quality_lead"),
-    responses=problems(400, 401, 403, 409, 413, 415),
+    responses=problems(400, 401, 403, 409, 413, 415)
+    | {200: ResponseSpec(data_container=Published, description="the same content was already published")},
     tags=["checklists"],
     operation_class=raw_body("one checklist version", {"application/json": "Checklist", "application/toml": None}),
 )
@@ -111,13 +113,8 @@ async def list_checklists(
     request: Request, limit: LimitParam = 100, cursor: CursorParam = None, checklist_id: FromQuery[str | None] = None
 ) -> ChecklistPage:
     """Published versions in (id, version) order."""
-    key = decode_cursor(cursor)
-    after = ("", 0)
-    if key:
-        cid, _, ver = key.rpartition("\n")
-        if not ver.isdigit():
-            raise ProblemError(400, "bad_cursor", "the cursor is not one this server gave")
-        after = (cid, int(ver))
+    cid, _, ver = decode_cursor(cursor).rpartition("@")
+    after = (cid, int(ver)) if ver.isdigit() and len(ver) < 10 else (decode_cursor(cursor), 0)
     rows = await store.list_rows(request.app.state.db, after, limit, checklist_id)
     items = []
     for r in rows:
@@ -134,7 +131,7 @@ async def list_checklists(
             )
         )
     last = rows[-1] if rows and len(rows) == limit else None
-    cursor_out = encode_cursor(f"{last['checklist_id']}\n{last['version']}") if last else None
+    cursor_out = encode_cursor(f"{last['checklist_id']}@{last['version']}") if last else None
     return ChecklistPage(items=items, next_cursor=cursor_out)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, get, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from server.auth import roles
 from server.directory import (
@@ -20,10 +20,10 @@ from server.directory import (
 from server.errors import not_found, problems
 from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
-from server.wire import decode_cursor, next_cursor
+from server.wire import decode_cursor, next_cursor, strict_body
 
 READERS = roles("admin", "quality_lead", "hr")
-WRITE_ERRORS = problems(400, 401, 403, 413, 422)
+WRITE_ERRORS = problems(400, 401, 403, 404, 413, 422)
 READ_ERRORS = problems(400, 401, 403, 404)
 
 
@@ -36,8 +36,9 @@ def _key(value: str, what: str) -> str:
 
 
 @put("/v1/units/{unit_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
-async def put_unit(request: Request, unit_id: FromPath[str], data: JSONBody[UnitIn]) -> Unit:
+async def put_unit(request: Request, unit_id: FromPath[str], data: JSONBody[SkipValidation[UnitIn]]) -> Unit:
     """Create or update a unit."""
+    data = strict_body(data, UnitIn)
     key = _key(unit_id, "unit")
     await store.put_units(request.app.state.db, [(key, data)])
     return await _found(store.get_unit(request.app.state.db, key), "unit")
@@ -63,8 +64,9 @@ async def list_units(
 
 
 @put("/v1/staff/{staff_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
-async def put_staff(request: Request, staff_id: FromPath[str], data: JSONBody[StaffIn]) -> Staff:
+async def put_staff(request: Request, staff_id: FromPath[str], data: JSONBody[SkipValidation[StaffIn]]) -> Staff:
     """Create or update a staff member; a new `unit_id` is a move."""
+    data = strict_body(data, StaffIn)
     key = _key(staff_id, "staff member")
     await store.put_staff(request.app.state.db, [(key, data)])
     return await _found(store.get_staff(request.app.state.db, key), "staff member")
@@ -86,8 +88,11 @@ async def list_staff(
 
 
 @put("/v1/assignments/{assignment_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
-async def put_assignment(request: Request, assignment_id: FromPath[str], data: JSONBody[AssignmentIn]) -> Assignment:
+async def put_assignment(
+    request: Request, assignment_id: FromPath[str], data: JSONBody[SkipValidation[AssignmentIn]]
+) -> Assignment:
     """Create or update an assignment: an auditor, a unit, a checklist and the dates to do it."""
+    data = strict_body(data, AssignmentIn)
     key = _key(assignment_id, "assignment")
     await store.put_assignments(request.app.state.db, [(key, data)])
     return await _found(store.get_assignment(request.app.state.db, key), "assignment")

@@ -15,7 +15,7 @@ class Health(Wire):
     schema: int
 
 
-@get("/v1/health", opt=roles("public"), responses=problems(500), tags=["health"])
+@get("/v1/health", opt=roles("public"), responses=problems(500), tags=["health"], security=[{}])
 async def health(request: Request) -> Health:
     """Liveness and the applied schema version."""
     from importlib.metadata import version

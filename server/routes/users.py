@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, roles
 from server.errors import ProblemError, not_found, problems
 from server.routes.params import CursorParam, LimitParam
 from server.store import users as store
-from server.wire import Body, UserName, Wire, decode_cursor, next_cursor
+from server.wire import Body, UserName, Wire, decode_cursor, next_cursor, strict_body
 
 
 class UserIn(Body):
@@ -47,8 +47,9 @@ def _not_reserved(name: FromPath[str]) -> None:
 
 
 @post("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403, 409, 413), tags=["users"])
-async def create_user(request: Request, data: JSONBody[UserIn]) -> NewUser:
+async def create_user(request: Request, data: JSONBody[SkipValidation[UserIn]]) -> NewUser:
     """Create a user; the answer holds its first token, shown this once."""
+    data = strict_body(data, UserIn)
     _not_reserved(data.name)
     token, prefix, hashed = new_token()
     await store.create_user(request.app.state.db, data.name, data.role, prefix, hashed)

@@ -1,0 +1,102 @@
+"""Each migration on an empty database and on the previous schema holding data."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import aiosqlite
+import pytest
+
+from server.db import Database, migrate, migration_files
+
+FILES = migration_files()
+
+# Rows to put in the schema *before* migration N, so that N is tested on a database with data.
+# Each later migration adds its own entry (and asserts what it must keep in `KEPT`).
+SEED_BEFORE: dict[int, list[str]] = {}
+KEPT: dict[int, list[tuple[str, object]]] = {}
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _migrate(path, files):
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await conn.execute("PRAGMA foreign_keys=ON")
+        return await migrate(conn, files)
+
+
+def test_migrations_are_numbered_without_gaps():
+    assert [n for n, _, _ in FILES] == list(range(1, len(FILES) + 1))
+
+
+@pytest.mark.parametrize("number", [n for n, _, _ in FILES])
+def test_migration_on_an_empty_database(tmp_path, number):
+    path = tmp_path / "db.sqlite3"
+    applied = _run(_migrate(path, FILES[:number]))
+    assert applied == [name for _, name, _ in FILES[:number]]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+@pytest.mark.parametrize("number", [n for n, _, _ in FILES if n > 1])
+def test_migration_on_the_previous_schema_with_data(tmp_path, number):
+    path = tmp_path / "db.sqlite3"
+    _run(_migrate(path, FILES[: number - 1]))
+    with sqlite3.connect(path) as db:
+        for statement in SEED_BEFORE.get(number, []):
+            db.execute(statement)
+    assert _run(_migrate(path, FILES[:number])) == [FILES[number - 1][1]]
+    with sqlite3.connect(path) as db:
+        for sql, expected in KEPT.get(number, []):
+            assert db.execute(sql).fetchone()[0] == expected
+
+
+def test_migrating_twice_changes_nothing(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    _run(_migrate(path, FILES))
+    assert _run(_migrate(path, FILES)) == []
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    broken = [*FILES, (len(FILES) + 1, "9999_broken.sql", "CREATE TABLE half (x INTEGER);\nNOT SQL;\n")]
+    with pytest.raises(sqlite3.OperationalError):
+        _run(_migrate(path, broken))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone() == (0,)
+        assert db.execute("SELECT max(number) FROM schema_migrations").fetchone() == (len(FILES),)
+
+
+def test_database_pragmas(tmp_path):
+    async def check():
+        db = await Database.open(tmp_path / "db.sqlite3")
+        try:
+            async with db.transaction() as conn:
+                modes = []
+                for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
+                    async with conn.execute(f"PRAGMA {pragma}") as cur:
+                        modes.append((await cur.fetchone())[0])
+            return modes
+        finally:
+            await db.close()
+
+    assert _run(check()) == ["wal", 2, 1, 10000]
+
+
+def test_published_checklist_versions_are_immutable(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    _run(_migrate(path, FILES))
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO checklist_versions (checklist_id, version, unit_kind, sha256, body, published_at)"
+            " VALUES ('c', 1, 'branch', 'h', '{}', 't')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+            db.execute("UPDATE checklist_versions SET body = '{\"x\":1}'")
+        with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+            db.execute("DELETE FROM checklist_versions")
+        db.execute("UPDATE checklist_versions SET retired_at = 'now'")
