@@ -1,0 +1,1 @@
+"""Aggregation, motivation, period snapshots and rendering (pure: data in, data out)."""

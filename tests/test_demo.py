@@ -1,0 +1,41 @@
+"""`tekseru serve --demo` (what `make serve` runs): the library, the demo organisation, tokens."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.live import LiveServer
+
+
+def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
+    data_dir = tmp_path / "var"
+    with LiveServer(data_dir, "--demo") as server:
+        assert httpx.get(f"{server.url}/v1/health").json()["status"] == "ok"
+        assert httpx.get(f"{server.url}/schema/openapi.json").status_code == 200
+        tokens = dict(line.split()[0::2] for line in (data_dir / "demo-tokens.txt").read_text().splitlines())
+        assert set(tokens) == {"admin", "qlead.saule", "hr.dana", "auditor.aigerim", "auditor.daulet", "auditor.marina"}
+        assert (data_dir / "demo-tokens.txt").stat().st_mode & 0o077 == 0
+        lead = {"Authorization": f"Bearer {tokens['qlead.saule']}"}
+        units = httpx.get(f"{server.url}/v1/units", params={"limit": 1000}, headers=lead).json()["items"]
+        assert len(units) >= 18 and {u["kind"] for u in units} == {"branch", "contact_centre", "field_technician"}
+        staff = httpx.get(f"{server.url}/v1/staff", params={"limit": 1000}, headers=lead).json()["items"]
+        assert len(staff) >= 90
+        assignments = httpx.get(f"{server.url}/v1/assignments", params={"limit": 1000}, headers=lead).json()["items"]
+        active_units = {u["unit_id"] for u in units if u["active"]}
+        assert {a["unit_id"] for a in assignments} == active_units
+        checklists = httpx.get(f"{server.url}/v1/checklists", headers=lead).json()["items"]
+        assert {(c["id"], c["version"]) for c in checklists} == {
+            ("branch", 1),
+            ("branch", 2),
+            ("contact_centre", 1),
+            ("field_technician", 1),
+        }
+    log = server.log.read_text()
+    assert "loaded the standards library" in log and "demo: loaded" in log
+    # A second start loads nothing twice and shows the same tokens.
+    with LiveServer(data_dir, "--demo") as again:
+        lead = {"Authorization": f"Bearer {tokens['qlead.saule']}"}
+        assert len(httpx.get(f"{again.url}/v1/units", params={"limit": 1000}, headers=lead).json()["items"]) == len(
+            units
+        )
+    assert again.log.read_text().count("demo users and their tokens") == 1
