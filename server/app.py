@@ -17,11 +17,12 @@ from server.auth import LOCAL_ADMIN, authorize, new_token
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import write_private
-from server.routes import admin, checklists, directory, health, users
+from server.openapi import finish_openapi
+from server.routes import admin, checklists, directory, health, submissions, sync, users
 from server.settings import Settings, settings_from_env
 from server.store import users as users_store
 
-ROUTE_MODULES = (health, users, directory, checklists, admin)
+ROUTE_MODULES = (health, users, directory, checklists, sync, submissions, admin)
 
 
 def create_app(settings: Settings | None = None, announce_url: str | None = None) -> Litestar:
@@ -76,31 +77,8 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         debug=False,
     )
     _rebind_options_handlers(app)
-    _close_strict_schemas(app)
+    finish_openapi(app)
     return app
-
-
-def _close_strict_schemas(app: Litestar) -> None:
-    """Say `additionalProperties: false` in the OpenAPI document for types that refuse unknown fields.
-
-    Litestar does not carry msgspec's `forbid_unknown_fields` into the schema; without it a client
-    (or a fuzzer) generated from the document would think stray fields are welcome.
-    """
-    import msgspec
-    from litestar._openapi.plugin import OpenAPIPlugin
-
-    strict: set[str] = set()
-    pending: list[type] = [msgspec.Struct]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        config = getattr(cls, "__struct_config__", None)
-        if config is not None and config.forbid_unknown_fields:
-            strict.add(cls.__name__)
-    document = app.plugins.get(OpenAPIPlugin).provide_openapi()
-    for name, schema in (document.components.schemas or {}).items():
-        if name in strict:
-            schema.additional_properties = False
 
 
 def _rebind_options_handlers(app: Litestar) -> None:

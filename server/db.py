@@ -47,6 +47,8 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        # Published checklist versions never change, so their indexes are cached for good.
+        self.checklist_indexes: dict[tuple[str, int], Any] = {}
 
     @classmethod
     async def open(cls, path: Path) -> Database:

@@ -36,8 +36,19 @@ EXPECTED = {
     ("GET", "/v1/checklists"): {A, Q, H},
     ("GET", "/v1/checklists/{checklist_id:str}/versions/{version:int}"): {A, Q, H},
     ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire"): {A, Q},
+    # sync: auditors only (own), as a device
+    ("GET", "/v1/sync/pull"): {U},
+    ("POST", "/v1/sync/push"): {U},
+    # submissions and revisions: admin and quality_lead all, auditors read their own; review and correct
+    ("GET", "/v1/submissions/{submission_id:str}"): {A, Q, U},
+    ("GET", "/v1/submissions/{submission_id:str}/revisions"): {A, Q, U},
+    ("POST", "/v1/submissions/{submission_id:str}/revisions"): {A, Q},
+    ("POST", "/v1/submissions/{submission_id:str}/release/{rev_id:str}"): {A, Q},
     # the admin endpoints the command line uses
     ("POST", "/v1/admin/import/{entity:str}"): {A},
+    ("GET", "/v1/admin/quarantine"): {A},
+    ("POST", "/v1/admin/quarantine/replay"): {A},
+    ("POST", "/v1/admin/rebuild"): {A},
 }
 
 
@@ -65,6 +76,8 @@ def _concrete(path: str) -> str:
         .replace("{checklist_id:str}", "example")
         .replace("{version:int}", "1")
         .replace("{entity:str}", "units")
+        .replace("{submission_id:str}", str(uuid.uuid4()))
+        .replace("{rev_id:str}", str(uuid.uuid4()))
     )
 
 

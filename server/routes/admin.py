@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from litestar import Request, post
-from litestar.params import FromPath
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import roles
 from server.directory import CsvRejected, parse_csv
 from server.errors import ProblemError, problems
-from server.routes.params import raw_body
+from server.openapi import raw_body
+from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
-from server.wire import Wire
+from server.store import submissions as submissions_store
+from server.store.submissions import QuarantinedOut, ReplayOutcome
+from server.wire import Body, Wire, decode_cursor, encode_cursor, strict_body
 
 
 class Imported(Wire):
@@ -51,4 +55,53 @@ async def import_csv(
     return Imported(entity=entity, rows=len(rows))
 
 
-ROUTES = [import_csv]
+class QuarantinePage(Wire):
+    items: list[QuarantinedOut]
+    next_cursor: str | None
+
+
+class ReplayIn(Body):
+    """Which quarantined revisions to replay (by quarantine id); none given replays them all."""
+
+    ids: list[int] | None = None
+
+
+class ReplayResult(Wire):
+    items: list[ReplayOutcome]
+
+
+class Rebuilt(Wire):
+    submissions: int
+
+
+@get("/v1/admin/quarantine", opt=roles("admin"), responses=problems(400, 401, 403), tags=["admin"])
+async def list_quarantine(request: Request, limit: LimitParam = 100, cursor: CursorParam = None) -> QuarantinePage:
+    """Revisions that could not be used, with the reason and field path, oldest first."""
+    key = decode_cursor(cursor)
+    after = int(key) if key.isdigit() and len(key) < 18 else 0
+    items = await submissions_store.quarantine_list(request.app.state.db, after, limit)
+    return QuarantinePage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(items) == limit else None)
+
+
+@post(
+    "/v1/admin/quarantine/replay",
+    opt=roles("admin"),
+    status_code=200,
+    responses=problems(400, 401, 403),
+    tags=["admin"],
+)
+async def replay_quarantine(request: Request, data: JSONBody[SkipValidation[ReplayIn]]) -> ReplayResult:
+    """Try quarantined revisions again (after publishing a missing version, activating a unit, ...)."""
+    body = strict_body(data, ReplayIn)
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    return ReplayResult(items=await submissions_store.replay(request.app.state.db, body.ids, tz))
+
+
+@post("/v1/admin/rebuild", opt=roles("admin"), status_code=200, responses=problems(401, 403), tags=["admin"])
+async def rebuild(request: Request) -> Rebuilt:
+    """Recompute every derived view from the revisions (the source of truth)."""
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    return Rebuilt(submissions=await submissions_store.rebuild_all(request.app.state.db, tz))
+
+
+ROUTES = [import_csv, list_quarantine, replay_quarantine, rebuild]

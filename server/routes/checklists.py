@@ -10,7 +10,8 @@ from checklists.model import Checklist
 from checklists.validate import Invalid, load_checklist
 from server.auth import roles
 from server.errors import ProblemError, invalid, not_found, problems
-from server.routes.params import CursorParam, LimitParam, raw_body
+from server.openapi import raw_body
+from server.routes.params import CursorParam, LimitParam
 from server.store import checklists as store
 from server.wire import Wire, decode_cursor, encode_cursor
 

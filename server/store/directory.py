@@ -12,9 +12,9 @@ from server.directory import Assignment, AssignmentIn, Staff, StaffIn, Unit, Uni
 from server.errors import FieldError, ProblemError
 from server.store.feed import record_change, record_changes
 
-_UNIT_COLUMNS = "unit_id, kind, name, region, active, updated_at"
-_STAFF_COLUMNS = "staff_id, name, unit_id, position, active, updated_at"
-_ASSIGNMENT_COLUMNS = "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, updated_at"
+UNIT_COLUMNS = "unit_id, kind, name, region, active, updated_at"
+STAFF_COLUMNS = "staff_id, name, unit_id, position, active, updated_at"
+ASSIGNMENT_COLUMNS = "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, updated_at"
 
 
 def unit_of(row: sqlite3.Row) -> Unit:
@@ -33,23 +33,23 @@ def assignment_of(row: sqlite3.Row) -> Assignment:
 
 
 async def get_unit(db: Database, unit_id: str) -> Unit | None:
-    row = await db.fetch_one(f"SELECT {_UNIT_COLUMNS} FROM units WHERE unit_id = ?", (unit_id,))
+    row = await db.fetch_one(f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id = ?", (unit_id,))
     return unit_of(row) if row else None
 
 
 async def get_staff(db: Database, staff_id: str) -> Staff | None:
-    row = await db.fetch_one(f"SELECT {_STAFF_COLUMNS} FROM staff WHERE staff_id = ?", (staff_id,))
+    row = await db.fetch_one(f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id = ?", (staff_id,))
     return staff_of(row) if row else None
 
 
 async def get_assignment(db: Database, assignment_id: str) -> Assignment | None:
-    row = await db.fetch_one(f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id = ?", (assignment_id,))
+    row = await db.fetch_one(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id = ?", (assignment_id,))
     return assignment_of(row) if row else None
 
 
 async def list_units(db: Database, after: str, limit: int, kind: str | None, region: str | None) -> list[sqlite3.Row]:
     return await db.fetch_all(
-        f"SELECT {_UNIT_COLUMNS} FROM units WHERE unit_id > ?"
+        f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id > ?"
         " AND (? IS NULL OR kind = ?) AND (? IS NULL OR region = ?) ORDER BY unit_id LIMIT ?",
         (after, kind, kind, region, region, limit),
     )
@@ -57,7 +57,7 @@ async def list_units(db: Database, after: str, limit: int, kind: str | None, reg
 
 async def list_staff(db: Database, after: str, limit: int, unit_id: str | None) -> list[sqlite3.Row]:
     return await db.fetch_all(
-        f"SELECT {_STAFF_COLUMNS} FROM staff WHERE staff_id > ? AND (? IS NULL OR unit_id = ?)"
+        f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id > ? AND (? IS NULL OR unit_id = ?)"
         " ORDER BY staff_id LIMIT ?",
         (after, unit_id, unit_id, limit),
     )
@@ -65,7 +65,7 @@ async def list_staff(db: Database, after: str, limit: int, unit_id: str | None) 
 
 async def list_assignments(db: Database, after: str, limit: int, auditor: str | None) -> list[sqlite3.Row]:
     return await db.fetch_all(
-        f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id > ?"
+        f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id > ?"
         " AND (? IS NULL OR auditor = ?) ORDER BY assignment_id LIMIT ?",
         (after, auditor, auditor, limit),
     )

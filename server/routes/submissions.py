@@ -1,0 +1,136 @@
+"""Submissions: the merged view, the revision history, reviewer corrections, releasing a pending revision."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request, get, post
+from litestar.params import FromPath
+
+from server.auth import Principal, principal_of, roles
+from server.errors import ProblemError, not_found, problems
+from server.openapi import raw_body
+from server.store import submissions as store
+from server.sync.push import Author, Receipt, store_revisions
+from server.sync.view import SubmissionDoc
+from server.wire import Wire
+
+READ = roles("admin", "quality_lead", "auditor")
+REVIEW = roles("admin", "quality_lead")
+
+
+class RevisionOut(Wire):
+    """One stored revision with its arrival metadata."""
+
+    rev_id: str
+    parents: list[str]
+    sha256: str
+    rank: str
+    author: str
+    device_id: str | None
+    received_at: str
+    clock_offset_ms: int
+    released: bool
+    merged: bool
+    pending: bool
+    checklist_changed: bool
+    content: msgspec.Raw
+
+
+class RevisionList(Wire):
+    items: list[RevisionOut]
+    quarantined: list[str]
+
+
+async def visible_document(request: Request, submission_id: str) -> SubmissionDoc:
+    """The submission's document if the caller may see it; 404 otherwise (never 403)."""
+    doc = await store.document(request.app.state.db, submission_id.lower())
+    principal: Principal = principal_of(request)
+    if doc is None or (principal.role == "auditor" and doc.auditor != principal.name):
+        raise not_found("submission")
+    return doc
+
+
+@get("/v1/submissions/{submission_id:str}", opt=READ, responses=problems(400, 401, 403, 404), tags=["submissions"])
+async def get_submission(request: Request, submission_id: FromPath[str]) -> SubmissionDoc:
+    """The merged view, heads, status, scores, conflicts, flags, pending revisions and the latest decision."""
+    return await visible_document(request, submission_id)
+
+
+@get(
+    "/v1/submissions/{submission_id:str}/revisions",
+    opt=READ,
+    responses=problems(400, 401, 403, 404),
+    tags=["submissions"],
+)
+async def list_revisions(request: Request, submission_id: FromPath[str]) -> RevisionList:
+    """Every revision of the submission with its parents and arrival metadata, in arrival order."""
+    doc = await visible_document(request, submission_id)
+    rows, held = await store.revisions_of(request.app.state.db, doc.submission_id)
+    pending = {p.rev_id for p in doc.pending}
+    changed = set(doc.checklist_changed)
+    items = [
+        RevisionOut(
+            rev_id=r["rev_id"],
+            parents=msgspec.json.decode(r["parents"]),
+            sha256=r["sha256"],
+            rank=r["rank"],
+            author=r["author"],
+            device_id=r["device_id"],
+            received_at=r["received_at"],
+            clock_offset_ms=r["clock_offset_ms"],
+            released=bool(r["released"]),
+            merged=r["rev_id"] not in pending and r["rev_id"] not in changed,
+            pending=r["rev_id"] in pending,
+            checklist_changed=r["rev_id"] in changed,
+            content=msgspec.Raw(r["content"].encode("utf-8")),
+        )
+        for r in rows
+    ]
+    return RevisionList(items=items, quarantined=held)
+
+
+@post(
+    "/v1/submissions/{submission_id:str}/revisions",
+    opt=REVIEW,
+    status_code=200,
+    responses=problems(400, 401, 403, 404, 413),
+    tags=["submissions"],
+    operation_class=raw_body(
+        "a reviewer's correction: one revision whose parents are the heads it was made from",
+        {"application/json": "RevisionIn"},
+    ),
+)
+async def correct_submission(request: Request, submission_id: FromPath[str]) -> Receipt:
+    """Store a reviewer's correction; it ranks above the auditors' revisions in the merge."""
+    doc = await visible_document(request, submission_id)
+    principal = principal_of(request)
+    body = await request.body()
+    try:
+        msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    author = Author(
+        name=principal.name, rank="reviewer", device_id=None, token_prefix=principal.token_prefix, offset_ms=0
+    )
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    (receipt,) = await store_revisions(request.app.state.db, [body], author, tz, submission_scope=doc.submission_id)
+    return receipt
+
+
+@post(
+    "/v1/submissions/{submission_id:str}/release/{rev_id:str}",
+    opt=REVIEW,
+    status_code=200,
+    responses=problems(400, 401, 403, 404, 409),
+    tags=["submissions"],
+)
+async def release_revision(request: Request, submission_id: FromPath[str], rev_id: FromPath[str]) -> SubmissionDoc:
+    """Let a pending revision join the merge, treating its missing parents as absent."""
+    doc = await visible_document(request, submission_id)
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    return await store.release(request.app.state.db, doc.submission_id, rev_id.lower(), tz)
+
+
+ROUTES = [get_submission, list_revisions, correct_submission, release_revision]

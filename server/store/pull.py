@@ -1,0 +1,120 @@
+"""Reading the change feed for one auditor, with each object as its own GET returns it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+from server.db import Database
+from server.errors import ProblemError
+from server.store import directory as directory_store
+from server.store.feed import EVERY_AUDITOR
+from server.store.sync import database_id
+
+_encoder = msgspec.json.Encoder()
+
+
+class _ChecklistVersionDoc(msgspec.Struct, kw_only=True):
+    id: str
+    version: int
+    unit_kind: str
+    sha256: str
+    published_at: str
+    retired: bool
+    checklist: msgspec.Raw
+
+
+async def encode_cursor(db: Database, seq: int) -> str:
+    """The cursor a tablet keeps: this database's id and the last sequence number it has."""
+    return f"{await database_id(db)}.{seq}"
+
+
+async def decode_cursor(db: Database, cursor: str | None) -> int:
+    """The sequence number after which to pull; 410 `cursor_expired` for one this database cannot serve."""
+    if not cursor:
+        return 0
+    db_id, _, seq = cursor.partition(".")
+    row = await db.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+    newest = row["seq"] if row else 0
+    if db_id != await database_id(db) or not seq.isdigit() or len(seq) > 18 or int(seq) > newest:
+        raise ProblemError(
+            410,
+            "cursor_expired",
+            "this cursor is not from this server's database (or is ahead of it): pull again from the start, "
+            "and keep the revisions not yet sent",
+        )
+    return int(seq)
+
+
+async def changes_after(db: Database, auditor: str, after: int, limit: int) -> tuple[list[sqlite3.Row], bool]:
+    """A page of changes visible to the auditor, and whether more follow."""
+    rows = await db.fetch_all(
+        "SELECT seq, kind, object_id, op FROM changes WHERE seq > ? AND audience IN (?, ?) ORDER BY seq LIMIT ?",
+        (after, EVERY_AUDITOR, auditor, limit + 1),
+    )
+    return rows[:limit], len(rows) > limit
+
+
+async def with_data(db: Database, rows: list[sqlite3.Row]) -> list[tuple[int, str, str, str, msgspec.Raw | None]]:
+    """Each change with its object's current document (None for a delete)."""
+    wanted: dict[str, list[str]] = {}
+    for r in rows:
+        if r["op"] == "upsert":
+            wanted.setdefault(r["kind"], []).append(r["object_id"])
+    docs: dict[tuple[str, str], bytes] = {}
+    for kind, ids in wanted.items():
+        for object_id, doc in (await _documents(db, kind, ids)).items():
+            docs[(kind, object_id)] = doc
+    out = []
+    for r in rows:
+        doc = docs.get((r["kind"], r["object_id"])) if r["op"] == "upsert" else None
+        out.append((r["seq"], r["kind"], r["object_id"], r["op"], msgspec.Raw(doc) if doc is not None else None))
+    return out
+
+
+async def _documents(db: Database, kind: str, ids: list[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        if kind == "submission":
+            rows = await db.fetch_all(
+                f"SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", chunk
+            )
+            out |= {r["submission_id"]: r["document"].encode("utf-8") for r in rows}
+        elif kind == "unit":
+            rows = await db.fetch_all(
+                f"SELECT {directory_store.UNIT_COLUMNS} FROM units WHERE unit_id IN ({marks})", chunk
+            )
+            out |= {r["unit_id"]: _encoder.encode(directory_store.unit_of(r)) for r in rows}
+        elif kind == "staff":
+            rows = await db.fetch_all(
+                f"SELECT {directory_store.STAFF_COLUMNS} FROM staff WHERE staff_id IN ({marks})", chunk
+            )
+            out |= {r["staff_id"]: _encoder.encode(directory_store.staff_of(r)) for r in rows}
+        elif kind == "assignment":
+            rows = await db.fetch_all(
+                f"SELECT {directory_store.ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id IN ({marks})", chunk
+            )
+            out |= {r["assignment_id"]: _encoder.encode(directory_store.assignment_of(r)) for r in rows}
+        elif kind == "checklist":
+            for ref in chunk:
+                checklist_id, _, version = ref.rpartition("@")
+                r = await db.fetch_one(
+                    "SELECT * FROM checklist_versions WHERE checklist_id = ? AND version = ?",
+                    (checklist_id, int(version)),
+                )
+                if r is not None:
+                    out[ref] = _encoder.encode(
+                        _ChecklistVersionDoc(
+                            id=r["checklist_id"],
+                            version=r["version"],
+                            unit_kind=r["unit_kind"],
+                            sha256=r["sha256"],
+                            published_at=r["published_at"],
+                            retired=r["retired_at"] is not None,
+                            checklist=msgspec.Raw(r["body"].encode("utf-8")),
+                        )
+                    )
+    return out

@@ -1,0 +1,251 @@
+"""Revisions, quarantine, submission views and the change feed of submissions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+import aiosqlite
+import msgspec
+
+from checklists.model import Checklist
+from checklists.score import ChecklistIndex
+from server.db import Database
+from server.store.feed import record_changes
+from server.sync.merge import MergeInput
+from server.sync.quarantine import UnitRow
+from server.sync.view import ReviewOut, SubmissionDoc, ViewRow
+
+CHUNK = 500
+
+
+async def _fetch(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[sqlite3.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _fetch_in(
+    conn: aiosqlite.Connection, sql: str, keys: Iterable[str], extra: Sequence = ()
+) -> list[sqlite3.Row]:
+    """Run `sql` (with one `{marks}` IN list) over the keys in chunks under SQLite's parameter limit."""
+    keys = sorted(set(keys))
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        rows += await _fetch(conn, sql.format(marks=", ".join("?" * len(chunk))), [*extra, *chunk])
+    return rows
+
+
+async def checklist_index(
+    db: Database, conn: aiosqlite.Connection, checklist_id: str, version: int
+) -> ChecklistIndex | None:
+    """The indexed checklist version (cached: a published version never changes), or None."""
+    key = (checklist_id, version)
+    cached = db.checklist_indexes.get(key)
+    if cached is None:
+        rows = await _fetch(
+            conn, "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?", (checklist_id, version)
+        )
+        if not rows:
+            return None
+        cached = ChecklistIndex(msgspec.json.decode(rows[0]["body"], type=Checklist))
+        db.checklist_indexes[key] = cached
+    return cached
+
+
+async def known_revisions(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """rev_id -> (sha256, submission_id) of the given revisions that are stored."""
+    rows = await _fetch_in(
+        conn, "SELECT rev_id, sha256, submission_id FROM revisions WHERE rev_id IN ({marks})", rev_ids
+    )
+    return {r["rev_id"]: (r["sha256"], r["submission_id"]) for r in rows}
+
+
+async def quarantined(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
+    """rev_id -> quarantine row, for those of the given revisions that are in quarantine."""
+    rows = await _fetch_in(
+        conn, "SELECT id, rev_id, sha256, code, reason, path FROM quarantine WHERE rev_id IN ({marks})", rev_ids
+    )
+    return {r["rev_id"]: r for r in rows}
+
+
+async def owners(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, str]:
+    """submission_id -> auditor, for those that exist."""
+    rows = await _fetch_in(
+        conn, "SELECT submission_id, auditor FROM submissions WHERE submission_id IN ({marks})", submission_ids
+    )
+    return {r["submission_id"]: r["auditor"] for r in rows}
+
+
+async def units(conn: aiosqlite.Connection, unit_ids: Iterable[str]) -> dict[str, UnitRow]:
+    rows = await _fetch_in(conn, "SELECT unit_id, kind, active FROM units WHERE unit_id IN ({marks})", unit_ids)
+    return {r["unit_id"]: UnitRow(kind=r["kind"], active=bool(r["active"])) for r in rows}
+
+
+async def staff_activity(conn: aiosqlite.Connection, staff_ids: Iterable[str]) -> dict[str, bool]:
+    rows = await _fetch_in(conn, "SELECT staff_id, active FROM staff WHERE staff_id IN ({marks})", staff_ids)
+    return {r["staff_id"]: bool(r["active"]) for r in rows}
+
+
+async def stored_blobs(conn: aiosqlite.Connection, hashes: Iterable[str]) -> set[str]:
+    rows = await _fetch_in(conn, "SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", hashes)
+    return {r["sha256"] for r in rows}
+
+
+async def token_live(conn: aiosqlite.Connection, prefix: str) -> bool:
+    """True while the token and its device are not revoked (checked again just before a commit)."""
+    rows = await _fetch(
+        conn,
+        "SELECT t.revoked_at, d.revoked_at AS device_revoked FROM tokens t"
+        " LEFT JOIN devices d ON d.device_id = t.device_id WHERE t.prefix = ?",
+        (prefix,),
+    )
+    return bool(rows) and rows[0]["revoked_at"] is None and rows[0]["device_revoked"] is None
+
+
+async def insert_submissions(conn: aiosqlite.Connection, rows: list[tuple[str, str, str]]) -> None:
+    """New submissions: (submission_id, auditor, created_at)."""
+    if rows:
+        await conn.executemany("INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", rows)
+
+
+REVISION_COLUMNS = (
+    "rev_id, submission_id, sha256, content, parents, checklist_id, checklist_version, hlc, rank, author,"
+    " device_id, received_at, clock_offset_ms, arrival"
+)
+
+
+async def insert_revisions(conn: aiosqlite.Connection, rows: list[tuple], evidence: list[tuple[str, str]]) -> None:
+    """Accepted revisions (in REVISION_COLUMNS order) and the blobs they reference."""
+    if rows:
+        await conn.executemany(
+            f"INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    if evidence:
+        await conn.executemany(
+            "INSERT INTO revision_evidence (sha256, submission_id) VALUES (?, ?) ON CONFLICT DO NOTHING", evidence
+        )
+
+
+async def next_arrival(conn: aiosqlite.Connection) -> int:
+    rows = await _fetch(conn, "SELECT coalesce(max(arrival), 0) + 1 FROM revisions", ())
+    return rows[0][0]
+
+
+QUARANTINE_COLUMNS = (
+    "rev_id, submission_id, sha256, raw, rank, author, device_id, received_at, clock_offset_ms, code, reason, path"
+)
+
+
+async def insert_quarantine(conn: aiosqlite.Connection, rows: list[tuple]) -> None:
+    if rows:
+        await conn.executemany(
+            f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+async def merge_inputs(
+    conn: aiosqlite.Connection, submission_ids: Iterable[str]
+) -> dict[str, list[tuple[MergeInput, int]]]:
+    """Every stored revision of the submissions as merge input, with its recorded clock offset."""
+    rows = await _fetch_in(
+        conn,
+        "SELECT submission_id, rev_id, parents, rank, hlc, checklist_version, content, released, clock_offset_ms"
+        " FROM revisions WHERE submission_id IN ({marks})",
+        submission_ids,
+    )
+    out: dict[str, list[tuple[MergeInput, int]]] = {}
+    for r in rows:
+        out.setdefault(r["submission_id"], []).append((merge_input_of(r), r["clock_offset_ms"]))
+    return out
+
+
+def merge_input_of(row: sqlite3.Row) -> MergeInput:
+    return MergeInput(
+        rev_id=row["rev_id"],
+        parents=tuple(msgspec.json.decode(row["parents"])),
+        rank=row["rank"],
+        hlc=row["hlc"],
+        version=row["checklist_version"],
+        content=msgspec.json.decode(row["content"]),
+        released=bool(row["released"]),
+    )
+
+
+async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
+    """Store the derived rows and documents, and feed each to its auditor's tablets."""
+    if not rows:
+        return
+    values = []
+    for row in rows:
+        doc = row.doc
+        view = doc.view
+        values.append(
+            (
+                doc.submission_id,
+                doc.auditor,
+                doc.checklist.id if doc.checklist else None,
+                doc.checklist.version if doc.checklist else None,
+                view.unit_id if view else None,
+                view.assignment_id if view else None,
+                view.state if view else None,
+                view.started_at if view else None,
+                doc.corrected_start,
+                doc.period,
+                doc.status,
+                row.visit_score,
+                row.person_score,
+                int(bool(doc.conflicts)),
+                msgspec.json.encode(doc).decode("utf-8"),
+                doc.updated_at,
+            )
+        )
+    await conn.executemany(
+        "INSERT OR REPLACE INTO submission_views (submission_id, auditor, checklist_id, checklist_version, unit_id,"
+        " assignment_id, state, started_at, corrected_start, period, status, visit_score, person_score, has_conflicts,"
+        " document, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(r.doc.submission_id,) for r in rows])
+    await conn.executemany(
+        "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)",
+        [(r.doc.submission_id, sha) for r in rows for sha in r.evidence],
+    )
+    by_auditor: dict[str, list[str]] = {}
+    for r in rows:
+        by_auditor.setdefault(r.doc.auditor, []).append(r.doc.submission_id)
+    for auditor, ids in by_auditor.items():
+        await record_changes(conn, "submission", ids, audience=auditor)
+
+
+async def view_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:
+    rows = await _fetch_in(
+        conn, "SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", submission_ids
+    )
+    return {r["submission_id"]: msgspec.json.decode(r["document"], type=SubmissionDoc) for r in rows}
+
+
+async def database_id(db: Database) -> str:
+    row = await db.fetch_one("SELECT value FROM meta WHERE key = 'database_id'")
+    return row["value"]
+
+
+async def latest_reviews(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, ReviewOut]:
+    """The latest review decision of each submission that has one."""
+    rows = await _fetch_in(
+        conn,
+        "SELECT r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
+        " JOIN (SELECT submission_id, max(id) AS id FROM reviews WHERE submission_id IN ({marks})"
+        " GROUP BY submission_id) latest ON latest.id = r.id",
+        submission_ids,
+    )
+    return {
+        r["submission_id"]: ReviewOut(
+            decision=r["decision"],
+            comment=r["comment"],
+            heads=msgspec.json.decode(r["heads"]),
+            reviewer=r["reviewer"],
+            decided_at=r["decided_at"],
+        )
+        for r in rows
+    }

@@ -1,0 +1,1 @@
+"""Offline sync: revisions, the pure merge, quarantine, and the push/pull engine."""

@@ -1,0 +1,358 @@
+"""Storing revisions: a tablet's push, a reviewer's correction, a quarantine replay.
+
+One push is one write transaction: every revision is classified (duplicate, rejected,
+quarantined or stored), stored ones are inserted with a few `executemany` calls, the views of the
+touched submissions are merged again, and the transaction commits before any receipt is sent.
+Revisions are processed parents first whatever their order in the request; one bad revision is
+quarantined or rejected and never blocks the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import msgspec
+
+from checklists.canonical import canonical_json
+from server.clock import iso_utc, utc_now
+from server.db import Database
+from server.errors import ProblemError
+from server.store import sync as store
+from server.sync.merge import MergeInput, merge
+from server.sync.quarantine import Problem, revision_problem
+from server.sync.revision import Decoded, Undecodable, decode_revision
+from server.sync.view import ViewRow, build_document
+
+
+class Receipt(msgspec.Struct, kw_only=True, frozen=True):
+    """What the server did with one revision (API.md, Sync)."""
+
+    rev_id: str | None
+    submission_id: str | None
+    status: str  # applied | merged | pending | duplicate | quarantined | rejected
+    heads: list[str]
+    missing_blobs: list[str]
+    missing_parents: list[str]
+    score: float | None
+    problem: Problem | None
+
+
+class Author(msgspec.Struct, kw_only=True, frozen=True):
+    """Who sends the revisions and how they rank in the merge."""
+
+    name: str
+    rank: str  # auditor | reviewer
+    device_id: str | None
+    token_prefix: str
+    offset_ms: int  # server time - the device's sent_at; 0 for reviewers
+
+
+class _Outcome(msgspec.Struct, kw_only=True):
+    index: int
+    rev_id: str | None
+    submission_id: str | None
+    status: str = ""
+    problem: Problem | None = None
+    evidence: list[str] = []
+
+
+def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
+    """The device's clock offset, `server_time - sent_at`, in milliseconds."""
+    return round((now - sent_at).total_seconds() * 1000)
+
+
+def parents_first(decoded: Sequence[Decoded | Undecodable]) -> list[int]:
+    """Positions in an order where a revision comes after its parents in the same batch."""
+    by_id: dict[str, int] = {}
+    for i, d in enumerate(decoded):
+        if isinstance(d, Decoded):
+            by_id.setdefault(d.canonical["rev_id"], i)
+    order: list[int] = []
+    state: dict[int, int] = {}  # 1 = visiting, 2 = done
+    for start in range(len(decoded)):
+        stack = [(start, False)]
+        while stack:
+            i, expanded = stack.pop()
+            if state.get(i) == 2:
+                continue
+            if expanded:
+                state[i] = 2
+                order.append(i)
+                continue
+            if state.get(i) == 1:
+                continue  # a cycle: leave it where it stands
+            state[i] = 1
+            stack.append((i, True))
+            d = decoded[i]
+            if isinstance(d, Decoded):
+                for parent in d.canonical["parents"]:
+                    j = by_id.get(parent)
+                    if j is not None and state.get(j) is None:
+                        stack.append((j, False))
+    return order
+
+
+async def store_revisions(
+    db: Database,
+    raws: Sequence[bytes | dict],
+    author: Author,
+    tz: ZoneInfo,
+    submission_scope: str | None = None,
+    replay_of: int | None = None,
+    received_at: str | None = None,
+) -> list[Receipt]:
+    """Classify, store and merge a batch of revisions; answer one receipt per revision, in order.
+
+    `submission_scope`, for a reviewer's correction, is the one submission it may touch.
+    `replay_of` is the quarantine entry being replayed (its first arrival's `received_at` kept).
+    """
+    decoded = [decode_revision(raw) for raw in raws]
+    received_at = received_at or iso_utc(utc_now())
+    outcomes = [
+        _Outcome(
+            index=i,
+            rev_id=d.canonical["rev_id"] if isinstance(d, Decoded) else d.rev_id,
+            submission_id=d.canonical["submission_id"] if isinstance(d, Decoded) else d.submission_id,
+            evidence=sorted({e for a in d.canonical["answers"] for e in a.get("evidence", ())})
+            if isinstance(d, Decoded)
+            else [],
+        )
+        for i, d in enumerate(decoded)
+    ]
+    async with db.transaction() as conn:
+        rev_ids = [o.rev_id for o in outcomes if o.rev_id]
+        known = await store.known_revisions(conn, rev_ids)
+        in_quarantine = await store.quarantined(conn, rev_ids)
+        owners = await store.owners(conn, [o.submission_id for o in outcomes if o.submission_id])
+        good = [d.revision for d in decoded if isinstance(d, Decoded)]
+        units = await store.units(conn, {r.unit_id for r in good})
+        staff = await store.staff_activity(conn, {s for r in good for s in r.staff_ids or ()})
+
+        new_submissions: list[tuple[str, str, str]] = []
+        revision_rows: list[tuple] = []
+        evidence_rows: list[tuple[str, str]] = []
+        quarantine_rows: list[tuple] = []
+        fresh: dict[str, list[tuple[MergeInput, int]]] = {}  # submission -> revisions stored now
+        seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
+        arrival = await store.next_arrival(conn)
+        for i in parents_first(decoded):
+            d, outcome = decoded[i], outcomes[i]
+            rev_id, sub_id = outcome.rev_id, outcome.submission_id
+            if rev_id is None:
+                outcome.status = "rejected"
+                outcome.problem = Problem(
+                    code="unidentifiable",
+                    message="the revision has no usable rev_id: " + (d.message if isinstance(d, Undecodable) else ""),
+                    path="rev_id",
+                )
+                continue
+            sha = d.sha256
+            stored = known.get(rev_id)
+            earlier = seen_now.get(rev_id)
+            if stored is not None or earlier is not None:
+                same = (stored[0] if stored else earlier) == sha
+                outcome.status = "duplicate" if same else "rejected"
+                if stored:
+                    outcome.submission_id = stored[1]
+                if not same:
+                    outcome.problem = _reused(rev_id)
+                continue
+            held = in_quarantine.get(rev_id) if replay_of is None else None
+            if held is not None:
+                if held["sha256"] == sha:
+                    outcome.status = "quarantined"
+                    outcome.problem = Problem(code=held["code"], message=held["reason"], path=held["path"])
+                else:
+                    outcome.status = "rejected"
+                    outcome.problem = _reused(rev_id)
+                continue
+            if submission_scope is not None and sub_id != submission_scope:
+                outcome.status = "rejected"
+                outcome.problem = Problem(
+                    code="wrong_submission", message="the revision names another submission", path="submission_id"
+                )
+                continue
+            owner = owners.get(sub_id) if sub_id else None
+            if owner is not None and owner != author.name and author.rank == "auditor":
+                outcome.status = "rejected"
+                outcome.problem = Problem(
+                    code="not_owner", message="this submission belongs to another auditor", path="submission_id"
+                )
+                continue
+            if isinstance(d, Undecodable):
+                problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
+            else:
+                ref = d.revision.checklist
+                index = await store.checklist_index(db, conn, ref.id, ref.version)
+                problem = revision_problem(d.revision, index, units.get(d.revision.unit_id), staff)
+            if problem is not None and replay_of is not None:
+                await conn.execute(
+                    "UPDATE quarantine SET code = ?, reason = ?, path = ? WHERE id = ?",
+                    (problem.code, problem.message, problem.path, replay_of),
+                )
+                outcome.status = "quarantined"
+                outcome.problem = problem
+                continue
+            if problem is not None:
+                raw_text = d.raw if isinstance(d, Undecodable) else canonical_json(d.canonical).decode("utf-8")
+                quarantine_rows.append(
+                    (
+                        rev_id,
+                        sub_id,
+                        sha,
+                        raw_text,
+                        author.rank,
+                        author.name,
+                        author.device_id,
+                        received_at,
+                        author.offset_ms,
+                        problem.code,
+                        problem.message,
+                        problem.path,
+                    )
+                )
+                in_quarantine[rev_id] = {
+                    "sha256": sha,
+                    "code": problem.code,
+                    "reason": problem.message,
+                    "path": problem.path,
+                }
+                outcome.status = "quarantined"
+                outcome.problem = problem
+                continue
+            if owner is None:
+                if author.rank != "auditor":
+                    outcome.status = "rejected"
+                    outcome.problem = Problem(code="not_found", message="no such submission", path="submission_id")
+                    continue
+                owners[sub_id] = author.name
+                new_submissions.append((sub_id, author.name, received_at))
+            content = d.canonical
+            revision_rows.append(
+                (
+                    rev_id,
+                    sub_id,
+                    sha,
+                    canonical_json(content).decode("utf-8"),
+                    canonical_json(content["parents"]).decode("utf-8"),
+                    content["checklist"]["id"],
+                    content["checklist"]["version"],
+                    content.get("hlc"),
+                    author.rank,
+                    author.name,
+                    author.device_id,
+                    received_at,
+                    author.offset_ms,
+                    arrival,
+                )
+            )
+            arrival += 1
+            evidence_rows += [(e, sub_id) for e in outcome.evidence]
+            merge_input = MergeInput(
+                rev_id=rev_id,
+                parents=tuple(content["parents"]),
+                rank=author.rank,
+                hlc=content.get("hlc"),
+                version=content["checklist"]["version"],
+                content=content,
+            )
+            fresh.setdefault(sub_id, []).append((merge_input, author.offset_ms))
+            seen_now[rev_id] = sha
+            outcome.status = "stored"
+
+        await store.insert_submissions(conn, new_submissions)
+        await store.insert_revisions(conn, revision_rows, evidence_rows)
+        await store.insert_quarantine(conn, quarantine_rows)
+        if replay_of is not None and revision_rows:
+            await conn.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (iso_utc(utc_now()), replay_of))
+        brand_new = {s for s, _, _ in new_submissions}
+        previous = await store.merge_inputs(conn, [s for s in fresh if s not in brand_new])
+        inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
+        views = await rebuild_views(db, conn, inputs, owners, tz, received_at)
+        if author.token_prefix and not await store.token_live(conn, author.token_prefix):
+            raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
+        docs = {v.doc.submission_id: v.doc for v in views}
+        untouched = {o.submission_id for o in outcomes if o.submission_id and o.submission_id not in docs}
+        docs |= await store.view_documents(conn, untouched)
+    return [_receipt(o, docs) for o in outcomes]
+
+
+async def rebuild_views(
+    db: Database,
+    conn: aiosqlite.Connection,
+    inputs: dict[str, list[tuple[MergeInput, int]]],
+    owners: dict[str, str],
+    tz: ZoneInfo,
+    updated_at: str,
+) -> list[ViewRow]:
+    """Merge each submission's revisions again and store its view and document."""
+    if not inputs:
+        return []
+    evidence = {
+        e
+        for revs in inputs.values()
+        for m, _ in revs
+        for a in m.content.get("answers", ())
+        for e in a.get("evidence", ())
+    }
+    blobs = await store.stored_blobs(conn, evidence)
+    reviews = await store.latest_reviews(conn, inputs)
+    rows = []
+    for sub_id, revs in inputs.items():
+        result = merge(m for m, _ in revs)
+        index = None
+        if result.view is not None:
+            index = await store.checklist_index(db, conn, result.view["checklist"]["id"], result.version)
+        offsets = {m.rev_id: off for m, off in revs}
+        rows.append(
+            build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
+        )
+    await store.write_views(conn, rows)
+    return rows
+
+
+def _reused(rev_id: str) -> Problem:
+    return Problem(
+        code="rev_id_reused",
+        message=f"revision {rev_id} is already stored with other content; the stored one stays",
+        path="rev_id",
+    )
+
+
+def _receipt(outcome: _Outcome, docs: dict) -> Receipt:
+    doc = docs.get(outcome.submission_id) if outcome.submission_id else None
+    heads = doc.heads if doc else []
+    status = outcome.status
+    missing_parents: list[str] = []
+    problem = outcome.problem
+    if status in ("stored", "duplicate") and doc is not None:
+        pending = {p.rev_id: p.missing_parents for p in doc.pending}
+        if status == "stored":
+            if outcome.rev_id in pending:
+                status = "pending"
+                missing_parents = pending[outcome.rev_id]
+            else:
+                status = "merged" if len(heads) > 1 else "applied"
+                if outcome.rev_id in doc.checklist_changed:
+                    problem = Problem(
+                        code="checklist_changed",
+                        message="the revision names another checklist version than the visit's first revision; "
+                        "it is kept but left out of the merge (a new version is a new submission)",
+                        path="checklist",
+                    )
+        elif outcome.rev_id in pending:
+            missing_parents = pending[outcome.rev_id]
+    missing_blobs = [e for e in outcome.evidence if doc is not None and e in doc.missing_blobs]
+    return Receipt(
+        rev_id=outcome.rev_id,
+        submission_id=outcome.submission_id,
+        status=status,
+        heads=heads,
+        missing_blobs=missing_blobs,
+        missing_parents=missing_parents,
+        score=doc.scores.visit if doc and doc.scores and status not in ("rejected", "quarantined") else None,
+        problem=problem,
+    )

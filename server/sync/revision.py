@@ -1,0 +1,181 @@
+"""A revision on the wire: its types, its strict decoding, and its canonical form.
+
+A revision is a full snapshot of a visit. Tablets of several app versions push them, so a
+revision may carry fields this server does not know: they are kept (and hashed), never refused.
+The canonical form (DESIGN.md, "Content and equality") is what is hashed and compared:
+
+- keys sorted; ids lower-case (`rev_id`, `submission_id`, `parents`, evidence hashes, `hlc`);
+- times as UTC instants with milliseconds (`2026-10-14T05:32:05.000Z`);
+- `parents`, `staff_ids` and each answer's `evidence` as sorted sets; answers sorted by item;
+- integral numbers without a fraction (`4.0` is `4`), booleans never equal to numbers;
+- an optional field sent as `null` is the same as the field left out (API.md: "an absent field
+  means null"), and `na: false` the same as no `na`; so a tablet that stops sending nulls does
+  not turn its resends into `rev_id_reused`. `[]` stays distinct from `null`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+import msgspec
+
+from checklists.canonical import canonical_json, canonical_value, content_hash
+from server.clock import iso_utc
+from server.wire import Slug, Uuid
+
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
+Hlc = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{16}:[0-9]{4}:[0-9a-fA-F-]{36}$")]
+AwareTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+Scalar = None | bool | int | float | Annotated[str, msgspec.Meta(max_length=10_000)]
+Comment = Annotated[str, msgspec.Meta(max_length=10_000)]
+
+MAX_REVISIONS_PER_PUSH = 500
+MAX_ANSWERS = 500
+
+
+class ChecklistRef(msgspec.Struct, kw_only=True, frozen=True):
+    id: Slug
+    version: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class Location(msgspec.Struct, kw_only=True, frozen=True):
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    accuracy_m: Annotated[float, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+
+
+class AnswerIn(msgspec.Struct, kw_only=True, frozen=True):
+    item: Slug
+    value: Scalar = None
+    na: bool = False
+    comment: Comment | None = None
+    evidence: Annotated[list[Sha256], msgspec.Meta(max_length=50)] | None = None
+
+
+class RevisionIn(msgspec.Struct, kw_only=True, frozen=True):
+    """One revision as a tablet sends it (unknown fields are kept, not refused)."""
+
+    rev_id: Uuid
+    submission_id: Uuid
+    parents: Annotated[list[Uuid], msgspec.Meta(max_length=100)]
+    checklist: ChecklistRef
+    unit_id: Slug
+    started_at: AwareTime
+    state: Literal["draft", "submitted"]
+    answers: Annotated[list[AnswerIn], msgspec.Meta(max_length=MAX_ANSWERS)]
+    hlc: Hlc | None = None
+    assignment_id: Slug | None = None
+    staff_ids: Annotated[list[Slug], msgspec.Meta(max_length=50)] | None = None
+    finished_at: AwareTime | None = None
+    location: Location | None = None
+
+
+class Decoded(msgspec.Struct, kw_only=True, frozen=True):
+    """A revision that decoded: typed, canonical, hashed."""
+
+    revision: RevisionIn
+    canonical: dict
+    sha256: str
+
+
+class Undecodable(msgspec.Struct, kw_only=True, frozen=True):
+    """A revision that did not decode: what can still be told of it."""
+
+    rev_id: str | None
+    submission_id: str | None
+    path: str
+    message: str
+    raw: str
+    sha256: str
+
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location")
+
+
+def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
+    """Decode one revision strictly; a wrong shape gives Undecodable with the field path."""
+    try:
+        doc = msgspec.json.decode(raw) if isinstance(raw, bytes) else raw
+    except (msgspec.DecodeError, RecursionError) as exc:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+        return Undecodable(
+            rev_id=None, submission_id=None, path="", message=f"not JSON: {exc}", raw=text, sha256=_raw_hash(text)
+        )
+    raw_text = canonical_json(doc).decode("utf-8") if _json_safe(doc) else str(doc)
+    if not isinstance(doc, dict):
+        return Undecodable(
+            rev_id=None,
+            submission_id=None,
+            path="",
+            message="a revision is an object",
+            raw=raw_text,
+            sha256=_raw_hash(raw_text),
+        )
+    try:
+        revision = msgspec.convert(doc, RevisionIn, strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$")
+        return Undecodable(
+            rev_id=_id_of(doc.get("rev_id")),
+            submission_id=_id_of(doc.get("submission_id")),
+            path=where.rstrip("`").lstrip("."),
+            message=message,
+            raw=raw_text,
+            sha256=_raw_hash(raw_text),
+        )
+    canonical = canonical_revision(doc, revision)
+    return Decoded(revision=revision, canonical=canonical, sha256=content_hash(canonical))
+
+
+def _json_safe(doc: object) -> bool:
+    try:
+        canonical_json(doc)
+    except (TypeError, RecursionError, msgspec.EncodeError):
+        return False
+    return True
+
+
+def _raw_hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _id_of(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) and _UUID_RE.match(value) else None
+
+
+def canonical_revision(doc: dict, revision: RevisionIn) -> dict:
+    """The canonical form of a decoded revision (see the module docstring)."""
+    out = {k: canonical_value(v) for k, v in doc.items()}
+    out["rev_id"] = revision.rev_id.lower()
+    out["submission_id"] = revision.submission_id.lower()
+    out["parents"] = sorted({p.lower() for p in revision.parents})
+    out["started_at"] = iso_utc(revision.started_at)
+    for key in _OPTIONAL_TOP:
+        if out.get(key) is None:
+            out.pop(key, None)
+    if revision.hlc is not None:
+        out["hlc"] = revision.hlc.lower()
+    if revision.finished_at is not None:
+        out["finished_at"] = iso_utc(revision.finished_at)
+    if revision.staff_ids is not None:
+        out["staff_ids"] = sorted(set(revision.staff_ids))
+    if isinstance(out.get("location"), dict) and out["location"].get("accuracy_m") is None:
+        out["location"] = {k: v for k, v in out["location"].items() if k != "accuracy_m"}
+    answers = []
+    for raw_answer in doc["answers"]:
+        answer = {k: canonical_value(v) for k, v in raw_answer.items()}
+        for key in ("value", "comment", "evidence"):
+            if answer.get(key) is None:
+                answer.pop(key, None)
+        if answer.get("na") is False:
+            answer.pop("na")
+        if "evidence" in answer:
+            answer["evidence"] = sorted({e.lower() for e in answer["evidence"]})
+        answers.append(answer)
+    out["answers"] = sorted(answers, key=lambda a: a["item"])
+    return out

@@ -1,0 +1,213 @@
+"""What the server tells of a submission: its merged view, heads, status, scores and problems.
+
+Pure: the merge result, the checklist version, the recorded clock offsets and the set of stored
+blobs in; the document (what `GET /v1/submissions/{id}` and the change feed return) and the
+columns of its derived row out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from checklists.score import ChecklistIndex, score_visit, shown
+from server.clock import iso_utc
+from server.sync.merge import MergeResult
+from server.sync.revision import Scalar
+
+
+class ChecklistRefOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    version: int | None
+
+
+class LocationOut(msgspec.Struct, kw_only=True, frozen=True):
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+class AnswerOut(msgspec.Struct, kw_only=True, frozen=True):
+    item: str
+    value: Scalar
+    na: bool
+    comment: str | None
+    evidence: list[str] | None
+
+
+class VisitView(msgspec.Struct, kw_only=True, frozen=True):
+    """The merged visit."""
+
+    submission_id: str
+    checklist: ChecklistRefOut
+    state: str | None
+    unit_id: str | None
+    staff_ids: list[str] | None
+    assignment_id: str | None
+    started_at: str | None
+    finished_at: str | None
+    location: LocationOut | None
+    answers: list[AnswerOut]
+
+
+class StandardOut(msgspec.Struct, kw_only=True, frozen=True):
+    code: str
+    attribution: str
+    score: float
+    met: bool
+
+
+class Scores(msgspec.Struct, kw_only=True, frozen=True):
+    """Scores 0-100, rounded to 2 decimals for showing; null when nothing applicable was answered."""
+
+    visit: float | None
+    person: float | None
+    standards: list[StandardOut]
+    critical_failed: list[str]
+    flags: list[str]
+
+
+class LosingValue(msgspec.Struct, kw_only=True, frozen=True):
+    value: msgspec.Raw
+    rev_id: str
+
+
+class ConflictOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A field several concurrent revisions set: the kept value and every losing one."""
+
+    field: str
+    value: msgspec.Raw
+    rev_id: str
+    losing: list[LosingValue]
+
+
+class PendingOut(msgspec.Struct, kw_only=True, frozen=True):
+    rev_id: str
+    missing_parents: list[str]
+
+
+class ReviewOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The latest review decision on the submission."""
+
+    decision: str
+    comment: str | None
+    heads: list[str]
+    reviewer: str
+    decided_at: str
+
+
+class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):
+    """A submission as `GET /v1/submissions/{id}` returns it (and the change feed carries it)."""
+
+    submission_id: str
+    auditor: str
+    status: str
+    checklist: ChecklistRefOut | None
+    view: VisitView | None
+    heads: list[str]
+    scores: Scores | None
+    conflicts: list[ConflictOut]
+    flags: list[str]
+    pending: list[PendingOut]
+    checklist_changed: list[str]
+    missing_blobs: list[str]
+    period: str | None
+    corrected_start: str | None
+    review: ReviewOut | None
+    updated_at: str
+
+
+class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
+    """The derived row stored for a submission (for lists, queues and aggregation)."""
+
+    doc: SubmissionDoc
+    visit_score: float | None
+    person_score: float | None
+    evidence: list[str]
+
+
+def build_document(
+    submission_id: str,
+    auditor: str,
+    result: MergeResult,
+    index: ChecklistIndex | None,
+    offsets_ms: dict[str, int],
+    stored_blobs: set[str],
+    tz: ZoneInfo,
+    updated_at: str,
+    review: ReviewOut | None = None,
+) -> ViewRow:
+    """The document and derived row of one submission."""
+    view = result.view
+    visit_view = msgspec.convert(view, VisitView) if view is not None else None
+    evidence = sorted({e for a in (view or {}).get("answers", ()) for e in (a.get("evidence") or ())})
+    missing = [e for e in evidence if e not in stored_blobs]
+    scores = None
+    raw_visit = raw_person = None
+    if view is not None and index is not None:
+        answers = {a["item"]: (a["value"], a["na"]) for a in view["answers"] if a["item"] in index.items}
+        scored = score_visit(index, answers)
+        raw_visit, raw_person = scored.visit, scored.person
+        scores = Scores(
+            visit=shown(scored.visit),
+            person=shown(scored.person),
+            standards=[
+                StandardOut(code=s.code, attribution=s.attribution, score=shown(100 * s.score), met=s.met)
+                for s in scored.standards
+            ],
+            critical_failed=scored.critical_failed,
+            flags=scored.flags,
+        )
+    corrected = period = None
+    if view is not None and view.get("started_at"):
+        started = dt.datetime.fromisoformat(view["started_at"].replace("Z", "+00:00"))
+        offset = offsets_ms.get(result.attribution.get("started_at", ""), 0)
+        moment = started + dt.timedelta(milliseconds=offset)
+        corrected = iso_utc(moment)
+        period = moment.astimezone(tz).strftime("%Y-%m")
+    status = _status(view, missing, bool(result.conflicts), review, result.heads)
+    doc = SubmissionDoc(
+        submission_id=submission_id,
+        auditor=auditor,
+        status=status,
+        checklist=ChecklistRefOut(id=view["checklist"]["id"], version=result.version) if view else None,
+        view=visit_view,
+        heads=result.heads,
+        scores=scores,
+        conflicts=[
+            ConflictOut(
+                field=c.field,
+                value=msgspec.Raw(msgspec.json.encode(c.value)),
+                rev_id=c.rev_id,
+                losing=[
+                    LosingValue(value=msgspec.Raw(msgspec.json.encode(v["value"])), rev_id=v["rev_id"])
+                    for v in c.losing
+                ],
+            )
+            for c in result.conflicts
+        ],
+        flags=scores.flags if scores else [],
+        pending=[PendingOut(rev_id=r, missing_parents=m) for r, m in sorted(result.pending.items())],
+        checklist_changed=result.checklist_changed,
+        missing_blobs=missing,
+        period=period,
+        corrected_start=corrected,
+        review=review,
+        updated_at=updated_at,
+    )
+    return ViewRow(doc=doc, visit_score=raw_visit, person_score=raw_person, evidence=evidence)
+
+
+def _status(view: dict | None, missing: list[str], conflicts: bool, review: ReviewOut | None, heads: list[str]) -> str:
+    """Status by precedence (API.md): draft, rejected/approved, awaiting_evidence, needs_review, received."""
+    if view is None or view.get("state") != "submitted":
+        return "draft"
+    if review is not None and sorted(review.heads) == heads:
+        return "approved" if review.decision == "approve" else "rejected"
+    if missing:
+        return "awaiting_evidence"
+    if conflicts or review is not None:
+        return "needs_review"
+    return "received"
