@@ -161,6 +161,40 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
     _out(f"{path}: imported {body['rows']} {args.entity} row(s)")
 
 
+# --- quarantine, rebuild, backup -------------------------------------------------------------------
+
+
+def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        if args.action == "list":
+            items = _pages(api, "/v1/admin/quarantine")
+            if not items:
+                _out("quarantine is empty")
+            for q in items:
+                where = f" at {q['path']}" if q.get("path") else ""
+                _out(f"{q['id']:>6}  {q['rev_id']}  {q['author']:<16} {q['code']}{where}: {q['reason']}")
+            return
+        body = _call(api.post, "/v1/admin/quarantine/replay", json={"ids": args.ids or None})
+    for item in body["items"]:
+        note = f" — {item['problem']}" if item.get("problem") else ""
+        _out(f"{item['id']:>6}  {item['rev_id']}  {item['status']}{note}")
+    if not body["items"]:
+        _out("nothing to replay")
+
+
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        body = _call(api.post, "/v1/admin/rebuild")
+    _out(f"rebuilt the views of {body['submissions']} submission(s) from their revisions")
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> None:
+    path = str(Path(args.path).resolve())
+    with admin_client(settings) as api:
+        body = _call(api.post, "/v1/admin/backup", json={"path": path})
+    _out(f"backup written to {body['path']} ({body['bytes']} bytes)")
+
+
 # --- plumbing ----------------------------------------------------------------------------------
 
 
@@ -231,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("entity", choices=["units", "staff", "assignments"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
+    quarantine = sub.add_parser("quarantine", help="revisions that could not be used")
+    q_sub = quarantine.add_subparsers(dest="action", required=True)
+    q_sub.add_parser("list", help="list them with the reason and field path")
+    replay = q_sub.add_parser("replay", help="try them again (all, or the given quarantine ids)")
+    replay.add_argument("ids", nargs="*", type=int)
+    quarantine.set_defaults(func=cmd_quarantine)
+
+    sub.add_parser("rebuild", help="recompute every derived view from the revisions").set_defaults(func=cmd_rebuild)
+
+    backup = sub.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("path")
+    backup.set_defaults(func=cmd_backup)
     return parser
 
 

@@ -81,6 +81,12 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
+    @contextlib.asynccontextmanager
+    async def writer_alone(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer under the lock but outside a transaction (`VACUUM INTO` cannot run in one)."""
+        async with self._lock:
+            yield self._writer
+
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """All rows of a read query."""
         async with self._reader.execute(sql, params) as cursor:
@@ -90,6 +96,24 @@ class Database:
         """The first row of a read query, or None."""
         async with self._reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
+
+
+async def backup_database(db: Database, target: Path) -> int:
+    """Write a consistent copy of the database to `target` (a new file); return its size in bytes."""
+    from server.errors import ProblemError
+
+    if target.exists():
+        raise ProblemError(409, "backup_exists", "a file is already at that path; choose another")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProblemError(400, "backup_path", f"cannot create the folder: {exc.strerror}") from None
+    async with db.writer_alone() as conn:
+        try:
+            await conn.execute("VACUUM INTO ?", (str(target),))
+        except sqlite3.OperationalError as exc:
+            raise ProblemError(400, "backup_path", f"cannot write the copy there: {exc}") from None
+    return target.stat().st_size
 
 
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:

@@ -53,3 +53,19 @@ def test_writes_go_through_the_running_server(tmp_path, capsys):
     with sqlite3.connect(data_dir / "tekseru.sqlite3") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT role FROM users WHERE name = 'aigerim'").fetchone() == ("auditor",)
+
+
+def test_quarantine_rebuild_and_backup_commands(tmp_path, capsys):
+    data_dir = str(tmp_path / "var")
+    assert main(["--data-dir", data_dir, "quarantine", "list"]) == 0
+    assert "quarantine is empty" in capsys.readouterr().out
+    assert main(["--data-dir", data_dir, "quarantine", "replay"]) == 0
+    assert main(["--data-dir", data_dir, "rebuild"]) == 0
+    assert "rebuilt the views of 0 submission(s)" in capsys.readouterr().out
+    target = tmp_path / "copy.sqlite3"
+    assert main(["--data-dir", data_dir, "backup", str(target)]) == 0
+    with sqlite3.connect(target) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 2
+    assert main(["--data-dir", data_dir, "backup", str(target)]) == 1
+    assert "already at that path" in capsys.readouterr().err

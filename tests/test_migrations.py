@@ -14,8 +14,21 @@ FILES = migration_files()
 
 # Rows to put in the schema *before* migration N, so that N is tested on a database with data.
 # Each later migration adds its own entry (and asserts what it must keep in `KEPT`).
-SEED_BEFORE: dict[int, list[str]] = {}
-KEPT: dict[int, list[tuple[str, object]]] = {}
+SEED_BEFORE: dict[int, list[str]] = {
+    2: [
+        "INSERT INTO users (name, role, created_at) VALUES ('aigerim', 'auditor', 't')",
+        "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES ('U1', 'branch', 'ПСС', 'Алматы', 1, 't')",
+        "INSERT INTO changes (kind, object_id, op) VALUES ('unit', 'U1', 'upsert')",
+    ],
+}
+KEPT: dict[int, list[tuple[str, object]]] = {
+    2: [
+        ("SELECT name FROM units WHERE unit_id = 'U1'", "ПСС"),
+        ("SELECT count(*) FROM changes", 1),
+        ("SELECT length(value) FROM meta WHERE key = 'database_id'", 16),
+        ("SELECT count(*) FROM submissions", 0),
+    ],
+}
 
 
 def _run(coro):

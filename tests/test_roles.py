@@ -49,6 +49,7 @@ EXPECTED = {
     ("GET", "/v1/admin/quarantine"): {A},
     ("POST", "/v1/admin/quarantine/replay"): {A},
     ("POST", "/v1/admin/rebuild"): {A},
+    ("POST", "/v1/admin/backup"): {A},
 }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import roles
+from server.db import backup_database
 from server.directory import CsvRejected, parse_csv
 from server.errors import ProblemError, problems
 from server.openapi import raw_body
@@ -104,4 +107,26 @@ async def rebuild(request: Request) -> Rebuilt:
     return Rebuilt(submissions=await submissions_store.rebuild_all(request.app.state.db, tz))
 
 
-ROUTES = [import_csv, list_quarantine, replay_quarantine, rebuild]
+class BackupIn(Body):
+    """Where the server writes the copy: a path on the server's machine, absolute or relative to its data directory."""
+
+    path: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+
+
+class BackupOut(Wire):
+    path: str
+    bytes: int
+
+
+@post("/v1/admin/backup", opt=roles("admin"), status_code=200, responses=problems(400, 401, 403, 409), tags=["admin"])
+async def backup(request: Request, data: JSONBody[SkipValidation[BackupIn]]) -> BackupOut:
+    """A consistent copy of the database (`VACUUM INTO`, taken by the one writer) at the given path."""
+    body = strict_body(data, BackupIn)
+    target = Path(body.path)
+    if not target.is_absolute():
+        target = request.app.state.settings.data_dir / target
+    size = await backup_database(request.app.state.db, target)
+    return BackupOut(path=str(target), bytes=size)
+
+
+ROUTES = [import_csv, list_quarantine, replay_quarantine, rebuild, backup]
