@@ -17,7 +17,8 @@ FILES = migration_files()
 SEED_BEFORE: dict[int, list[str]] = {
     2: [
         "INSERT INTO users (name, role, created_at) VALUES ('aigerim', 'auditor', 't')",
-        "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES ('U1', 'branch', 'ПСС', 'Алматы', 1, 't')",
+        "INSERT INTO units (unit_id, kind, name, region, active, updated_at)"
+        " VALUES ('U1', 'branch', 'ПСС', 'Алматы', 1, 't')",
         "INSERT INTO changes (kind, object_id, op) VALUES ('unit', 'U1', 'upsert')",
     ],
 }
