@@ -1,0 +1,181 @@
+"""Unit, standard, staff and network figures for a period: pure functions over grouped rows.
+
+The database groups (sums and counts per unit, per unit and standard, per staff member); these
+functions turn the sums into the figures of DESIGN.md — means, shares, `n` beside every figure,
+the change against the previous period — rounded once, here, where they are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from checklists.score import shown
+from reports.policy import Policy
+
+
+class UnitSums(msgspec.Struct, kw_only=True, frozen=True):
+    """Visit scores of one unit in a period: their sum and count."""
+
+    unit_id: str
+    total: float
+    n: int
+
+
+class StandardSums(msgspec.Struct, kw_only=True, frozen=True):
+    """One standard in one unit (or the network): sum of scores in [0, 1], visits, visits met."""
+
+    unit_id: str
+    code: str
+    total: float
+    n: int
+    met: int
+
+
+class UnitInfo(msgspec.Struct, kw_only=True, frozen=True):
+    unit_id: str
+    kind: str
+    name: str
+    region: str
+
+
+class StandardFigure(msgspec.Struct, kw_only=True, frozen=True):
+    """A standard's mean score (0-100) and the share of visits (%) that met it, over `n` visits."""
+
+    code: str
+    score: float | None
+    share_met: float | None
+    n: int
+
+
+class UnitFigures(msgspec.Struct, kw_only=True, frozen=True):
+    unit_id: str
+    name: str
+    region: str
+    kind: str
+    visit_score: float | None
+    n: int
+    previous: float | None
+    previous_n: int
+    change: float | None
+    mark: str | None
+    standards: list[StandardFigure]
+
+
+class RankedUnit(msgspec.Struct, kw_only=True, frozen=True):
+    rank: int | None
+    unit_id: str
+    name: str
+    region: str
+    visit_score: float | None
+    n: int
+    change: float | None
+    mark: str | None
+
+
+class NetworkFigures(msgspec.Struct, kw_only=True, frozen=True):
+    """All units of one kind ranked, and the standards met least often across the network."""
+
+    kind: str
+    visit_score: float | None
+    n: int
+    units: list[RankedUnit]
+    weakest_standards: list[StandardFigure]
+
+
+def _mean(total: float, n: int) -> float | None:
+    return total / n if n else None
+
+
+def standard_figure(code: str, total: float, n: int, met: int) -> StandardFigure:
+    """One standard's figures from its sums."""
+    return StandardFigure(
+        code=code,
+        score=shown(100 * total / n) if n else None,
+        share_met=shown(100 * met / n) if n else None,
+        n=n,
+    )
+
+
+def unit_figures(
+    units: Iterable[UnitInfo],
+    current: Iterable[UnitSums],
+    previous: Iterable[UnitSums],
+    standards: Iterable[StandardSums],
+    policy: Policy | None,
+) -> list[UnitFigures]:
+    """Per unit: mean visit score, n, the change against the previous period, per standard figures."""
+    now = {s.unit_id: s for s in current}
+    before = {s.unit_id: s for s in previous}
+    by_unit: dict[str, list[StandardSums]] = {}
+    for s in standards:
+        by_unit.setdefault(s.unit_id, []).append(s)
+    out = []
+    for unit in sorted(units, key=lambda u: u.unit_id):
+        cur, prev = now.get(unit.unit_id), before.get(unit.unit_id)
+        mean_now = _mean(cur.total, cur.n) if cur else None
+        mean_prev = _mean(prev.total, prev.n) if prev else None
+        change = shown(mean_now - mean_prev) if mean_now is not None and mean_prev is not None else None
+        out.append(
+            UnitFigures(
+                unit_id=unit.unit_id,
+                name=unit.name,
+                region=unit.region,
+                kind=unit.kind,
+                visit_score=shown(mean_now),
+                n=cur.n if cur else 0,
+                previous=shown(mean_prev),
+                previous_n=prev.n if prev else 0,
+                change=change,
+                mark=policy.mark(mean_now) if policy else None,
+                standards=[
+                    standard_figure(s.code, s.total, s.n, s.met)
+                    for s in sorted(by_unit.get(unit.unit_id, []), key=lambda s: s.code)
+                ],
+            )
+        )
+    return out
+
+
+def network_figures(
+    kind: str,
+    units: list[UnitFigures],
+    current: Iterable[UnitSums],
+    standards: Iterable[StandardSums],
+    weakest: int = 10,
+) -> NetworkFigures:
+    """Rank the units of one kind by visit score (ties share a rank; units without visits last)."""
+    scored = sorted((u for u in units if u.visit_score is not None), key=lambda u: (-u.visit_score, u.unit_id))
+    ranked: list[RankedUnit] = []
+    for position, unit in enumerate(scored, start=1):
+        rank = ranked[-1].rank if ranked and ranked[-1].visit_score == unit.visit_score else position
+        ranked.append(_ranked(unit, rank))
+    ranked += [_ranked(u, None) for u in units if u.visit_score is None]
+    totals: dict[str, list[float]] = {}
+    for s in standards:
+        acc = totals.setdefault(s.code, [0.0, 0, 0])
+        acc[0] += s.total
+        acc[1] += s.n
+        acc[2] += s.met
+    figures = [standard_figure(code, t, int(n), int(m)) for code, (t, n, m) in totals.items() if n]
+    figures.sort(key=lambda f: (f.share_met, f.score, f.code))
+    sums = list(current)
+    total_n = sum(s.n for s in sums)
+    network_mean = shown(sum(s.total for s in sums) / total_n) if total_n else None
+    return NetworkFigures(
+        kind=kind, visit_score=network_mean, n=total_n, units=ranked, weakest_standards=figures[:weakest]
+    )
+
+
+def _ranked(unit: UnitFigures, rank: int | None) -> RankedUnit:
+    return RankedUnit(
+        rank=rank,
+        unit_id=unit.unit_id,
+        name=unit.name,
+        region=unit.region,
+        visit_score=unit.visit_score,
+        n=unit.n,
+        change=unit.change,
+        mark=unit.mark,
+    )

@@ -1,0 +1,102 @@
+"""Motivation policies: versioned rules that turn person scores into bonus coefficients.
+
+A policy is published like a checklist version: immutable, content-hashed, validated with every
+problem listed. Its bands are compared with the score **rounded to 2 decimals** (the figure HR
+sees), so 94.995 (shown 95.00) gets the 95 band and 94.994999 (shown 94.99) does not.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from checklists.canonical import JsonValue, content_hash
+from checklists.model import Slug, Text, Version
+from checklists.score import shown
+from checklists.validate import Invalid, Problem, decode_document, struct_problems
+
+Score = Annotated[float, msgspec.Meta(ge=0, le=100)]
+Coefficient = Annotated[float, msgspec.Meta(ge=0, le=10)]
+
+
+class Band(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Scores of at least `min_score` (rounded) get `coefficient`."""
+
+    min_score: Score
+    coefficient: Coefficient
+
+
+class Rag(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Scorecard colour marks: green at or above `green_at`, amber at or above `amber_at`, else red."""
+
+    green_at: Score
+    amber_at: Score
+
+
+class Policy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One published version of a motivation policy."""
+
+    id: Slug
+    version: Version
+    title: Text
+    confidence: Annotated[float, msgspec.Meta(gt=0.5, lt=1)]
+    min_visits: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    neutral_coefficient: Coefficient
+    bands: Annotated[list[Band], msgspec.Meta(min_length=1, max_length=50)]
+    rag: Rag
+
+    def coefficient(self, score: float | None) -> float:
+        """The band coefficient of a score, compared as shown (2 decimals); neutral for no score."""
+        figure = shown(score)
+        if figure is None:
+            return self.neutral_coefficient
+        for band in self.bands:
+            if figure >= band.min_score:
+                return band.coefficient
+        return self.neutral_coefficient
+
+    def mark(self, score: float | None) -> str | None:
+        """`green`, `amber` or `red` for a score (as shown), None for no score."""
+        figure = shown(score)
+        if figure is None:
+            return None
+        if figure >= self.rag.green_at:
+            return "green"
+        return "amber" if figure >= self.rag.amber_at else "red"
+
+
+class LoadedPolicy(msgspec.Struct, kw_only=True, frozen=True):
+    policy: Policy
+    raw: dict[str, JsonValue]
+    sha256: str
+
+
+def policy_rule_problems(raw: dict) -> list[Problem]:
+    """The rules beyond field types: bands strictly descending down to 0, green above amber."""
+    problems: list[Problem] = []
+    bands = raw.get("bands")
+    if isinstance(bands, list) and bands:
+        scores = [b.get("min_score") for b in bands if isinstance(b, dict)]
+        if all(isinstance(s, int | float) and not isinstance(s, bool) for s in scores):
+            if any(a <= b for a, b in zip(scores, scores[1:], strict=False)):
+                problems.append(Problem(path="bands", message="min_score must go strictly down from the first band"))
+            if scores and scores[-1] != 0:
+                problems.append(
+                    Problem(path=f"bands[{len(scores) - 1}].min_score", message="the last band starts at 0")
+                )
+    rag = raw.get("rag")
+    if isinstance(rag, dict):
+        green, amber = rag.get("green_at"), rag.get("amber_at")
+        if isinstance(green, int | float) and isinstance(amber, int | float) and green <= amber:
+            problems.append(Problem(path="rag.green_at", message=f"must be above amber_at ({amber})"))
+    return problems
+
+
+def load_policy(data: bytes, fmt: str = "toml", source: str = "<body>") -> LoadedPolicy:
+    """Decode and validate one policy version, or raise Invalid listing every problem."""
+    raw = decode_document(data, fmt, source)
+    problems = struct_problems(raw, Policy) + policy_rule_problems(raw)
+    if problems:
+        raise Invalid(source, problems)
+    return LoadedPolicy(policy=msgspec.convert(raw, Policy), raw=raw, sha256=content_hash(raw))

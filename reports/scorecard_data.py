@@ -1,0 +1,130 @@
+"""What a scorecard shows: the data a PDF is rendered from (pure types, no I/O).
+
+The server gathers these from the database; `reports.scorecard.render(data)` turns them into
+PDF bytes. The same data gives the same bytes, so the SHA-256 of a published scorecard can be
+checked by anyone who renders the same data again. Nothing here names an auditor: mystery
+shoppers stay anonymous to the audited, and visit dates carry no time of day.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from checklists.canonical import content_hash
+
+Lang = Literal["ru", "kk", "en"]
+Scope = Literal["unit", "staff", "network"]
+Mark = Literal["green", "amber", "red"]
+
+
+class Base(msgspec.Struct, kw_only=True, frozen=True):
+    """Base of the scorecard data types."""
+
+
+class Headline(Base):
+    """The big figure: mean score 0-100 (as shown), n, the previous period and the change."""
+
+    score: float | None
+    n: int
+    previous: float | None
+    change: float | None
+    mark: Mark | None
+
+
+class TrendPoint(Base):
+    period: str  # YYYY-MM
+    score: float | None
+    n: int
+
+
+class StandardRow(Base):
+    code: str
+    title: str  # in the scorecard's language
+    attribution: Literal["person", "unit"]
+    score: float | None  # mean 0-100, as shown
+    share_met: float | None  # % of visits that met it, as shown
+    n: int
+
+
+class FailedItem(Base):
+    """A failed item in one visit, with the auditor's comment (never the auditor's name)."""
+
+    date: str  # YYYY-MM-DD in the organisation's time zone, no time of day
+    standard: str
+    item: str
+    text: str  # the item's question in the scorecard's language
+    critical: Literal["zero", "flag"] | None
+    comment: str | None
+
+
+class StaffRow(Base):
+    staff_id: str
+    name: str
+    position: str | None
+    score: float | None
+    n: int
+    coefficient: float | None
+    flags: list[str]
+
+
+class Thumbnail(Base):
+    """Evidence for a failed critical item: the image as stored; the renderer re-encodes it without metadata."""
+
+    date: str
+    item: str
+    caption: str
+    image: bytes
+    content_type: str
+
+
+class RankedUnitRow(Base):
+    rank: int | None
+    unit_id: str
+    name: str
+    region: str
+    score: float | None
+    n: int
+    change: float | None
+    mark: Mark | None
+
+
+class Subject(Base):
+    """Who the scorecard is about."""
+
+    unit_id: str | None = None
+    unit_name: str | None = None
+    unit_kind: Literal["branch", "contact_centre", "field_technician"] | None = None
+    region: str | None = None
+    staff_id: str | None = None
+    staff_name: str | None = None
+    position: str | None = None
+
+
+class ScorecardData(Base):
+    """Everything one scorecard shows, in one language."""
+
+    scope: Scope
+    lang: Lang
+    period: str
+    subject: Subject
+    basis: Literal["approved", "provisional"]
+    headline: Headline
+    trend: list[TrendPoint]  # the last 6 periods, oldest first, the scorecard's period last
+    standards: list[StandardRow]
+    failed_items: list[FailedItem]
+    staff: list[StaffRow]  # branches: the staff table; staff scope: the one person's row
+    thumbnails: list[Thumbnail]
+    ranking: list[RankedUnitRow]  # network scope: all units of the kind, ranked
+    weakest_standards: list[StandardRow]  # network scope: met least often across the network
+    checklist_versions: list[str]  # e.g. ["branch@1", "branch@2"]
+    green_at: float
+    amber_at: float
+    data_as_of: str  # UTC time the data was taken, RFC 3339
+    policy: str  # e.g. "default@1"
+
+
+def input_sha256(data: ScorecardData) -> str:
+    """SHA-256 of the scorecard's input data (printed in its footer; a PDF cannot carry its own hash)."""
+    return content_hash(msgspec.to_builtins(data))

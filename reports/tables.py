@@ -1,0 +1,70 @@
+"""Rows as files HR opens in a spreadsheet: CSV (UTF-8 with BOM) and XLSX.
+
+Columns are the JSON field names, in the order of the row type. CSV with `sep=";"` is for
+spreadsheet programs in locales that write a decimal comma (ru-KZ, kk-KZ): its numbers use a
+comma too, so they open as numbers, not text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import msgspec
+
+
+def _cell(value: object, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text.replace(".", ",") if decimal_comma else text
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def columns_of(row_type: type[msgspec.Struct]) -> list[str]:
+    """The column names: the row type's JSON field names, in order."""
+    return [f.encode_name for f in msgspec.structs.fields(row_type)]
+
+
+def to_csv(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], sep: str = ",") -> bytes:
+    """CSV bytes with a BOM and a header row."""
+    columns = columns_of(row_type)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = msgspec.structs.asdict(row)
+        writer.writerow([_cell(values[c], sep == ";") for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], title: str) -> bytes:
+    """An XLSX workbook with one sheet: a bold, frozen header row and typed cells."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    columns = columns_of(row_type)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for row in rows:
+        values = msgspec.structs.asdict(row)
+        sheet.append([" ".join(values[c]) if isinstance(values[c], list) else values[c] for c in columns])
+    for index, column in enumerate(columns, start=1):
+        width = max(
+            [len(column)] + [len(str(c.value or "")) for c in sheet.iter_cols(min_col=index, max_col=index).__next__()]
+        )
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, width + 2)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
