@@ -1,0 +1,36 @@
+"""Tekseru's benchmark harness (issue 4): `python -m bench [--quick] [--only NAME ...]`.
+
+It starts a real `tekseru serve` on a free 127.0.0.1 port in a temporary data directory (WAL,
+synchronous=FULL, as shipped), creates the organisation through the admin API (500 branch units,
+5,000 staff, 64 auditors with a tablet each, 50 assignments), measures, stops the server and
+removes the directory. It prints one Markdown table (name | value | target | ok) and writes the
+same rows as JSON to bench/out/latest.json.
+
+Every push carries 50 new submissions of the shipped `branch` checklist v1, each answering every
+required item with a valid value (56 answers: the checklist requires 56 of its 58 items, so the
+issue's "40 answers" cannot be reached without quarantining the visit). The load generator is
+`bench.load`, run in its own process(es) (`--workers`), with one HTTP connection per tablet.
+
+The measurements (`--only` takes these names):
+
+- `raw` — raw ceiling: the rows the server stores per submission (a `submissions` row, a
+  `revisions` row with a real revision's canonical JSON, a `submission_views` row with a real view
+  document, a `changes` row), written by plain `sqlite3` in this process into a fresh file with
+  the server's schema, WAL and synchronous=FULL, 50 submissions per transaction: submissions/s.
+- `saturation` — 64 tablets each pushing again as soon as its receipts arrive: submissions/s
+  applied during the window, and its ratio to the raw ceiling (target >= 0.5; runs `raw` too).
+  Server and load-generator CPU over the window show which side was the bottleneck (100 % = one core).
+- `paced` — 64 tablets each pushing every 2 s +- 0.25 s (about 1,600 submissions/s offered): p50
+  and p99 of the push latency (request sent to receipts parsed; target p99 <= 250 ms).
+- `duplicates` — one tablet, one request at a time: median time of a fresh batch of 50 and of the
+  same batch pushed again (all `duplicate`); ratio fresh / duplicate (target >= 2).
+- `pull` — a device never seen before of an auditor holding the 50 assignments (and no
+  submissions) pulls from no cursor with limit=5000 until has_more is false: total ms, median of
+  3 devices (target < 300 ms), once right after setup and once after the load runs (whose
+  submissions fill the change feed of other auditors).
+- always: `errors` — receipts other than `applied` and failed requests in the load runs (target 0);
+  `server RSS` — the server's peak resident set (VmHWM, and VmRSS sampled every 100 ms), MB
+  (target <= 300).
+
+`--quick` runs each load for a few seconds (a smoke check); the full run takes about 2 minutes.
+"""
