@@ -45,6 +45,14 @@ def canonical_json(value: JsonValue) -> bytes:
     return _encoder.encode(canonical_value(value))
 
 
+def encode_normalized(value: JsonValue) -> bytes:
+    """Canonical JSON of a value whose numbers are already normalized (by `canonical_value`).
+
+    The hot path of sync: a canonical revision is normalized once, then encoded many times.
+    """
+    return _encoder.encode(value)
+
+
 def content_hash(value: JsonValue) -> str:
     """SHA-256 (hex) of the canonical JSON of `value`."""
     return hashlib.sha256(canonical_json(value)).hexdigest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -18,11 +19,43 @@ from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import write_private
 from server.openapi import finish_openapi
-from server.routes import admin, checklists, directory, health, submissions, sync, users
+from server.routes import (
+    admin,
+    blobs,
+    checklists,
+    directory,
+    health,
+    periods,
+    policies,
+    reviews,
+    scorecards,
+    scores,
+    submissions,
+    sync,
+    uploads,
+    users,
+)
+from server.scorecards import close_render_pool
 from server.settings import Settings, settings_from_env
+from server.store import blobs as blobs_store
 from server.store import users as users_store
 
-ROUTE_MODULES = (health, users, directory, checklists, sync, submissions, admin)
+ROUTE_MODULES = (
+    health,
+    users,
+    directory,
+    checklists,
+    policies,
+    sync,
+    submissions,
+    reviews,
+    scores,
+    periods,
+    scorecards,
+    admin,
+    uploads,
+    blobs,
+)
 
 
 def create_app(settings: Settings | None = None, announce_url: str | None = None) -> Litestar:
@@ -42,12 +75,15 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         token, prefix, hashed = new_token()
         await users_store.reset_local_admin(db, LOCAL_ADMIN, prefix, hashed)
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
+        # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
+        await blobs_store.recover(db, settings.data_dir, ZoneInfo(settings.timezone))
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             url_file.write_text(announce_url + "\n", encoding="utf-8")
         try:
             yield
         finally:
+            close_render_pool(app)
             if announce_url:
                 url_file.unlink(missing_ok=True)
             await db.close()

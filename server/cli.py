@@ -195,6 +195,126 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> None:
     _out(f"backup written to {body['path']} ({body['bytes']} bytes)")
 
 
+# --- policies and periods -------------------------------------------------------------------------
+
+
+def cmd_policies(args: argparse.Namespace, settings: Settings) -> None:
+    from reports.policy import load_policy
+
+    problems: list[str] = []
+    loaded = []
+    for name in args.files:
+        data, fmt = _read_checklist_file(Path(name))
+        try:
+            policy = load_policy(data, fmt, name)
+        except Invalid as exc:
+            problems.extend(exc.lines())
+            continue
+        loaded.append((name, data, fmt, policy))
+        if args.action == "validate":
+            p = policy.policy
+            _out(f"{name}: ok — {p.id} v{p.version}, {len(p.bands)} bands, minimum {p.min_visits} visits")
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) found", problems)
+    if args.action == "publish":
+        with admin_client(settings) as api:
+            for name, data, fmt, _ in loaded:
+                media = "application/toml" if fmt == "toml" else "application/json"
+                response = api.post("/v1/policies", content=data, headers={"Content-Type": media})
+                body = _checked_json(response, name)
+                state = "published" if response.status_code == 201 else "already published, unchanged"
+                _out(f"{name}: {body['id']} v{body['version']} {state} (sha256 {body['sha256']})")
+
+
+def cmd_periods(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        if args.action == "close":
+            body = _call(api.post, f"/v1/periods/{args.period}/close", json={"force": args.force})
+            _out(
+                f"{body['period']} closed: snapshot {body['snapshot_id']}, {len(body['rows'])} rows, "
+                f"sha256 {body['sha256']}, policy {body['policy']['id']} v{body['policy']['version']}"
+                + (f", carrying {len(body['carried'])} adjustment(s)" if body["carried"] else "")
+            )
+        elif args.action == "show":
+            body = _call(api.get, "/v1/motivation", params={"period": args.period})
+            state = f"closed (snapshot {body['snapshot_id']})" if body["closed"] else "open: provisional figures"
+            _out(f"{args.period}: {state}; policy {body['policy']['id']} v{body['policy']['version']}")
+            for row in body["rows"]:
+                score = "-" if row["score"] is None else f"{row['score']:.2f}"
+                flags = " ".join(row["flags"])
+                _out(
+                    f"{row['staff_id']:<10} {row['name']:<32} {score:>7} n={row['n']:<3}"
+                    f" x{row['coefficient']:.2f} {flags}"
+                )
+        else:
+            body = _call(api.get, f"/v1/periods/{args.period}/adjustments")
+            if not body["pending"] and not body["carried"]:
+                _out(f"{args.period}: no change since it was closed")
+            for item in body["pending"]:
+                _out(f"pending  {item['staff_id']:<10} coefficient change {item['coefficient_change']:+.2f}")
+            for item in body["carried"]:
+                a = item["adjustment"]
+                _out(
+                    f"carried  {a['staff_id']:<10} coefficient change {a['coefficient_change']:+.2f}"
+                    f" by {item['carried_by']}"
+                )
+
+
+# --- scorecards ----------------------------------------------------------------------------------
+
+
+def cmd_scorecards(args: argparse.Namespace, settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with admin_client(settings) as api:
+        units = [u for u in _pages(api, "/v1/units") if u["kind"] == args.unit_kind and u["active"]]
+        if args.unit_id:
+            units = [u for u in units if u["unit_id"] in args.unit_id]
+        if not units:
+            raise UserError(f"no active {args.unit_kind} units")
+        progress = _Progress(len(units), f"{args.period} {args.unit_kind} ({args.lang})")
+
+        def one(unit: dict) -> dict:
+            body = {"scope": "unit", "unit_id": unit["unit_id"], "period": args.period, "lang": args.lang}
+            card = _call(api.post, "/v1/scorecards", json=body)
+            if args.publish:
+                card = _call(api.post, f"/v1/scorecards/{card['id']}/publish")
+            progress.step()
+            return card
+
+        # The server renders each PDF in its worker processes; a few requests in flight keep them busy.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            cards = list(pool.map(one, units))
+        progress.done()
+    state = "published" if args.publish else "draft"
+    _out(f"{len(cards)} {state} scorecard(s) for {args.period}:")
+    for card in cards:
+        _out(f"  {card['unit_id']:<10} {card['id']}  sha256 {card['sha256']}  {card['size'] // 1024} KB")
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        import threading
+
+        self.total, self.label, self.count = total, label, 0
+        self.lock = threading.Lock()
+        self.tty = sys.stderr.isatty()
+
+    def step(self) -> None:
+        with self.lock:
+            self.count += 1
+            if self.tty:
+                filled = int(30 * self.count / self.total)
+                sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.count}/{self.total}")
+                sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
 # --- plumbing ----------------------------------------------------------------------------------
 
 
@@ -265,6 +385,31 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("entity", choices=["units", "staff", "assignments"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
+    pol = sub.add_parser("policies", help="validate and publish motivation policies")
+    pol_sub = pol.add_subparsers(dest="action", required=True)
+    pol_sub.add_parser("validate", help="check files, listing every problem").add_argument("files", nargs="+")
+    pol_sub.add_parser("publish", help="publish files (TOML or JSON)").add_argument("files", nargs="+")
+    pol.set_defaults(func=cmd_policies)
+
+    per = sub.add_parser("periods", help="close a month, show its figures and later adjustments")
+    per_sub = per.add_subparsers(dest="action", required=True)
+    close = per_sub.add_parser("close", help="freeze the month's motivation snapshot")
+    close.add_argument("period", help="YYYY-MM")
+    close.add_argument("--force", action="store_true", help="close even while submissions await review")
+    per_sub.add_parser("show", help="the month's motivation rows").add_argument("period")
+    per_sub.add_parser("adjustments", help="what changed after the close").add_argument("period")
+    per.set_defaults(func=cmd_periods)
+
+    cards = sub.add_parser("scorecards", help="render (and publish) the scorecards of every unit of a kind")
+    cards_sub = cards.add_subparsers(dest="action", required=True)
+    build = cards_sub.add_parser("build", help="render all units of a kind for a period")
+    build.add_argument("--period", required=True, help="YYYY-MM")
+    build.add_argument("--unit-kind", required=True, choices=["branch", "contact_centre", "field_technician"])
+    build.add_argument("--lang", default="ru", choices=["ru", "kk", "en"])
+    build.add_argument("--unit-id", action="append", help="only these units (repeat the option)")
+    build.add_argument("--publish", action="store_true", help="publish them (immutable from then on)")
+    cards.set_defaults(func=cmd_scorecards)
+
     quarantine = sub.add_parser("quarantine", help="revisions that could not be used")
     q_sub = quarantine.add_subparsers(dest="action", required=True)
     q_sub.add_parser("list", help="list them with the reason and field path")

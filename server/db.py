@@ -102,12 +102,12 @@ async def backup_database(db: Database, target: Path) -> int:
     """Write a consistent copy of the database to `target` (a new file); return its size in bytes."""
     from server.errors import ProblemError
 
-    if target.exists():
-        raise ProblemError(409, "backup_exists", "a file is already at that path; choose another")
     try:
+        if target.exists():
+            raise ProblemError(409, "backup_exists", "a file is already at that path; choose another")
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ProblemError(400, "backup_path", f"cannot create the folder: {exc.strerror}") from None
+        raise ProblemError(400, "backup_path", f"cannot use that path: {exc.strerror}") from None
     async with db.writer_alone() as conn:
         try:
             await conn.execute("VACUUM INTO ?", (str(target),))

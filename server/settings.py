@@ -16,6 +16,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     port: int = 8000
     timezone: str = "Asia/Almaty"
     max_body_bytes: int = 16 * 1024 * 1024
+    upload_expiry_s: int = 7 * 24 * 3600  # an unfinished evidence upload is dropped after this long idle
+    max_blob_bytes: int = 200 * 1024 * 1024  # the largest photo or recording one upload may hold
+    render_workers: int = 2  # processes that render scorecard PDFs; 0 renders in a thread of the server
     docs: bool = False
     cors_origins: tuple[str, ...] = ()
     log_level: str = "info"

@@ -22,6 +22,20 @@ async def load_library(db: Database) -> list[str]:
     return loaded
 
 
+async def load_default_policy(db: Database) -> str | None:
+    """Publish the shipped motivation policy if the database has none; return its ref."""
+    from checklists.library import policy_file
+    from reports.policy import load_policy
+    from server.store import policies as policy_store
+
+    if await policy_store.latest_row(db) is not None:
+        return None
+    entry = policy_file()
+    loaded = load_policy(entry.read_bytes(), "toml", entry.name)
+    await policy_store.publish(db, loaded)
+    return f"{loaded.policy.id}@{loaded.policy.version}"
+
+
 async def prepare(settings: Settings, demo: bool = False) -> list[str]:
     """Migrate, load the library (and the demo organisation); return lines to print."""
     from server.demo import load_demo
@@ -32,6 +46,9 @@ async def prepare(settings: Settings, demo: bool = False) -> list[str]:
         library = await load_library(db)
         if library:
             lines.append(f"loaded the standards library: {', '.join(library)}")
+        policy = await load_default_policy(db)
+        if policy:
+            lines.append(f"loaded the default motivation policy: {policy}")
         if demo:
             lines.extend(await load_demo(db, settings))
         return lines

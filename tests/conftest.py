@@ -56,6 +56,18 @@ def users(client: TestClient, admin: dict[str, str]) -> dict[str, dict[str, str]
 
 
 @pytest.fixture
+def default_policy(client: TestClient, admin: dict[str, str]) -> dict:
+    """The shipped motivation policy, published."""
+    from checklists.library import policy_file
+
+    response = client.post(
+        "/v1/policies", content=policy_file().read_bytes(), headers=admin | {"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
 def example_checklist(client: TestClient, admin: dict[str, str]) -> dict:
     response = client.post(
         "/v1/checklists", content=EXAMPLE_CHECKLIST.read_bytes(), headers=admin | {"Content-Type": "application/toml"}

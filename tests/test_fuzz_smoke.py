@@ -18,6 +18,8 @@ from tests.conftest import EXAMPLE_CHECKLIST
 from tests.live import LiveServer
 
 MAX_EXAMPLES = int(os.environ.get("TEKSERU_FUZZ_EXAMPLES", "4"))
+# A tus chunk (PATCH /v1/uploads/{id}) is raw bytes under tus's own media type.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 ROLES = ("admin", "quality_lead", "hr", "auditor")
 
 

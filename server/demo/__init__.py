@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from server.auth import new_token
 from server.db import Database
+from server.demo.visits import publish_scorecards, simulate
 from server.directory import AssignmentIn, parse_csv
 from server.files import write_private
+from server.periods import previous_period
 from server.settings import Settings
 from server.store import directory as directory_store
 from server.store import users as users_store
@@ -52,10 +54,14 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     if created:
         previous = tokens_path.read_text(encoding="utf-8") if tokens_path.exists() else ""
         write_private(tokens_path, previous + "\n".join(created) + "\n")
-    today = today or dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    tz = ZoneInfo(settings.timezone)
+    today = today or dt.datetime.now(tz).date()
     made = await _month_assignments(db, today)
     if made:
         lines.append(f"demo: {made} assignments for {today:%Y-%m}")
+    auditors = [name for name, role in DEMO_USERS if role == "auditor"]
+    lines.extend(await simulate(db, auditors, today, tz))
+    lines.extend(await publish_scorecards(db, settings.data_dir, previous_period(f"{today:%Y-%m}"), tz))
     if tokens_path.exists():
         lines.append(f"demo users and their tokens ({tokens_path}):")
         lines.extend("  " + line for line in tokens_path.read_text(encoding="utf-8").splitlines() if line)

@@ -130,7 +130,7 @@ async def release_revision(request: Request, submission_id: FromPath[str], rev_i
     """Let a pending revision join the merge, treating its missing parents as absent."""
     doc = await visible_document(request, submission_id)
     tz = ZoneInfo(request.app.state.settings.timezone)
-    return await store.release(request.app.state.db, doc.submission_id, rev_id.lower(), tz)
+    return await store.release(request.app.state.db, doc.submission_id, rev_id.lower(), tz, principal_of(request).name)
 
 
 ROUTES = [get_submission, list_revisions, correct_submission, release_revision]

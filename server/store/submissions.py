@@ -11,6 +11,7 @@ from server.clock import now_iso
 from server.db import Database
 from server.errors import ProblemError, not_found
 from server.store import sync as sync_store
+from server.store.audit import audit
 from server.sync.push import Author, rebuild_views, store_revisions
 from server.sync.view import SubmissionDoc
 
@@ -34,7 +35,7 @@ async def revisions_of(db: Database, submission_id: str) -> tuple[list[sqlite3.R
     return rows, [r["rev_id"] for r in held]
 
 
-async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo) -> SubmissionDoc:
+async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo, actor: str) -> SubmissionDoc:
     """Mark a pending revision released and merge the submission again."""
     async with db.transaction() as conn:
         async with conn.execute(
@@ -48,6 +49,7 @@ async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo) -
         if rev_id not in pending:
             raise ProblemError(409, "not_pending", "this revision is not pending: it is already in the merge")
         await conn.execute("UPDATE revisions SET released = 1 WHERE rev_id = ?", (rev_id,))
+        await audit(conn, actor, "release", "submission", submission_id, {"rev_id": rev_id})
         owners = await sync_store.owners(conn, [submission_id])
         inputs = await sync_store.merge_inputs(conn, [submission_id])
         (row_out,) = await rebuild_views(db, conn, inputs, owners, tz, now_iso())

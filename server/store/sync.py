@@ -37,14 +37,20 @@ async def _fetch_in(
 
 
 async def checklist_index(
-    db: Database, conn: aiosqlite.Connection, checklist_id: str, version: int
+    db: Database, checklist_id: str, version: int, conn: aiosqlite.Connection | None = None
 ) -> ChecklistIndex | None:
-    """The indexed checklist version (cached: a published version never changes), or None."""
+    """The indexed checklist version, or None (cached for good: a published version never changes).
+
+    `conn` is the writer inside a transaction; without it the reader is used.
+    """
     key = (checklist_id, version)
     cached = db.checklist_indexes.get(key)
     if cached is None:
-        rows = await _fetch(
-            conn, "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?", (checklist_id, version)
+        sql = "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?"
+        rows = (
+            await _fetch(conn, sql, (checklist_id, version))
+            if conn
+            else await db.fetch_all(sql, (checklist_id, version))
         )
         if not rows:
             return None
@@ -198,14 +204,16 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
                 int(bool(doc.conflicts)),
                 msgspec.json.encode(doc).decode("utf-8"),
                 doc.updated_at,
+                row.counted,
             )
         )
     await conn.executemany(
         "INSERT OR REPLACE INTO submission_views (submission_id, auditor, checklist_id, checklist_version, unit_id,"
         " assignment_id, state, started_at, corrected_start, period, status, visit_score, person_score, has_conflicts,"
-        " document, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " document, updated_at, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
+    await _write_aggregation_rows(conn, rows)
     await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(r.doc.submission_id,) for r in rows])
     await conn.executemany(
         "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)",
@@ -216,6 +224,39 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
         by_auditor.setdefault(r.doc.auditor, []).append(r.doc.submission_id)
     for auditor, ids in by_auditor.items():
         await record_changes(conn, "submission", ids, audience=auditor)
+
+
+async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
+    """Per-visit standard and staff rows, the input of the period figures (only counted visits)."""
+    ids = [(r.doc.submission_id,) for r in rows]
+    await conn.executemany("DELETE FROM visit_standards WHERE submission_id = ?", ids)
+    await conn.executemany("DELETE FROM visit_staff WHERE submission_id = ?", ids)
+    standards, staff = [], []
+    for r in rows:
+        doc, view = r.doc, r.doc.view
+        if not r.counted or view is None or view.unit_id is None:
+            continue
+        standards += [
+            (doc.submission_id, doc.period, r.counted, view.unit_id, code, score, int(met))
+            for code, score, met in r.standards
+        ]
+        if r.person_score is not None:
+            staff += [
+                (doc.submission_id, s, doc.period, r.counted, view.unit_id, r.person_score)
+                for s in view.staff_ids or ()
+            ]
+    if standards:
+        await conn.executemany(
+            "INSERT INTO visit_standards (submission_id, period, counted, unit_id, code, score, met)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            standards,
+        )
+    if staff:
+        await conn.executemany(
+            "INSERT INTO visit_staff (submission_id, staff_id, period, counted, unit_id, person_score)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            staff,
+        )
 
 
 async def view_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:

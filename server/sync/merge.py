@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from checklists.canonical import canonical_json
+from checklists.canonical import encode_normalized
 
 TOP_FIELDS = ("state", "unit_id", "staff_ids", "assignment_id", "started_at", "finished_at", "location")
 ABSENT = "\x00absent"  # never the canonical JSON of anything
@@ -79,7 +79,8 @@ def fields_of(content: dict) -> dict[str, str]:
 
 
 def _json(value: object) -> str:
-    return canonical_json(value).decode("utf-8")
+    # Revisions are canonical already (numbers normalized): encoding with sorted keys is enough.
+    return encode_normalized(value).decode("utf-8")
 
 
 def _order_key(rev: MergeInput) -> tuple[bool, str, str]:
@@ -128,6 +129,8 @@ def merge(revisions: Iterable[MergeInput]) -> MergeResult:
 
     named = {p for r in merged.values() for p in r.parents}
     heads = sorted(r for r in merged if r not in named)
+    if len(merged) == 1:
+        return _single(next(iter(merged.values())), version, pending, changed)
     fields = {r: fields_of(rev.content) for r, rev in merged.items()}
     ancestors = _ancestors(merged)
     universe = sorted({f for values in fields.values() for f in values})
@@ -169,6 +172,43 @@ def merge(revisions: Iterable[MergeInput]) -> MergeResult:
         view=view,
         conflicts=conflicts,
         attribution=attribution,
+    )
+
+
+def _single(rev: MergeInput, version: int | None, pending: dict, changed: list[str]) -> MergeResult:
+    """The merge of one revision: its own snapshot (the common case of a visit sent once)."""
+    content = rev.content
+    view: dict = {
+        "submission_id": content["submission_id"],
+        "checklist": {"id": content["checklist"]["id"], "version": version},
+    }
+    for name in TOP_FIELDS:
+        view[name] = content.get(name)
+    answers = []
+    attribution = dict.fromkeys(TOP_FIELDS, rev.rev_id)
+    for answer in sorted(content.get("answers", ()), key=lambda a: a["item"]):
+        item = answer["item"]
+        answers.append(
+            {
+                "item": item,
+                "value": answer.get("value"),
+                "na": bool(answer.get("na", False)),
+                "comment": answer.get("comment"),
+                "evidence": answer.get("evidence"),
+            }
+        )
+        for part in ("value", "comment", "evidence"):
+            attribution[f"answers[{item}].{part}"] = rev.rev_id
+    view["answers"] = answers
+    return MergeResult(
+        version=version,
+        merged=[rev.rev_id],
+        heads=[rev.rev_id],
+        pending=pending,
+        checklist_changed=changed,
+        view=view,
+        conflicts=[],
+        attribution=dict(sorted(attribution.items())),
     )
 
 

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import msgspec
 
-from checklists.canonical import canonical_json
+from checklists.canonical import encode_normalized
 from server.clock import iso_utc, utc_now
 from server.db import Database
 from server.errors import ProblemError
 from server.store import sync as store
+from server.store.audit import audit
 from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, revision_problem
 from server.sync.revision import Decoded, Undecodable, decode_revision
@@ -186,7 +187,7 @@ async def store_revisions(
                 problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
             else:
                 ref = d.revision.checklist
-                index = await store.checklist_index(db, conn, ref.id, ref.version)
+                index = await store.checklist_index(db, ref.id, ref.version, conn)
                 problem = revision_problem(d.revision, index, units.get(d.revision.unit_id), staff)
             if problem is not None and replay_of is not None:
                 await conn.execute(
@@ -197,7 +198,7 @@ async def store_revisions(
                 outcome.problem = problem
                 continue
             if problem is not None:
-                raw_text = d.raw if isinstance(d, Undecodable) else canonical_json(d.canonical).decode("utf-8")
+                raw_text = d.raw if isinstance(d, Undecodable) else d.canonical_json.decode("utf-8")
                 quarantine_rows.append(
                     (
                         rev_id,
@@ -236,8 +237,8 @@ async def store_revisions(
                     rev_id,
                     sub_id,
                     sha,
-                    canonical_json(content).decode("utf-8"),
-                    canonical_json(content["parents"]).decode("utf-8"),
+                    d.canonical_json.decode("utf-8"),
+                    encode_normalized(content["parents"]).decode("utf-8"),
                     content["checklist"]["id"],
                     content["checklist"]["version"],
                     content.get("hlc"),
@@ -268,6 +269,9 @@ async def store_revisions(
         await store.insert_quarantine(conn, quarantine_rows)
         if replay_of is not None and revision_rows:
             await conn.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (iso_utc(utc_now()), replay_of))
+        for row in revision_rows if author.rank == "reviewer" or replay_of is not None else ():
+            action = "replay" if replay_of is not None else "correct"
+            await audit(conn, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
         brand_new = {s for s, _, _ in new_submissions}
         previous = await store.merge_inputs(conn, [s for s in fresh if s not in brand_new])
         inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
@@ -305,7 +309,7 @@ async def rebuild_views(
         result = merge(m for m, _ in revs)
         index = None
         if result.view is not None:
-            index = await store.checklist_index(db, conn, result.view["checklist"]["id"], result.version)
+            index = await store.checklist_index(db, result.view["checklist"]["id"], result.version, conn)
         offsets = {m.rev_id: off for m, off in revs}
         rows.append(
             build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))

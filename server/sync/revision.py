@@ -16,12 +16,13 @@ The canonical form (DESIGN.md, "Content and equality") is what is hashed and com
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from typing import Annotated, Literal
 
 import msgspec
 
-from checklists.canonical import canonical_json, canonical_value, content_hash
+from checklists.canonical import canonical_json, canonical_value, encode_normalized
 from server.clock import iso_utc
 from server.wire import Slug, Uuid
 
@@ -73,10 +74,11 @@ class RevisionIn(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Decoded(msgspec.Struct, kw_only=True, frozen=True):
-    """A revision that decoded: typed, canonical, hashed."""
+    """A revision that decoded: typed, canonical (and its JSON bytes), hashed."""
 
     revision: RevisionIn
     canonical: dict
+    canonical_json: bytes
     sha256: str
 
 
@@ -104,8 +106,8 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
         return Undecodable(
             rev_id=None, submission_id=None, path="", message=f"not JSON: {exc}", raw=text, sha256=_raw_hash(text)
         )
-    raw_text = canonical_json(doc).decode("utf-8") if _json_safe(doc) else str(doc)
     if not isinstance(doc, dict):
+        raw_text = _raw_text(doc)
         return Undecodable(
             rev_id=None,
             submission_id=None,
@@ -118,6 +120,7 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
         revision = msgspec.convert(doc, RevisionIn, strict=True)
     except msgspec.ValidationError as exc:
         message, _, where = str(exc).partition(" - at `$")
+        raw_text = _raw_text(doc)
         return Undecodable(
             rev_id=_id_of(doc.get("rev_id")),
             submission_id=_id_of(doc.get("submission_id")),
@@ -127,20 +130,19 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
             sha256=_raw_hash(raw_text),
         )
     canonical = canonical_revision(doc, revision)
-    return Decoded(revision=revision, canonical=canonical, sha256=content_hash(canonical))
+    data = encode_normalized(canonical)
+    return Decoded(revision=revision, canonical=canonical, canonical_json=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _json_safe(doc: object) -> bool:
+def _raw_text(doc: object) -> str:
+    """A revision that did not decode, as text to keep in quarantine."""
     try:
-        canonical_json(doc)
+        return canonical_json(doc).decode("utf-8")
     except (TypeError, RecursionError, msgspec.EncodeError):
-        return False
-    return True
+        return str(doc)
 
 
 def _raw_hash(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -150,7 +152,7 @@ def _id_of(value: object) -> str | None:
 
 def canonical_revision(doc: dict, revision: RevisionIn) -> dict:
     """The canonical form of a decoded revision (see the module docstring)."""
-    out = {k: canonical_value(v) for k, v in doc.items()}
+    out = {k: canonical_value(v) for k, v in doc.items() if k != "answers"}
     out["rev_id"] = revision.rev_id.lower()
     out["submission_id"] = revision.submission_id.lower()
     out["parents"] = sorted({p.lower() for p in revision.parents})

@@ -120,12 +120,17 @@ class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
-    """The derived row stored for a submission (for lists, queues and aggregation)."""
+    """The derived rows stored for a submission (for lists, queues and aggregation)."""
 
     doc: SubmissionDoc
     visit_score: float | None
     person_score: float | None
     evidence: list[str]
+    counted: int  # 2 approved, 1 provisional (submitted, not rejected), 0 not counted
+    standards: list[tuple[str, float, bool]]  # (code, raw score in [0, 1], met)
+
+
+COUNTED = {"approved": 2, "received": 1, "needs_review": 1, "awaiting_evidence": 1}
 
 
 def build_document(
@@ -146,10 +151,12 @@ def build_document(
     missing = [e for e in evidence if e not in stored_blobs]
     scores = None
     raw_visit = raw_person = None
+    raw_standards: list[tuple[str, float, bool]] = []
     if view is not None and index is not None:
         answers = {a["item"]: (a["value"], a["na"]) for a in view["answers"] if a["item"] in index.items}
         scored = score_visit(index, answers)
         raw_visit, raw_person = scored.visit, scored.person
+        raw_standards = [(st.code, st.score, st.met) for st in scored.standards]
         scores = Scores(
             visit=shown(scored.visit),
             person=shown(scored.person),
@@ -197,7 +204,14 @@ def build_document(
         review=review,
         updated_at=updated_at,
     )
-    return ViewRow(doc=doc, visit_score=raw_visit, person_score=raw_person, evidence=evidence)
+    return ViewRow(
+        doc=doc,
+        visit_score=raw_visit,
+        person_score=raw_person,
+        evidence=evidence,
+        counted=COUNTED.get(status, 0) if period else 0,
+        standards=raw_standards,
+    )
 
 
 def _status(view: dict | None, missing: list[str], conflicts: bool, review: ReviewOut | None, heads: list[str]) -> str:

@@ -1,0 +1,172 @@
+"""Evidence files beside the database: content-addressed blobs and the parts of unfinished uploads.
+
+Pure file I/O: no HTTP, no SQL. A blob lives at `<data_dir>/blobs/ab/cd/<sha256>` and only ever
+gets there by an atomic rename of a complete, fsynced file whose SHA-256 was checked, so a file at
+a blob path is always whole and right (a kill -9 leaves either the part or the blob, never half a
+blob). An upload's bytes collect in `<data_dir>/uploads/<upload_id>.part`: each chunk is appended
+and fsynced before the database moves the upload's offset, and bytes past that offset (a crash
+mid-chunk, a rejected chunk) are cut off before the next chunk is appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+# The checksums a chunk may carry (tus `checksum` extension): sha1, which tus requires, and sha256.
+CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+PART_SUFFIX = ".part"
+_IOV_MAX = 1024
+
+
+class PartLost(Exception):
+    """The part file holds fewer bytes than the upload's acknowledged offset (it was removed or cut)."""
+
+
+def blob_path(data_dir: Path, sha256: str) -> Path:
+    """Where the blob with this (lower-case hex) SHA-256 lives."""
+    return data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
+
+
+def part_path(data_dir: Path, upload_id: str) -> Path:
+    """Where the bytes of an unfinished upload collect."""
+    return data_dir / "uploads" / (upload_id + PART_SUFFIX)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a new or renamed file in it) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(path: Path) -> None:
+    """`mkdir -p`, fsyncing the parent of every directory it creates."""
+    if path.is_dir():
+        return
+    _make_dirs(path.parent)
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    fsync_dir(path.parent)
+
+
+class PartWriter:
+    """Appends one chunk to an upload's part file at its acknowledged offset, hashing what it writes.
+
+    `whole`, when given, is the SHA-256 state of the file's first `offset` bytes; it goes on with
+    every byte written, so the last chunk needs no second read of the whole file.
+    """
+
+    def __init__(
+        self, path: Path, offset: int, algorithm: str | None = None, whole: hashlib._Hash | None = None
+    ) -> None:
+        if offset == 0:
+            _make_dirs(path.parent)
+        existed = path.exists()
+        if not existed and offset > 0:
+            raise PartLost(path.name)
+        self.path = path
+        self.base = offset
+        self.written = 0
+        self._hash = CHECKSUM_ALGORITHMS[algorithm]() if algorithm else None
+        self.whole = whole
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(self._fd).st_size < offset:
+                raise PartLost(path.name)
+            if not existed:
+                fsync_dir(path.parent)
+            # Bytes past the acknowledged offset were never acknowledged: a crash or a rejected chunk.
+            os.ftruncate(self._fd, offset)
+            os.lseek(self._fd, offset, os.SEEK_SET)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def write(self, pieces: Sequence[bytes]) -> None:
+        """Append the pieces, in order (to the page cache; `sync` makes them durable).
+
+        Blocking, and without the GIL for most of its time: call it from a worker thread.
+        """
+        left = [memoryview(p) for p in pieces if p]
+        while left:
+            done = os.writev(self._fd, left[:_IOV_MAX])
+            while done and left:
+                if done >= len(left[0]):
+                    done -= len(left.pop(0))
+                else:
+                    left[0] = left[0][done:]
+                    done = 0
+        for piece in pieces:
+            if self._hash is not None:
+                self._hash.update(piece)
+            if self.whole is not None:
+                self.whole.update(piece)
+            self.written += len(piece)
+
+    def digest(self) -> bytes | None:
+        """The checksum of what this writer appended, when an algorithm was given."""
+        return self._hash.digest() if self._hash is not None else None
+
+    def rollback(self) -> None:
+        """Forget what this writer appended: the file ends at the acknowledged offset again."""
+        os.ftruncate(self._fd, self.base)
+        os.lseek(self._fd, self.base, os.SEEK_SET)
+        self.written = 0
+        self.whole = None  # it went on past the acknowledged bytes
+
+    def sync(self) -> None:
+        """fsync the file: the appended bytes survive a crash."""
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 (hex) of a whole file, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def promote(part: Path, data_dir: Path, sha256: str) -> Path:
+    """Rename a complete, fsynced and verified part into its blob path (atomic), and make that durable."""
+    target = blob_path(data_dir, sha256)
+    _make_dirs(target.parent)
+    os.replace(part, target)
+    fsync_dir(target.parent)
+    fsync_dir(part.parent)
+    return target
+
+
+def stored_size(data_dir: Path, sha256: str) -> int | None:
+    """The size of the blob file with this hash, or None when there is none."""
+    try:
+        return blob_path(data_dir, sha256).stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def remove_part(data_dir: Path, upload_id: str) -> None:
+    """Delete an upload's part file, if any (a left-over one is cut or swept anyway)."""
+    part_path(data_dir, upload_id).unlink(missing_ok=True)
+
+
+def sweep_parts(data_dir: Path, keep: Collection[str]) -> list[str]:
+    """Delete part files of uploads not in `keep` (their rows expired or were discarded); return their ids."""
+    folder = data_dir / "uploads"
+    if not folder.is_dir():
+        return []
+    removed = []
+    for entry in folder.iterdir():
+        upload_id = entry.name.removesuffix(PART_SUFFIX)
+        if entry.name.endswith(PART_SUFFIX) and upload_id not in keep:
+            entry.unlink(missing_ok=True)
+            removed.append(upload_id)
+    return removed

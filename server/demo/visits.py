@@ -1,0 +1,206 @@
+"""Simulated visits for the demo: last month reviewed and closed, this month half reviewed.
+
+The visits come in as tablets send them (through the same push engine), then a quality lead
+reviews them (through the same decisions) and HR closes last month, so every screen of the
+product has real numbers the moment `make serve` starts. Deterministic: the same month gives the
+same visits.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+import uuid
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from checklists.model import Item
+from server.db import Database
+from server.periods import previous_period
+from server.store import periods as periods_store
+from server.store import reviews as reviews_store
+from server.store import sync as sync_store
+from server.sync.push import Author, store_revisions
+
+FAIL_COMMENTS = {
+    "branch": [
+        "Ждала у окна, сотрудник разговаривал по личному телефону.",
+        "Тарифы объяснили невнятно, про акцию не сказали.",
+        "Кезек талоны берілмеді, терминал істемеді.",
+        "Прайс-лист у кассы старый, цены не совпадают с сайтом.",
+        "Не предложили ни 165, ни личный кабинет.",
+        "Қызметкер орысша жауап берді, қазақша сұрасам да.",
+    ],
+    "contact_centre": [
+        "Ждал соединения почти 4 минуты, музыка обрывалась.",
+        "Оператор не назвал номер заявки, сказал перезвонить завтра.",
+        "Переключили на другой отдел без предупреждения, звонок оборвался.",
+        "Оператор перебивал, не дослушал вопрос.",
+        "Байланыс орталығы қазақ тіліне ауыса алмады.",
+    ],
+    "field_technician": [
+        "Мастер опоздал на час и не позвонил.",
+        "После работы остался мусор от кабеля.",
+        "Скорость интернета вместе со мной не проверили.",
+        "Бахилы не надел, прошёл в обуви.",
+        "Акт выполненных работ не оставил.",
+    ],
+}
+CAPTIONS = ["фото зала", "прайс-лист у кассы", "запись звонка", "фото установки", "табло очереди"]
+
+
+def _value(item: Item, passes: bool, rng: random.Random) -> object:
+    kind = item.kind
+    if kind == "yes_no":
+        good = True if item.pass_answer is None else item.pass_answer
+        return good if passes else not good
+    if kind == "scale":
+        pass_at = item.max if item.pass_at is None else item.pass_at
+        return rng.randint(pass_at, item.max) if passes else rng.randint(item.min, pass_at - 1)
+    if kind == "duration":
+        limit = item.limit_s or 60
+        if passes:
+            return rng.randint(limit // 4, limit)
+        return rng.randint(limit + 1, (item.zero_at_s or limit * 2) + limit // 2)
+    if kind == "choice":
+        options = item.options or []
+        best = [o.id for o in options if o.score == 1.0]
+        worse = [o.id for o in options if o.score < 1.0]
+        return rng.choice(best if passes or not worse else worse)
+    if kind == "number":
+        return rng.randint(0, 12)
+    if kind == "text":
+        return "Визит прошёл спокойно." if passes else "Есть замечания, см. комментарии."
+    return rng.choice(CAPTIONS)  # photo, audio: a caption; the file itself would come by upload
+
+
+def make_visit(
+    index,
+    unit_id: str,
+    kind: str,
+    staff_ids: list[str],
+    started: dt.datetime,
+    quality: float,
+    rng: random.Random,
+) -> dict:
+    """One submitted visit as a tablet sends it, with comments on what failed."""
+    answers = []
+    for item_id, item in index.items.items():
+        if not item.required and rng.random() < 0.5:
+            continue
+        if item.na_allowed and rng.random() < 0.15:
+            answers.append({"item": item_id, "na": True})
+            continue
+        passes = rng.random() < (quality if item.critical != "zero" else 0.985)
+        answer = {"item": item_id, "value": _value(item, passes, rng)}
+        if item.scored and not passes:
+            answer["comment"] = rng.choice(FAIL_COMMENTS[kind])
+        answers.append(answer)
+    return {
+        "rev_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "submission_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "parents": [],
+        "checklist": {"id": index.checklist.id, "version": index.checklist.version},
+        "unit_id": unit_id,
+        "staff_ids": staff_ids,
+        "started_at": started.isoformat(),
+        "finished_at": (started + dt.timedelta(minutes=rng.randint(12, 40))).isoformat(),
+        "state": "submitted",
+        "answers": answers,
+    }
+
+
+async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
+    """Visits for last month (reviewed, closed) and this month so far (half reviewed); lines to print."""
+    if await db.fetch_one("SELECT 1 FROM submissions LIMIT 1"):
+        return []
+    this_month = f"{today:%Y-%m}"
+    last_month = previous_period(this_month)
+    rng = random.Random(f"tekseru-demo-{this_month}")
+    units = await db.fetch_all("SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
+    staff_rows = await db.fetch_all("SELECT staff_id, unit_id FROM staff WHERE active = 1 ORDER BY staff_id")
+    staff_of: dict[str, list[str]] = {}
+    for row in staff_rows:
+        staff_of.setdefault(row["unit_id"], []).append(row["staff_id"])
+    versions = {
+        r["checklist_id"]: r["version"]
+        for r in await db.fetch_all(
+            "SELECT checklist_id, max(version) AS version FROM checklist_versions WHERE retired_at IS NULL"
+            " GROUP BY checklist_id"
+        )
+    }
+    indexes = {kind: await sync_store.checklist_index(db, kind, v) for kind, v in versions.items()}
+    by_auditor: dict[str, list[dict]] = {a: [] for a in auditors}
+    made: dict[str, list[dict]] = {last_month: [], this_month: []}
+    for n, unit in enumerate(units):
+        quality = rng.uniform(0.78, 0.97)
+        auditor = auditors[n % len(auditors)]
+        people = staff_of.get(unit["unit_id"], [])
+        for period, count, last_day in (
+            (last_month, rng.randint(4, 6), None),
+            (this_month, rng.randint(2, 4), today.day),
+        ):
+            year, month = int(period[:4]), int(period[5:])
+            days = last_day or calendar.monthrange(year, month)[1]
+            for _ in range(count):
+                started = dt.datetime(
+                    year, month, rng.randint(1, days), rng.randint(9, 17), rng.choice((0, 15, 30, 45)), tzinfo=tz
+                )
+                if started.date() > today:
+                    started = started.replace(day=today.day)
+                team = rng.sample(people, k=min(len(people), 2 if rng.random() < 0.2 else 1)) if people else []
+                visit = make_visit(indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng)
+                by_auditor[auditor].append(visit)
+                made[period].append(visit)
+    for auditor, visits in by_auditor.items():
+        device = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tekseru-demo-tablet/{auditor}"))
+        author = Author(name=auditor, rank="auditor", device_id=device, token_prefix="", offset_ms=0)
+        for start in range(0, len(visits), 200):
+            await store_revisions(db, visits[start : start + 200], author, tz)
+    # Last month: every visit reviewed (a few rejected), then closed by HR.
+    decisions = [_decision(v, rng, reject_share=0.06) for v in made[last_month]]
+    # This month: about half reviewed; the rest wait in the queue.
+    decisions += [_decision(v, rng, reject_share=0.05) for v in made[this_month] if rng.random() < 0.5]
+    await reviews_store.decide(db, "qlead.saule", decisions, tz)
+    await periods_store.close(db, last_month, "hr.dana", force=False)
+    return [
+        f"demo: {len(made[last_month])} visits in {last_month} (reviewed, closed), "
+        f"{len(made[this_month])} in {this_month} ({len(decisions) - len(made[last_month])} reviewed)"
+    ]
+
+
+def _decision(visit: dict, rng: random.Random, reject_share: float) -> reviews_store.Decision:
+    reject = rng.random() < reject_share
+    return reviews_store.Decision(
+        submission_id=visit["submission_id"],
+        decision="reject" if reject else "approve",
+        comment="Визит вне графика, повторить проверку." if reject else None,
+        heads=[visit["rev_id"]],
+    )
+
+
+async def publish_scorecards(db: Database, data_dir, period: str, tz: ZoneInfo) -> list[str]:
+    """Publish last month's unit scorecards (in Russian) and the branch network one, if none exist."""
+    import hashlib
+
+    from reports.scorecard import render
+    from reports.scorecard_data import input_sha256
+    from server.scorecards import Request, gather
+    from server.store import scorecards as scorecard_store
+
+    if await db.fetch_one("SELECT 1 FROM scorecards LIMIT 1"):
+        return []
+    units = await db.fetch_all("SELECT unit_id FROM units WHERE active = 1 ORDER BY unit_id")
+    requests = [Request(scope="unit", period=period, lang="ru", unit_id=u["unit_id"]) for u in units]
+    requests.append(Request(scope="network", period=period, lang="ru", unit_kind="branch"))
+    for req in requests:
+        data = await gather(db, data_dir, req, tz)
+        pdf = render(data)
+        subject = msgspec.structs.asdict(req)
+        card = await scorecard_store.save_draft(
+            db, subject, pdf, hashlib.sha256(pdf).hexdigest(), input_sha256(data), "qlead.saule"
+        )
+        await scorecard_store.publish(db, card, "qlead.saule")
+    return [f"demo: published {len(requests)} scorecards of {period}"]

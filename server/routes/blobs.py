@@ -1,0 +1,112 @@
+"""Evidence blobs: which hashes the server still lacks, and serving a blob to those who may see it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.params import FromPath
+from litestar.response import File
+
+from server import blobs as files
+from server.auth import principal_of, roles
+from server.errors import ProblemError, not_found, problems
+from server.store import blobs as store
+from server.wire import Body, Wire, strict_body
+
+log = logging.getLogger("tekseru")
+
+Sha256Hex = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-fA-F]{64}$", examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    ),
+]
+MAX_HASHES = 1000
+
+
+class MissingIn(Body):
+    """The hashes of the evidence files a tablet holds."""
+
+    sha256: Annotated[list[Sha256Hex], msgspec.Meta(max_length=MAX_HASHES)]
+
+
+class MissingOut(Wire):
+    """Those of them the server does not have (lower-case, in the order asked, each once): upload these."""
+
+    missing: list[str]
+
+
+def _inline_body(description: str, body_type: type[msgspec.Struct]) -> type[Operation]:
+    """An operation whose JSON body the handler reads raw, documented inline with msgspec's own schema.
+
+    Litestar's schema of a list loses its items' constraints (the hex pattern of each hash), and
+    `server.openapi.raw_body` components of strict types are not closed yet; inline, the schema is
+    msgspec's, `additionalProperties: false` included.
+    """
+    schema = msgspec.json.schema(body_type)["$defs"][body_type.__name__]
+
+    @dataclass
+    class InlineBodyOperation(Operation):
+        def __post_init__(self) -> None:
+            content = {"application/json": OpenAPIMediaType(schema=schema)}  # type: ignore[arg-type]
+            self.request_body = RequestBody(content=content, required=True, description=description)
+
+    return InlineBodyOperation
+
+
+@post(
+    "/v1/blobs/missing",
+    opt=roles("auditor"),
+    status_code=200,
+    responses=problems(400, 401, 403, 413),
+    tags=["blobs"],
+    operation_class=_inline_body("the hashes of the evidence files the tablet holds", MissingIn),
+)
+async def missing_blobs(request: Request) -> MissingOut:
+    """Which of these blobs the server lacks, so a tablet uploads only those."""
+    try:
+        data = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as exc:
+        raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    body = strict_body(data, MissingIn)
+    return MissingOut(missing=await store.missing(request.app.state.db, [h.lower() for h in body.sha256]))
+
+
+@get(
+    "/v1/blobs/{sha256:str}",
+    opt=roles("admin", "quality_lead", "auditor"),
+    responses=problems(400, 401, 403, 404),
+    tags=["blobs"],
+    media_type="application/octet-stream",
+    response_description="the file, with the content type it was uploaded with",
+    response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True)],
+)
+async def get_blob(request: Request, sha256: FromPath[str]) -> File:
+    """An evidence file, to those who may see a submission that references it (404 otherwise)."""
+    sha256 = sha256.lower()
+    principal = principal_of(request)
+    auditor = principal.name if principal.role == "auditor" else None
+    blob = await store.visible_blob(request.app.state.db, sha256, auditor) if len(sha256) == 64 else None
+    if blob is None:
+        raise not_found("blob")
+    path = files.blob_path(request.app.state.settings.data_dir, blob["sha256"])
+    if files.stored_size(request.app.state.settings.data_dir, blob["sha256"]) != blob["size"]:
+        log.error("blob %s is recorded but its file is missing or of the wrong size", blob["sha256"])
+        raise not_found("blob")
+    return File(
+        path=path,
+        filename=blob["sha256"],
+        content_disposition_type="inline",
+        media_type=blob["content_type"],
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=31536000, immutable"},
+        etag=None,
+    )
+
+
+ROUTES = [missing_blobs, get_blob]

@@ -1,0 +1,162 @@
+"""Motivation figures for HR, closing a period, its frozen snapshot and later adjustments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Request, Response, get, post
+from litestar.params import JSONBody, PathParameter, QueryParameter, SkipValidation
+
+from reports.motivation import Adjustment, MotivationRow
+from reports.tables import to_csv, to_xlsx
+from server.auth import principal_of, roles
+from server.errors import not_found, problems
+from server.periods import PERIOD_PATTERN, check_period
+from server.store import periods as store
+from server.store import policies as policy_store
+from server.store.periods import CarriedAdjustment, PolicyRef, Snapshot
+from server.wire import Body, Wire, strict_body
+
+READERS = roles("admin", "quality_lead", "hr")
+PeriodPath = Annotated[str, PathParameter(pattern=PERIOD_PATTERN, description="YYYY-MM")]
+PeriodParam = Annotated[str, QueryParameter(pattern=PERIOD_PATTERN, description="YYYY-MM")]
+Format = Literal["json", "csv", "xlsx"]
+FormatParam = Annotated[
+    Format | None, QueryParameter(description="json (default), csv or xlsx; or send Accept: text/csv")
+]
+SepParam = Annotated[
+    Literal[",", ";"],
+    QueryParameter(description="CSV separator; `;` also writes decimal commas (ru-KZ/kk-KZ spreadsheets)"),
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Motivation(Wire):
+    """Per staff member: score, n, interval, coefficient (the rows HR pays on once the period is closed)."""
+
+    period: str
+    closed: bool
+    snapshot_id: str | None
+    policy: PolicyRef
+    rows: list[MotivationRow]
+
+
+class CloseIn(Body):
+    """`force`: close even while submissions of the period await review (they become adjustments)."""
+
+    force: bool = False
+
+
+class Closed(Wire):
+    period: str
+    snapshot_id: str
+    sha256: str
+    rows: list[MotivationRow]
+    policy: PolicyRef
+    carried: list[Adjustment]
+
+
+class Adjustments(Wire):
+    period: str
+    pending: list[Adjustment]
+    carried: list[CarriedAdjustment]
+
+
+def _tabular(request: Request, fmt: str | None, sep: str, rows: list[MotivationRow], name: str) -> Response | None:
+    """A CSV or XLSX answer when asked for (by `format` or `Accept`), else None."""
+    accept = request.headers.get("accept", "")
+    if fmt == "csv" or (fmt is None and "text/csv" in accept):
+        return Response(
+            to_csv(rows, MotivationRow, sep),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "xlsx" or (fmt is None and XLSX in accept):
+        return Response(
+            to_xlsx(rows, MotivationRow, name),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return None
+
+
+@get(
+    "/v1/motivation",
+    opt=READERS | {"also_as": ["text/csv", XLSX]},
+    responses=problems(400, 401, 403, 409),
+    tags=["motivation"],
+)
+async def motivation(
+    request: Request, period: PeriodParam, format: FormatParam = None, sep: SepParam = ","
+) -> Motivation:
+    """The motivation rows of a period: frozen once it is closed, provisional (latest policy) while open."""
+    db = request.app.state.db
+    row = await store.snapshot_row(db, check_period(period))
+    if row is not None:
+        snapshot = store.snapshot_of(row)
+        result = Motivation(
+            period=period, closed=True, snapshot_id=snapshot.snapshot_id, policy=snapshot.policy, rows=snapshot.rows
+        )
+    else:
+        policy, sha = await policy_store.latest(db)
+        rows = await store.live_rows(db, period, policy, provisional=True)
+        result = Motivation(
+            period=period,
+            closed=False,
+            snapshot_id=None,
+            policy=PolicyRef(id=policy.id, version=policy.version, sha256=sha),
+            rows=rows,
+        )
+    return _tabular(request, format, sep, result.rows, f"motivation-{period}") or result
+
+
+@post(
+    "/v1/periods/{period:str}/close",
+    opt=roles("admin", "hr") | {"optional_body": True},
+    responses=problems(400, 401, 403, 409),
+    tags=["periods"],
+)
+async def close_period(
+    request: Request, period: PeriodPath, data: JSONBody[SkipValidation[CloseIn | None]] = None
+) -> Closed:
+    """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review."""
+    body = strict_body(data if data is not None else {}, CloseIn)
+    snapshot = await store.close(request.app.state.db, check_period(period), principal_of(request).name, body.force)
+    return Closed(
+        period=snapshot.period,
+        snapshot_id=snapshot.snapshot_id,
+        sha256=snapshot.sha256,
+        rows=snapshot.rows,
+        policy=snapshot.policy,
+        carried=snapshot.carried,
+    )
+
+
+@get(
+    "/v1/periods/{period:str}/snapshot",
+    opt=READERS | {"also_as": ["text/csv", XLSX]},
+    responses=problems(400, 401, 403, 404),
+    tags=["periods"],
+)
+async def period_snapshot(
+    request: Request, period: PeriodPath, format: FormatParam = None, sep: SepParam = ","
+) -> Snapshot:
+    """The closed period's snapshot, exactly as it was frozen (also as CSV or XLSX)."""
+    row = await store.snapshot_row(request.app.state.db, check_period(period))
+    if row is None:
+        raise not_found("closed period")
+    snapshot = store.snapshot_of(row)
+    return _tabular(request, format, sep, snapshot.rows, f"snapshot-{period}") or snapshot
+
+
+@get("/v1/periods/{period:str}/adjustments", opt=READERS, responses=problems(400, 401, 403, 404), tags=["periods"])
+async def period_adjustments(request: Request, period: PeriodPath) -> Adjustments:
+    """What changed in a closed period after its close: pending ones, and those a later snapshot carried."""
+    db = request.app.state.db
+    if await store.snapshot_row(db, check_period(period)) is None:
+        raise not_found("closed period")
+    pending, carried = await store.pending_adjustments(db, period)
+    return Adjustments(period=period, pending=pending, carried=carried)
+
+
+ROUTES = [motivation, close_period, period_snapshot, period_adjustments]

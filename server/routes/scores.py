@@ -1,0 +1,122 @@
+"""Unit, staff and network figures for a period (quality leads, HR, admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Request, get
+from litestar.params import FromQuery, QueryParameter
+
+from checklists.score import shown
+from reports.aggregate import NetworkFigures, UnitFigures, network_figures, unit_figures
+from server.auth import roles
+from server.errors import problems
+from server.periods import PERIOD_PATTERN, check_period, previous_period
+from server.store import policies as policy_store
+from server.store import scores as store
+from server.wire import Wire
+
+READERS = roles("admin", "quality_lead", "hr")
+PeriodParam = Annotated[
+    str, QueryParameter(pattern=PERIOD_PATTERN, description="YYYY-MM, in the organisation's time zone")
+]
+Basis = Literal["approved", "provisional"]
+BasisParam = Annotated[
+    Basis,
+    QueryParameter(
+        description="`approved` (default): only visits a reviewer approved, the figures HR pays on; "
+        "`provisional`: every submitted visit not rejected, for dashboards"
+    ),
+]
+Kind = Literal["branch", "contact_centre", "field_technician"]
+
+
+class UnitScores(Wire):
+    period: str
+    basis: str
+    items: list[UnitFigures]
+
+
+class StaffScore(Wire):
+    staff_id: str
+    name: str
+    unit_id: str
+    person_score: float | None
+    n: int
+
+
+class StaffScores(Wire):
+    period: str
+    basis: str
+    items: list[StaffScore]
+
+
+class NetworkScores(Wire):
+    period: str
+    basis: str
+    network: NetworkFigures
+
+
+def _counted(basis: str) -> int:
+    return store.APPROVED if basis == "approved" else store.PROVISIONAL
+
+
+async def _unit_figures(
+    request: Request, period: str, basis: str, kind: str | None, unit_id: str | None
+) -> list[UnitFigures]:
+    db = request.app.state.db
+    counted = _counted(basis)
+    row = await policy_store.latest_row(db)
+    policy = policy_store.policy_of(row) if row else None
+    units = await store.unit_infos(db, kind, unit_id)
+    wanted = {u.unit_id for u in units}
+    current = [s for s in await store.unit_sums(db, period, counted) if s.unit_id in wanted]
+    previous = [s for s in await store.unit_sums(db, previous_period(period), counted) if s.unit_id in wanted]
+    standards = [s for s in await store.standard_sums(db, period, counted) if s.unit_id in wanted]
+    return unit_figures(units, current, previous, standards, policy), current, standards
+
+
+@get("/v1/scores/units", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+async def unit_scores(
+    request: Request,
+    period: PeriodParam,
+    kind: FromQuery[Kind | None] = None,
+    unit_id: FromQuery[str | None] = None,
+    basis: BasisParam = "approved",
+) -> UnitScores:
+    """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met."""
+    figures, _, _ = await _unit_figures(request, check_period(period), basis, kind, unit_id)
+    return UnitScores(period=period, basis=basis, items=figures)
+
+
+@get("/v1/scores/network", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+async def network_scores(
+    request: Request, period: PeriodParam, kind: FromQuery[Kind], basis: BasisParam = "approved"
+) -> NetworkScores:
+    """All units of one kind ranked by visit score, and the standards met least often across the network."""
+    figures, current, standards = await _unit_figures(request, check_period(period), basis, kind, None)
+    return NetworkScores(period=period, basis=basis, network=network_figures(kind, figures, current, standards))
+
+
+@get("/v1/scores/staff", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+async def staff_scores(
+    request: Request, period: PeriodParam, unit_id: FromQuery[str | None] = None, basis: BasisParam = "approved"
+) -> StaffScores:
+    """Per staff member: the mean person score and n (with unit_id: only visits in that unit)."""
+    db = request.app.state.db
+    scores = await store.person_scores(db, check_period(period), _counted(basis), unit_id)
+    infos = {s.staff_id: s for s in await store.staff_infos(db)}
+    items = [
+        StaffScore(
+            staff_id=staff_id,
+            name=infos[staff_id].name if staff_id in infos else staff_id,
+            unit_id=infos[staff_id].unit_id if staff_id in infos else "",
+            person_score=shown(sum(values) / len(values)),
+            n=len(values),
+        )
+        for staff_id, values in sorted(scores.items())
+    ]
+    return StaffScores(period=period, basis=basis, items=items)
+
+
+ROUTES = [unit_scores, network_scores, staff_scores]

@@ -1,0 +1,163 @@
+"""Review decisions, the append-only audit log, and the review queue."""
+
+from __future__ import annotations
+
+import sqlite3
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from server.clock import now_iso
+from server.db import Database
+from server.store import sync as sync_store
+from server.store.audit import audit
+from server.sync.push import rebuild_views
+from server.sync.view import SubmissionDoc
+
+QUEUE_STATUSES = ("needs_review", "received", "awaiting_evidence")
+ALL_STATUSES = ("draft", "received", "needs_review", "awaiting_evidence", "approved", "rejected")
+
+
+class Decision(msgspec.Struct, kw_only=True, frozen=True):
+    submission_id: str
+    decision: str
+    comment: str | None
+    heads: list[str]
+
+
+class DecisionResult(msgspec.Struct, kw_only=True, frozen=True):
+    submission_id: str
+    status: str
+    problem: dict | None = None
+
+
+async def decide(db: Database, reviewer: str, decisions: list[Decision], tz: ZoneInfo) -> list[DecisionResult]:
+    """Record decisions, each bound to the heads the reviewer saw; the rest of a bulk still applies."""
+    results: list[DecisionResult] = []
+    decided: list[str] = []
+    async with db.transaction() as conn:
+        docs = await sync_store.view_documents(conn, [d.submission_id for d in decisions])
+        for d in decisions:
+            doc = docs.get(d.submission_id)
+            problem = _decision_problem(doc, d)
+            if problem is not None:
+                results.append(DecisionResult(submission_id=d.submission_id, status="failed", problem=problem))
+                continue
+            heads = sorted(h.lower() for h in d.heads)
+            await conn.execute(
+                "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    d.submission_id,
+                    d.decision,
+                    d.comment,
+                    msgspec.json.encode(heads).decode("utf-8"),
+                    reviewer,
+                    now_iso(),
+                ),
+            )
+            await audit(
+                conn, reviewer, d.decision, "submission", d.submission_id, {"heads": heads, "comment": d.comment}
+            )
+            decided.append(d.submission_id)
+            results.append(
+                DecisionResult(
+                    submission_id=d.submission_id, status="approved" if d.decision == "approve" else "rejected"
+                )
+            )
+        if decided:
+            owners = await sync_store.owners(conn, decided)
+            inputs = await sync_store.merge_inputs(conn, decided)
+            await rebuild_views(db, conn, inputs, owners, tz, now_iso())
+    return results
+
+
+def _decision_problem(doc: SubmissionDoc | None, d: Decision) -> dict | None:
+    if doc is None:
+        return {"code": "not_found", "message": "no such submission"}
+    if doc.view is None or doc.view.state != "submitted":
+        return {"code": "not_submitted", "message": "a draft cannot be reviewed; wait until it is submitted"}
+    if sorted(h.lower() for h in d.heads) != sorted(doc.heads):
+        return {
+            "code": "stale_heads",
+            "message": f"the submission changed since you saw it; its heads are now {', '.join(doc.heads)}",
+        }
+    return None
+
+
+def reasons(doc: SubmissionDoc) -> list[str]:
+    """Why a submission is where it is in the queue, in words a quality lead reads."""
+    out = []
+    review = doc.review
+    if review is not None and sorted(review.heads) != doc.heads:
+        verb = "approved" if review.decision == "approve" else "rejected"
+        out.append(f"changed after it was {verb} on {review.decided_at[:10]}")
+    elif review is not None:
+        out.append(
+            f"{'approved' if review.decision == 'approve' else 'rejected'}"
+            + (f": {review.comment}" if review.comment else "")
+        )
+    if doc.conflicts:
+        fields = ", ".join(c.field for c in doc.conflicts[:3]) + (" ..." if len(doc.conflicts) > 3 else "")
+        out.append(f"{len(doc.conflicts)} conflicting field(s): {fields}")
+    if doc.missing_blobs:
+        out.append(f"waiting for {len(doc.missing_blobs)} evidence file(s)")
+    if doc.scores and doc.scores.critical_failed:
+        out.append("critical item failed: " + ", ".join(doc.scores.critical_failed))
+    if doc.flags:
+        out.append("flagged: " + ", ".join(doc.flags))
+    if doc.pending:
+        out.append(f"{len(doc.pending)} revision(s) waiting for their parents")
+    if doc.checklist_changed:
+        out.append(f"{len(doc.checklist_changed)} revision(s) on another checklist version left out")
+    if doc.status == "received" and review is None:
+        out.append("submitted, not yet reviewed")
+    if doc.status == "draft":
+        out.append("draft: not submitted yet")
+    return out
+
+
+class QueueFilter(msgspec.Struct, kw_only=True, frozen=True):
+    statuses: tuple[str, ...]
+    unit_id: str | None = None
+    region: str | None = None
+    auditor: str | None = None
+    period: str | None = None
+    conflicts: bool | None = None
+    newest_first: bool = False
+
+
+async def queue(db: Database, f: QueueFilter, after: str, limit: int) -> list[sqlite3.Row]:
+    """A page of submissions matching the filter, oldest first (or newest first)."""
+    after_at, _, after_id = after.partition("|")
+    op, order = ("<", "DESC") if f.newest_first else (">", "ASC")
+    if not after:
+        after_at, after_id = ("\uffff", "") if f.newest_first else ("", "")
+    marks = ", ".join("?" * len(f.statuses))
+    return await db.fetch_all(
+        "SELECT v.submission_id, v.status, v.unit_id, u.name AS unit_name, u.region, v.auditor, v.period,"
+        " v.corrected_start, v.visit_score, v.document, s.created_at"
+        " FROM submission_views v JOIN submissions s ON s.submission_id = v.submission_id"
+        " LEFT JOIN units u ON u.unit_id = v.unit_id"
+        f" WHERE v.status IN ({marks})"
+        " AND (? IS NULL OR v.unit_id = ?) AND (? IS NULL OR u.region = ?) AND (? IS NULL OR v.auditor = ?)"
+        " AND (? IS NULL OR v.period = ?) AND (? IS NULL OR v.has_conflicts = ?)"
+        f" AND (s.created_at, v.submission_id) {op} (?, ?)"
+        f" ORDER BY s.created_at {order}, v.submission_id {order} LIMIT ?",
+        (
+            *f.statuses,
+            f.unit_id,
+            f.unit_id,
+            f.region,
+            f.region,
+            f.auditor,
+            f.auditor,
+            f.period,
+            f.period,
+            None if f.conflicts is None else int(f.conflicts),
+            None if f.conflicts is None else int(f.conflicts),
+            after_at,
+            after_id,
+            limit,
+        ),
+    )
