@@ -15,7 +15,7 @@ from checklists.score import shown
 from reports.policy import Policy
 
 
-class UnitSums(msgspec.Struct, kw_only=True, frozen=True):
+class UnitSums(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """Visit scores of one unit in a period: their sum and count."""
 
     unit_id: str
@@ -23,7 +23,7 @@ class UnitSums(msgspec.Struct, kw_only=True, frozen=True):
     n: int
 
 
-class StandardSums(msgspec.Struct, kw_only=True, frozen=True):
+class StandardSums(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """One standard in one unit (or the network): sum of scores in [0, 1], visits, visits met."""
 
     unit_id: str
@@ -40,7 +40,7 @@ class UnitInfo(msgspec.Struct, kw_only=True, frozen=True):
     region: str
 
 
-class StandardFigure(msgspec.Struct, kw_only=True, frozen=True):
+class StandardFigure(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A standard's mean score (0-100) and the share of visits (%) that met it, over `n` visits."""
 
     code: str
@@ -109,7 +109,7 @@ def unit_figures(
     now = {s.unit_id: s for s in current}
     before = {s.unit_id: s for s in previous}
     by_unit: dict[str, list[StandardSums]] = {}
-    for s in standards:
+    for s in sorted(standards, key=lambda s: (s.unit_id, s.code)):
         by_unit.setdefault(s.unit_id, []).append(s)
     out = []
     for unit in sorted(units, key=lambda u: u.unit_id):

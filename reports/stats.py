@@ -8,6 +8,7 @@ published t tables, instead of a dependency on SciPy.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -55,8 +56,9 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
-    """The t such that P(T <= t) = p (0 < p < 1)."""
+    """The t such that P(T <= t) = p (0 < p < 1); cached: a month needs only a few (p, df) pairs."""
     if not 0.0 < p < 1.0 or df <= 0:
         raise ValueError("need 0 < p < 1 and df > 0")
     if p < 0.5:

@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from server.clock import now_iso
 
 BUSY_TIMEOUT_MS = 10_000
+GROUP_MAX = 32  # jobs in one group commit: bounds how long the first one waits for the COMMIT
+
+T = TypeVar("T")
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -49,6 +52,10 @@ class Database:
         self._lock = asyncio.Lock()
         # Published checklist versions never change, so their indexes are cached for good.
         self.checklist_indexes: dict[tuple[str, int], Any] = {}
+        # The next revision arrival number; only the writer uses it, inside its transactions.
+        self.next_arrival: int | None = None
+        self._jobs: list[tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], asyncio.Future]] = []
+        self._committer: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -78,8 +85,61 @@ class Database:
                 yield self._writer
             except BaseException:
                 await self._writer.execute("ROLLBACK")
+                self.next_arrival = None  # what the rolled-back transaction took is free again
                 raise
             await self._writer.execute("COMMIT")
+
+    async def grouped(self, job: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `job(writer)` in a write transaction shared with the jobs waiting beside it.
+
+        Group commit: when many tablets push at once, their jobs run one after another in one
+        `BEGIN IMMEDIATE ... COMMIT`, each inside its own savepoint, so one fsync serves them all;
+        a job that raises is rolled back to its savepoint alone. Each caller's result is handed
+        back only after the COMMIT, so an acknowledgement never precedes durability.
+        """
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._jobs.append((job, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_groups())
+        return await future
+
+    async def _commit_groups(self) -> None:
+        while self._jobs:
+            async with self._lock:
+                group, self._jobs = self._jobs[:GROUP_MAX], self._jobs[GROUP_MAX:]
+                outcomes: list[tuple[asyncio.Future, BaseException | None, Any]] = []
+                try:
+                    await self._writer.execute("BEGIN IMMEDIATE")
+                    for job, future in group:
+                        await self._writer.execute("SAVEPOINT job")
+                        try:
+                            value = await job(self._writer)
+                        except Exception as exc:
+                            await self._writer.execute("ROLLBACK TO job")
+                            await self._writer.execute("RELEASE job")
+                            self.next_arrival = None
+                            outcomes.append((future, exc, None))
+                            continue
+                        await self._writer.execute("RELEASE job")
+                        outcomes.append((future, None, value))
+                    await self._writer.execute("COMMIT")
+                except BaseException as exc:
+                    with contextlib.suppress(Exception):
+                        await self._writer.execute("ROLLBACK")
+                    self.next_arrival = None
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("write cancelled"))
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for future, exc, value in outcomes:
+                    if future.done():
+                        continue
+                    if exc is not None:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(value)
 
     @contextlib.asynccontextmanager
     async def writer_alone(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -67,8 +67,8 @@ async def _approved_docs(
 ) -> list[SubmissionDoc]:
     if staff_id is not None:
         rows = await db.fetch_all(
-            "SELECT v.document FROM submission_views v JOIN visit_staff s ON s.submission_id = v.submission_id"
-            " WHERE v.period = ? AND v.counted >= ? AND s.staff_id = ? ORDER BY v.corrected_start, v.submission_id",
+            "SELECT v.document FROM visit_staff s JOIN submission_views v ON v.submission_id = s.submission_id"
+            " WHERE s.period = ? AND s.counted >= ? AND s.staff_id = ? ORDER BY v.corrected_start, v.submission_id",
             (period, APPROVED, staff_id),
         )
     else:

@@ -22,7 +22,24 @@ SEED_BEFORE: dict[int, list[str]] = {
         "INSERT INTO changes (kind, object_id, op) VALUES ('unit', 'U1', 'upsert')",
     ],
 }
+SEED_BEFORE[6] = [
+    "INSERT INTO users (name, role, created_at) VALUES ('aigerim', 'auditor', 't')",
+    "INSERT INTO submissions (submission_id, auditor, created_at) VALUES ('s1', 'aigerim', 't')",
+    "INSERT INTO visit_standards (submission_id, period, counted, unit_id, code, score, met)"
+    " VALUES ('s1', '2026-10', 2, 'U1', 'BR-01', 0.5, 0)",
+    "INSERT INTO visit_staff (submission_id, staff_id, period, counted, unit_id, person_score)"
+    " VALUES ('s1', 'E1', '2026-10', 2, 'U1', 87.5)",
+]
+SEED_BEFORE[7] = [
+    "INSERT INTO visit_standards (period, counted, unit_id, code, submission_id, score, met)"
+    " VALUES ('2026-10', 2, 'U1', 'BR-01', 's1', 0.5, 0)",
+]
 KEPT: dict[int, list[tuple[str, object]]] = {
+    7: [("SELECT unit_id FROM dirty_groups WHERE period = '2026-10' AND counted = 2", "U1")],
+    6: [
+        ("SELECT score FROM visit_standards WHERE period = '2026-10' AND code = 'BR-01'", 0.5),
+        ("SELECT person_score FROM visit_staff WHERE staff_id = 'E1'", 87.5),
+    ],
     2: [
         ("SELECT name FROM units WHERE unit_id = 'U1'", "ПСС"),
         ("SELECT count(*) FROM changes", 1),

@@ -18,24 +18,64 @@ async def unit_infos(db: Database, kind: str | None, unit_id: str | None = None)
     return [UnitInfo(unit_id=r["unit_id"], kind=r["kind"], name=r["name"], region=r["region"]) for r in rows]
 
 
+def _bases(counted: int) -> tuple[int, ...]:
+    """The `counted` values a basis covers: each is read with an equality, so SQLite groups in
+    index order instead of sorting (a range on `counted` would break the order)."""
+    return (APPROVED,) if counted >= APPROVED else (PROVISIONAL, APPROVED)
+
+
 async def unit_sums(db: Database, period: str, counted: int) -> list[UnitSums]:
     """Sum and count of visit scores per unit (visits counted at least `counted`)."""
-    rows = await db.fetch_all(
-        "SELECT unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
-        " WHERE period = ? AND counted >= ? AND visit_score IS NOT NULL GROUP BY unit_id",
-        (period, counted),
-    )
-    return [UnitSums(unit_id=r["unit_id"], total=r["total"], n=r["n"]) for r in rows]
+    totals: dict[str, list] = {}
+    for basis in _bases(counted):
+        for r in await db.fetch_all(
+            "SELECT unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
+            " WHERE period = ? AND counted = ? AND visit_score IS NOT NULL GROUP BY unit_id",
+            (period, basis),
+        ):
+            acc = totals.setdefault(r["unit_id"], [0.0, 0])
+            acc[0] += r["total"]
+            acc[1] += r["n"]
+    return [UnitSums(unit_id=u, total=t, n=n) for u, (t, n) in sorted(totals.items())]
+
+
+async def refresh_standard_sums(db: Database, period: str) -> int:
+    """Recompute the sums of the month's groups that changed since they were last read."""
+    if await db.fetch_one("SELECT 1 FROM dirty_groups WHERE period = ? LIMIT 1", (period,)) is None:
+        return 0
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT period, counted, unit_id FROM dirty_groups WHERE period = ?", (period,)) as cur:
+            groups = [tuple(r) for r in await cur.fetchall()]
+        await conn.executemany("DELETE FROM standard_sums WHERE period = ? AND counted = ? AND unit_id = ?", groups)
+        await conn.executemany(
+            "INSERT INTO standard_sums (period, counted, unit_id, code, total, n, met)"
+            " SELECT period, counted, unit_id, code, total(score), count(*), total(met) FROM visit_standards"
+            " WHERE period = ? AND counted = ? AND unit_id = ? GROUP BY code",
+            groups,
+        )
+        await conn.executemany("DELETE FROM dirty_groups WHERE period = ? AND counted = ? AND unit_id = ?", groups)
+    return len(groups)
 
 
 async def standard_sums(db: Database, period: str, counted: int) -> list[StandardSums]:
     """Per unit and standard: sum of scores, visits, visits in which it was met."""
-    rows = await db.fetch_all(
-        "SELECT unit_id, code, sum(score) AS total, count(*) AS n, sum(met) AS met FROM visit_standards"
-        " WHERE period = ? AND counted >= ? GROUP BY unit_id, code",
-        (period, counted),
-    )
-    return [StandardSums(unit_id=r["unit_id"], code=r["code"], total=r["total"], n=r["n"], met=r["met"]) for r in rows]
+    await refresh_standard_sums(db, period)
+    if counted >= APPROVED:  # one basis: the rows are already in (unit, code) order
+        rows = await db.fetch_all(
+            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?",
+            (period, APPROVED),
+        )
+        return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
+    totals: dict[tuple[str, str], list] = {}
+    for basis in _bases(counted):
+        for r in await db.fetch_all(
+            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?", (period, basis)
+        ):
+            acc = totals.setdefault((r["unit_id"], r["code"]), [0.0, 0, 0])
+            acc[0] += r["total"]
+            acc[1] += r["n"]
+            acc[2] += int(r["met"])
+    return [StandardSums(unit_id=u, code=c, total=t, n=n, met=m) for (u, c), (t, n, m) in sorted(totals.items())]
 
 
 async def person_scores(db: Database, period: str, counted: int, unit_id: str | None = None) -> dict[str, list[float]]:

@@ -57,16 +57,29 @@ async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo, a
 
 
 async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
-    """Recompute every submission's view and document from its revisions; return how many."""
+    """Recompute every submission's view, document and derived rows from its revisions.
+
+    One transaction: the derived tables are emptied and refilled, so a reader never sees half of
+    a rebuild, and a crash in the middle leaves what was there.
+    """
     ids = [
         r["submission_id"] for r in await db.fetch_all("SELECT submission_id FROM submissions ORDER BY submission_id")
     ]
-    for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
-        async with db.transaction() as conn:
+    async with db.transaction() as conn:
+        for table in (
+            "visit_standards",
+            "visit_staff",
+            "view_evidence",
+            "submission_views",
+            "standard_sums",
+            "dirty_groups",
+        ):
+            await conn.execute(f"DELETE FROM {table}")
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
             owners = await sync_store.owners(conn, chunk)
             inputs = await sync_store.merge_inputs(conn, chunk)
-            await rebuild_views(db, conn, inputs, owners, tz, now_iso())
+            await rebuild_views(db, conn, inputs, owners, tz, now_iso(), set(chunk))
     return len(ids)
 
 

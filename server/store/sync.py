@@ -133,9 +133,12 @@ async def insert_revisions(conn: aiosqlite.Connection, rows: list[tuple], eviden
         )
 
 
-async def next_arrival(conn: aiosqlite.Connection) -> int:
-    rows = await _fetch(conn, "SELECT coalesce(max(arrival), 0) + 1 FROM revisions", ())
-    return rows[0][0]
+async def next_arrival(db: Database, conn: aiosqlite.Connection) -> int:
+    """The next arrival number: kept in memory by the one writer after the first read."""
+    if db.next_arrival is None:
+        rows = await _fetch(conn, "SELECT coalesce(max(arrival), 0) + 1 FROM revisions", ())
+        db.next_arrival = rows[0][0]
+    return db.next_arrival
 
 
 QUARANTINE_COLUMNS = (
@@ -178,10 +181,22 @@ def merge_input_of(row: sqlite3.Row) -> MergeInput:
     )
 
 
-async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
-    """Store the derived rows and documents, and feed each to its auditor's tablets."""
+async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[str] = frozenset()) -> None:
+    """Store the derived rows and documents, and feed each to its auditor's tablets.
+
+    `new`: submissions created in this transaction (nothing derived of them to replace yet).
+    """
     if not rows:
         return
+    existing = [r.doc.submission_id for r in rows if r.doc.submission_id not in new]
+    before = {
+        r["submission_id"]: (r["period"], r["counted"], r["unit_id"])
+        for r in await _fetch_in(
+            conn,
+            "SELECT submission_id, period, counted, unit_id FROM submission_views WHERE submission_id IN ({marks})",
+            existing,
+        )
+    }
     values = []
     for row in rows:
         doc = row.doc
@@ -213,8 +228,8 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
         " document, updated_at, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
-    await _write_aggregation_rows(conn, rows)
-    await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(r.doc.submission_id,) for r in rows])
+    await _write_aggregation_rows(conn, rows, before)
+    await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
     await conn.executemany(
         "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)",
         [(r.doc.submission_id, sha) for r in rows for sha in r.evidence],
@@ -226,34 +241,50 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
         await record_changes(conn, "submission", ids, audience=auditor)
 
 
-async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow]) -> None:
-    """Per-visit standard and staff rows, the input of the period figures (only counted visits)."""
-    ids = [(r.doc.submission_id,) for r in rows]
-    await conn.executemany("DELETE FROM visit_standards WHERE submission_id = ?", ids)
-    await conn.executemany("DELETE FROM visit_staff WHERE submission_id = ?", ids)
+async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow], before: dict[str, tuple]) -> None:
+    """Per-visit standard and staff rows, the input of the period figures (only counted visits).
+
+    `before` holds the (period, counted, unit_id) each submission had, to remove its old rows by
+    their clustered key; a submission new in this transaction has none to remove.
+    """
+    old = [(p, c, u, s) for s, (p, c, u) in before.items() if p is not None and c]
+    if old:
+        await conn.executemany(
+            "DELETE FROM visit_standards WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
+        )
+        await conn.executemany(
+            "DELETE FROM visit_staff WHERE period = ? AND counted = ? AND submission_id = ?",
+            [(p, c, s) for p, c, _, s in old],
+        )
     standards, staff = [], []
     for r in rows:
         doc, view = r.doc, r.doc.view
         if not r.counted or view is None or view.unit_id is None:
             continue
         standards += [
-            (doc.submission_id, doc.period, r.counted, view.unit_id, code, score, int(met))
+            (doc.period, r.counted, view.unit_id, code, doc.submission_id, score, int(met))
             for code, score, met in r.standards
         ]
         if r.person_score is not None:
             staff += [
-                (doc.submission_id, s, doc.period, r.counted, view.unit_id, r.person_score)
+                (doc.period, r.counted, s, doc.submission_id, view.unit_id, r.person_score)
                 for s in view.staff_ids or ()
             ]
+    groups = {(p, c, u) for p, c, u, _ in old} | {(p, c, u) for p, c, u, *_ in standards}
+    if groups:
+        await conn.executemany(
+            "INSERT INTO dirty_groups (period, counted, unit_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            sorted(groups),
+        )
     if standards:
         await conn.executemany(
-            "INSERT INTO visit_standards (submission_id, period, counted, unit_id, code, score, met)"
+            "INSERT INTO visit_standards (period, counted, unit_id, code, submission_id, score, met)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             standards,
         )
     if staff:
         await conn.executemany(
-            "INSERT INTO visit_staff (submission_id, staff_id, period, counted, unit_id, person_score)"
+            "INSERT INTO visit_staff (period, counted, staff_id, submission_id, unit_id, person_score)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             staff,
         )

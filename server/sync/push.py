@@ -123,7 +123,8 @@ async def store_revisions(
         )
         for i, d in enumerate(decoded)
     ]
-    async with db.transaction() as conn:
+
+    async def job(conn: aiosqlite.Connection) -> dict:
         rev_ids = [o.rev_id for o in outcomes if o.rev_id]
         known = await store.known_revisions(conn, rev_ids)
         in_quarantine = await store.quarantined(conn, rev_ids)
@@ -138,7 +139,7 @@ async def store_revisions(
         quarantine_rows: list[tuple] = []
         fresh: dict[str, list[tuple[MergeInput, int]]] = {}  # submission -> revisions stored now
         seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
-        arrival = await store.next_arrival(conn)
+        arrival = await store.next_arrival(db, conn)
         for i in parents_first(decoded):
             d, outcome = decoded[i], outcomes[i]
             rev_id, sub_id = outcome.rev_id, outcome.submission_id
@@ -264,6 +265,7 @@ async def store_revisions(
             seen_now[rev_id] = sha
             outcome.status = "stored"
 
+        db.next_arrival = arrival
         await store.insert_submissions(conn, new_submissions)
         await store.insert_revisions(conn, revision_rows, evidence_rows)
         await store.insert_quarantine(conn, quarantine_rows)
@@ -275,12 +277,16 @@ async def store_revisions(
         brand_new = {s for s, _, _ in new_submissions}
         previous = await store.merge_inputs(conn, [s for s in fresh if s not in brand_new])
         inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
-        views = await rebuild_views(db, conn, inputs, owners, tz, received_at)
+        views = await rebuild_views(db, conn, inputs, owners, tz, received_at, brand_new)
         if author.token_prefix and not await store.token_live(conn, author.token_prefix):
             raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
         docs = {v.doc.submission_id: v.doc for v in views}
         untouched = {o.submission_id for o in outcomes if o.submission_id and o.submission_id not in docs}
         docs |= await store.view_documents(conn, untouched)
+        return docs
+
+    # One job of a group commit: committed (with the pushes beside it) before any receipt is built.
+    docs = await db.grouped(job)
     return [_receipt(o, docs) for o in outcomes]
 
 
@@ -291,8 +297,12 @@ async def rebuild_views(
     owners: dict[str, str],
     tz: ZoneInfo,
     updated_at: str,
+    new: set[str] = frozenset(),
 ) -> list[ViewRow]:
-    """Merge each submission's revisions again and store its view and document."""
+    """Merge each submission's revisions again and store its view and document.
+
+    `new`: the submissions created in this transaction.
+    """
     if not inputs:
         return []
     evidence = {
@@ -314,7 +324,7 @@ async def rebuild_views(
         rows.append(
             build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
         )
-    await store.write_views(conn, rows)
+    await store.write_views(conn, rows, new)
     return rows
 
 
