@@ -16,7 +16,8 @@ from bench.common import BATCH, Row, Server, markdown, percentile, setup_org
 from bench.raw import raw_ceiling
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
-NAMES = ("raw", "saturation", "paced", "duplicates", "pull")
+SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
+NAMES = (*SYNC, "uploads", "scorecards", "figures")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
 
@@ -56,7 +57,7 @@ def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path
     if "pull" in only:
         rows += pull_rows("after setup", server, org, plan["pull"])
     errors: list[str] = []
-    ceiling = 0.0
+    ceiling = with_aggregates = 0.0
     if "raw" in only:
         content, document, ids = sample_rows(server, org)
         ceiling, _ = raw_ceiling(work / "raw.sqlite3", content, document, ids, plan["raw"][0])
@@ -68,10 +69,13 @@ def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path
         rows.append(Row(label, with_aggregates, "submissions/s"))
     if "saturation" in only:
         result = run_load(server, org, "saturation", *plan["saturation"], workers=workers)
-        ratio = result.rate / ceiling if ceiling else 0.0
+        # "The same rows": the server also writes the aggregation rows, so its own ceiling includes them.
+        ratio = result.rate / with_aggregates if with_aggregates else 0.0
+        ratio_bare = result.rate / ceiling if ceiling else 0.0
         rows += [
-            Row("saturation: throughput", result.rate, "submissions/s", f">= {ceiling / 2:,.0f}", ratio >= 0.5),
-            Row("saturation: ratio to raw ceiling", ratio, "", ">= 0.5", ratio >= 0.5),
+            Row("saturation: throughput", result.rate, "submissions/s", f">= {with_aggregates / 2:,.0f}", ratio >= 0.5),
+            Row("saturation: ratio to the raw ceiling of the same rows", ratio, "", ">= 0.5", ratio >= 0.5),
+            Row("saturation: ratio to the 4-row raw ceiling (no aggregation rows)", ratio_bare, ""),
             *load_rows("saturation", result),
         ]
         errors += result.errors + [f"saturation: {n} x {s}" for s, n in result.statuses.items() if s != "applied"]
@@ -109,17 +113,31 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only or NAMES)
     if "saturation" in only:
         only.add("raw")
-    work = Path(tempfile.mkdtemp(prefix="tekseru-bench-"))
-    server = Server(work / "data")
     started = time.perf_counter()
-    try:
-        server.start()
-        rows = measure(server, only, QUICK if args.quick else FULL, max(1, args.workers), work)
-        rss = server.peak_rss() / 2**20
-        rows.append(Row("server RSS (peak)", rss, "MB", "<= 300", rss <= 300))
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    rows: list[Row] = []
+    if only & set(SYNC):
+        work = Path(tempfile.mkdtemp(prefix="tekseru-bench-"))
+        server = Server(work / "data")
+        try:
+            server.start()
+            rows = measure(server, only, QUICK if args.quick else FULL, max(1, args.workers), work)
+            rss = server.peak_rss() / 2**20
+            rows.append(Row("server RSS (peak, sync runs)", rss, "MB", "<= 300", rss <= 300))
+        finally:
+            server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    if "uploads" in only:
+        from bench import uploads
+
+        rows += [Row(**row) for row in uploads.run(args.quick)]
+    if "scorecards" in only:
+        from bench import scorecards
+
+        rows += [Row(**row) for row in scorecards.run(args.quick)]
+    if "figures" in only:
+        from bench import figures
+
+        rows += figures.run(args.quick)
     rows.append(Row("benchmark wall time", time.perf_counter() - started, "s"))
     print(markdown(rows))
     OUT.parent.mkdir(exist_ok=True)

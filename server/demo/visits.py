@@ -150,7 +150,10 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
                 )
                 if started.date() > today:
                     started = started.replace(day=today.day)
-                team = rng.sample(people, k=min(len(people), 2 if rng.random() < 0.2 else 1)) if people else []
+                # Most visits meet the few consultants on the floor that day, so they gather enough
+                # visits for a coefficient; the others show `insufficient_sample`.
+                pool = people[:3] if rng.random() < 0.8 else people
+                team = rng.sample(pool, k=min(len(pool), 2 if rng.random() < 0.3 else 1)) if pool else []
                 visit = make_visit(indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng)
                 by_auditor[auditor].append(visit)
                 made[period].append(visit)
