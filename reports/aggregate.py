@@ -138,6 +138,17 @@ def unit_figures(
     return out
 
 
+def pooled_standard_figures(standards: Iterable[StandardSums]) -> list[StandardFigure]:
+    """Each standard over all the given units' visits (pooled sums, not a mean of unit means)."""
+    totals: dict[str, list[float]] = {}
+    for s in standards:
+        acc = totals.setdefault(s.code, [0.0, 0, 0])
+        acc[0] += s.total
+        acc[1] += s.n
+        acc[2] += s.met
+    return [standard_figure(code, t, int(n), int(m)) for code, (t, n, m) in sorted(totals.items())]
+
+
 def network_figures(
     kind: str,
     units: list[UnitFigures],
@@ -152,13 +163,7 @@ def network_figures(
         rank = ranked[-1].rank if ranked and ranked[-1].visit_score == unit.visit_score else position
         ranked.append(_ranked(unit, rank))
     ranked += [_ranked(u, None) for u in units if u.visit_score is None]
-    totals: dict[str, list[float]] = {}
-    for s in standards:
-        acc = totals.setdefault(s.code, [0.0, 0, 0])
-        acc[0] += s.total
-        acc[1] += s.n
-        acc[2] += s.met
-    figures = [standard_figure(code, t, int(n), int(m)) for code, (t, n, m) in totals.items() if n]
+    figures = [f for f in pooled_standard_figures(standards) if f.n]
     figures.sort(key=lambda f: (f.share_met, f.score, f.code))
     sums = list(current)
     total_n = sum(s.n for s in sums)

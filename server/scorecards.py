@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from checklists.score import ChecklistIndex, item_score, shown
-from reports.aggregate import StandardSums, network_figures, standard_figure, unit_figures
+from reports.aggregate import StandardSums, network_figures, pooled_standard_figures, unit_figures
 from reports.motivation import MotivationRow, motivation_rows
 from reports.scorecard_data import (
     FailedItem,
@@ -291,15 +291,9 @@ async def _staff(db, req: Request, tz, policy, policy_ref) -> ScorecardData:
     docs = await _approved_docs(db, req.period, staff_id=person.staff_id)
     indexes = await _indexes(db, docs)
     titles = _titles(indexes, req.lang)
-    sums: dict[str, list[float]] = {}
-    for doc in docs:
-        for standard in doc.scores.standards if doc.scores else ():
-            if standard.attribution == "person":
-                acc = sums.setdefault(standard.code, [0.0, 0, 0])
-                acc[0] += standard.score / 100
-                acc[1] += 1
-                acc[2] += int(standard.met)
-    figures = [standard_figure(code, t, int(n), int(m)) for code, (t, n, m) in sorted(sums.items())]
+    person_codes = {code for code, (_, attribution) in titles.items() if attribution == "person"}
+    sums = await scores_store.staff_standard_sums(db, req.period, person.staff_id)
+    figures = pooled_standard_figures(s for s in sums if s.code in person_codes)
     failed, _ = _failed(docs, indexes, req.lang, tz, person_only=True)
     rows = await _motivation(db, req.period)
     return ScorecardData(
@@ -363,13 +357,7 @@ async def _network(db, req: Request, policy, policy_ref) -> ScorecardData:
     prev_n = sum(s.n for s in previous)
     prev_mean = sum(s.total for s in previous) / prev_n if prev_n else None
     now_mean = sum(s.total for s in current) / network.n if network.n else None
-    totals: dict[str, list[float]] = {}
-    for s in standard_sums:
-        acc = totals.setdefault(s.code, [0.0, 0, 0])
-        acc[0] += s.total
-        acc[1] += s.n
-        acc[2] += s.met
-    all_standards = [standard_figure(code, t, int(n), int(m)) for code, (t, n, m) in sorted(totals.items())]
+    all_standards = pooled_standard_figures(standard_sums)
     return ScorecardData(
         scope="network",
         lang=req.lang,

@@ -126,7 +126,10 @@ def test_staff_and_network_scorecards_and_languages(setup):
         "/v1/scorecards", json={"scope": "staff", "staff_id": "E1", "period": "2026-10", "lang": "kk"}, headers=lead
     )
     assert staff.status_code == 201
-    assert "Нұрланова Әлия" in pdf_text(client.get(staff.json()["pdf"], headers=lead).content)
+    text = pdf_text(client.get(staff.json()["pdf"], headers=lead).content)
+    assert "Нұрланова Әлия" in text
+    # GREET over E1's two approved visits: (1 + (1 + (2 - 1) / 4) / 2) / 2 = 0.8125 -> 81,25
+    assert "81,25" in text
     network = {"scope": "network", "unit_kind": "branch", "period": "2026-10"}
     ru = client.post("/v1/scorecards", json=network | {"lang": "ru"}, headers=lead).json()
     en = client.post("/v1/scorecards", json=network | {"lang": "en"}, headers=lead).json()

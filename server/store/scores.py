@@ -108,3 +108,15 @@ async def staff_infos(db: Database, unit_id: str | None = None) -> list[StaffInf
         )
         for r in rows
     ]
+
+
+async def staff_standard_sums(db: Database, period: str, staff_id: str) -> list[StandardSums]:
+    """Per standard, over the approved visits in which one staff member was evaluated (raw scores)."""
+    rows = await db.fetch_all(
+        "SELECT st.unit_id, vs.code, total(vs.score) AS total, count(*) AS n, total(vs.met) AS met"
+        " FROM visit_staff st JOIN visit_standards vs ON vs.period = st.period AND vs.counted = st.counted"
+        " AND vs.unit_id = st.unit_id AND vs.submission_id = st.submission_id"
+        " WHERE st.period = ? AND st.counted = ? AND st.staff_id = ? GROUP BY st.unit_id, vs.code",
+        (period, APPROVED, staff_id),
+    )
+    return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
