@@ -108,7 +108,20 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         guards=[authorize],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            # A browser tus client reads these answers' headers to resume an upload.
+            expose_headers=[
+                "Location",
+                "Upload-Offset",
+                "Upload-Length",
+                "Tus-Resumable",
+                "Tus-Version",
+                "X-Content-SHA256",
+            ],
+        )
+        if settings.cors_origins
+        else None,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )

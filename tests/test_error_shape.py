@@ -106,3 +106,15 @@ def test_openapi_describes_problem_responses_of_every_route(client):
 
 def test_interactive_docs_are_off_by_default(client):
     assert client.get("/schema/swagger").status_code == 404
+
+
+def test_cors_is_closed_unless_configured(tmp_path, client):
+    preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    assert "access-control-allow-origin" not in client.options("/v1/health", headers=preflight).headers
+    settings = Settings(data_dir=tmp_path / "cors", cors_origins=("https://office.example",))
+    with TestClient(create_app(settings)) as open_client:
+        answer = open_client.get("/v1/health", headers={"Origin": "https://office.example"})
+        assert answer.headers["access-control-allow-origin"] == "https://office.example"
+        assert "Upload-Offset" in answer.headers["access-control-expose-headers"]
+        other = open_client.get("/v1/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
