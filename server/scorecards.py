@@ -81,9 +81,14 @@ async def _approved_docs(
 
 
 async def _indexes(db: Database, docs: list[SubmissionDoc]) -> dict[tuple[str, int], ChecklistIndex]:
-    refs = sorted({(d.checklist.id, d.checklist.version) for d in docs if d.checklist and d.checklist.version})
+    return await _indexes_of(
+        db, {(d.checklist.id, d.checklist.version) for d in docs if d.checklist and d.checklist.version}
+    )
+
+
+async def _indexes_of(db: Database, refs: set[tuple[str, int]]) -> dict[tuple[str, int], ChecklistIndex]:
     out = {}
-    for ref in refs:
+    for ref in sorted(refs):
         index = await sync_store.checklist_index(db, *ref)
         if index is not None:
             out[ref] = index
@@ -215,17 +220,15 @@ async def _unit(db, data_dir, req: Request, tz, policy, policy_ref) -> Scorecard
         raise not_found("unit")
     trend = []
     for period in _periods_back(req.period, TREND):
-        sums = [s for s in await scores_store.unit_sums(db, period, APPROVED) if s.unit_id == unit.unit_id]
+        sums = await scores_store.unit_sums(db, period, APPROVED, unit.unit_id)
         trend.append(
             TrendPoint(
                 period=period, score=shown(sums[0].total / sums[0].n) if sums else None, n=sums[0].n if sums else 0
             )
         )
-    current = [s for s in await scores_store.unit_sums(db, req.period, APPROVED) if s.unit_id == unit.unit_id]
-    previous = [
-        s for s in await scores_store.unit_sums(db, previous_period(req.period), APPROVED) if s.unit_id == unit.unit_id
-    ]
-    standard_sums = [s for s in await scores_store.standard_sums(db, req.period, APPROVED) if s.unit_id == unit.unit_id]
+    current = await scores_store.unit_sums(db, req.period, APPROVED, unit.unit_id)
+    previous = await scores_store.unit_sums(db, previous_period(req.period), APPROVED, unit.unit_id)
+    standard_sums = await scores_store.standard_sums(db, req.period, APPROVED, unit.unit_id)
     (figures,) = unit_figures([unit], current, previous, standard_sums, policy)
     docs = await _approved_docs(db, req.period, unit_id=unit.unit_id)
     indexes = await _indexes(db, docs)
@@ -280,12 +283,18 @@ async def _staff(db, req: Request, tz, policy, policy_ref) -> ScorecardData:
         raise not_found("staff member")
     trend = []
     for period in _periods_back(req.period, TREND):
-        values = (await scores_store.person_scores(db, period, APPROVED)).get(person.staff_id, [])
+        values = (await scores_store.person_scores(db, period, APPROVED, staff_id=person.staff_id)).get(
+            person.staff_id, []
+        )
         trend.append(
             TrendPoint(period=period, score=shown(sum(values) / len(values)) if values else None, n=len(values))
         )
-    values = (await scores_store.person_scores(db, req.period, APPROVED)).get(person.staff_id, [])
-    before = (await scores_store.person_scores(db, previous_period(req.period), APPROVED)).get(person.staff_id, [])
+    values = (await scores_store.person_scores(db, req.period, APPROVED, staff_id=person.staff_id)).get(
+        person.staff_id, []
+    )
+    before = (
+        await scores_store.person_scores(db, previous_period(req.period), APPROVED, staff_id=person.staff_id)
+    ).get(person.staff_id, [])
     mean = sum(values) / len(values) if values else None
     mean_before = sum(before) / len(before) if before else None
     docs = await _approved_docs(db, req.period, staff_id=person.staff_id)
@@ -350,9 +359,13 @@ async def _network(db, req: Request, policy, policy_ref) -> ScorecardData:
     ]
     figures = unit_figures(units, current, previous, standard_sums, policy)
     network = network_figures(kind, figures, current, standard_sums)
-    docs = await _approved_docs(db, req.period)
-    docs = [d for d in docs if d.view and d.view.unit_id in wanted]
-    indexes = await _indexes(db, docs)
+    refs = await db.fetch_all(
+        "SELECT DISTINCT v.checklist_id, v.checklist_version FROM submission_views v"
+        " JOIN units u ON u.unit_id = v.unit_id"
+        " WHERE v.period = ? AND v.counted >= ? AND u.kind = ? AND v.checklist_version IS NOT NULL",
+        (req.period, APPROVED, kind),
+    )
+    indexes = await _indexes_of(db, {(r["checklist_id"], r["checklist_version"]) for r in refs})
     titles = _titles(indexes, req.lang)
     prev_n = sum(s.n for s in previous)
     prev_mean = sum(s.total for s in previous) / prev_n if prev_n else None

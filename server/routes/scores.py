@@ -70,9 +70,9 @@ async def _unit_figures(
     policy = policy_store.policy_of(row) if row else None
     units = await store.unit_infos(db, kind, unit_id)
     wanted = {u.unit_id for u in units}
-    current = [s for s in await store.unit_sums(db, period, counted) if s.unit_id in wanted]
-    previous = [s for s in await store.unit_sums(db, previous_period(period), counted) if s.unit_id in wanted]
-    standards = [s for s in await store.standard_sums(db, period, counted) if s.unit_id in wanted]
+    current = [s for s in await store.unit_sums(db, period, counted, unit_id) if s.unit_id in wanted]
+    previous = [s for s in await store.unit_sums(db, previous_period(period), counted, unit_id) if s.unit_id in wanted]
+    standards = [s for s in await store.standard_sums(db, period, counted, unit_id) if s.unit_id in wanted]
     return unit_figures(units, current, previous, standards, policy), current, standards
 
 

@@ -24,14 +24,15 @@ def _bases(counted: int) -> tuple[int, ...]:
     return (APPROVED,) if counted >= APPROVED else (PROVISIONAL, APPROVED)
 
 
-async def unit_sums(db: Database, period: str, counted: int) -> list[UnitSums]:
-    """Sum and count of visit scores per unit (visits counted at least `counted`)."""
+async def unit_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[UnitSums]:
+    """Sum and count of visit scores per unit (visits counted at least `counted`; one unit if given)."""
     totals: dict[str, list] = {}
     for basis in _bases(counted):
         for r in await db.fetch_all(
             "SELECT unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
-            " WHERE period = ? AND counted = ? AND visit_score IS NOT NULL GROUP BY unit_id",
-            (period, basis),
+            " WHERE period = ? AND counted = ? AND (? IS NULL OR unit_id = ?) AND visit_score IS NOT NULL"
+            " GROUP BY unit_id",
+            (period, basis, unit_id, unit_id),
         ):
             acc = totals.setdefault(r["unit_id"], [0.0, 0])
             acc[0] += r["total"]
@@ -57,19 +58,22 @@ async def refresh_standard_sums(db: Database, period: str) -> int:
     return len(groups)
 
 
-async def standard_sums(db: Database, period: str, counted: int) -> list[StandardSums]:
-    """Per unit and standard: sum of scores, visits, visits in which it was met."""
+async def standard_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
+    """Per unit and standard: sum of scores, visits, visits in which it was met (one unit if given)."""
     await refresh_standard_sums(db, period)
     if counted >= APPROVED:  # one basis: the rows are already in (unit, code) order
         rows = await db.fetch_all(
-            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?",
-            (period, APPROVED),
+            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
+            " AND (? IS NULL OR unit_id = ?)",
+            (period, APPROVED, unit_id, unit_id),
         )
         return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
     totals: dict[tuple[str, str], list] = {}
     for basis in _bases(counted):
         for r in await db.fetch_all(
-            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?", (period, basis)
+            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
+            " AND (? IS NULL OR unit_id = ?)",
+            (period, basis, unit_id, unit_id),
         ):
             acc = totals.setdefault((r["unit_id"], r["code"]), [0.0, 0, 0])
             acc[0] += r["total"]
@@ -78,12 +82,14 @@ async def standard_sums(db: Database, period: str, counted: int) -> list[Standar
     return [StandardSums(unit_id=u, code=c, total=t, n=n, met=m) for (u, c), (t, n, m) in sorted(totals.items())]
 
 
-async def person_scores(db: Database, period: str, counted: int, unit_id: str | None = None) -> dict[str, list[float]]:
-    """Each staff member's person scores of the period (optionally only visits in one unit)."""
+async def person_scores(
+    db: Database, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
+) -> dict[str, list[float]]:
+    """Each staff member's person scores of the period (optionally only visits in one unit, or one person)."""
     rows = await db.fetch_all(
         "SELECT staff_id, person_score FROM visit_staff WHERE period = ? AND counted >= ?"
-        " AND (? IS NULL OR unit_id = ?) ORDER BY staff_id, submission_id",
-        (period, counted, unit_id, unit_id),
+        " AND (? IS NULL OR unit_id = ?) AND (? IS NULL OR staff_id = ?) ORDER BY staff_id, submission_id",
+        (period, counted, unit_id, unit_id, staff_id, staff_id),
     )
     out: dict[str, list[float]] = {}
     for r in rows:
