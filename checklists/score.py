@@ -16,6 +16,7 @@ Readings of the rules where DESIGN.md is terse, so that every caller agrees:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,22 +35,33 @@ def shown(x: float | None) -> float | None:
     """Round a figure once for showing: 2 decimals, half up on its shortest decimal form."""
     if x is None:
         return None
+    return _rounded(x)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rounded(x: float) -> float:
+    # Cached: the scores of visits repeat (a standard of two items has a handful of values).
     return float(Decimal(repr(x)).quantize(_CENT, ROUND_HALF_UP))
 
 
 class ChecklistIndex:
     """A checklist version with its items indexed by id; build once per version and reuse."""
 
-    __slots__ = ("checklist", "items", "standard_of")
+    __slots__ = ("checklist", "items", "required", "scored", "standard_of")
 
     def __init__(self, checklist: Checklist) -> None:
         self.checklist = checklist
         self.items: dict[str, Item] = {}
         self.standard_of: dict[str, Standard] = {}
+        # Scored items with their standard's code (what every visit's scoring looks up).
+        self.scored: dict[str, tuple[Item, str]] = {}
         for standard in checklist.standards:
             for item in standard.items:
                 self.items[item.id] = item
                 self.standard_of[item.id] = standard
+                if item.scored:
+                    self.scored[item.id] = (item, standard.code)
+        self.required = [item_id for item_id, item in self.items.items() if item.required]
 
 
 class StandardScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,12 +123,15 @@ def score_visit(index: ChecklistIndex, answers: Mapping[str, tuple[Scalar, bool]
     met: dict[str, bool] = {}
     critical_failed: list[str] = []
     flags: list[str] = []
+    scored = index.scored
     for item_id, (value, na) in answers.items():
-        item = index.items.get(item_id)
-        if item is None or not item.scored or value is None or (na and item.na_allowed):
+        entry = scored.get(item_id)
+        if entry is None or value is None:
+            continue
+        item, code = entry
+        if na and item.na_allowed:
             continue
         s, passes = item_score(item, value)
-        code = index.standard_of[item_id].code
         acc = sums.setdefault(code, [0.0, 0.0])
         acc[0] += item.weight * s
         acc[1] += item.weight
@@ -171,31 +186,31 @@ def answer_problems(
     """
     problems: list[Problem] = []
     seen: set[str] = set()
+    answered: set[str] = set()
+    items = index.items
     for i, (item_id, value, na) in enumerate(answers):
-        where = f"{path}[{i}]"
-        item = index.items.get(item_id)
+        item = items.get(item_id)
         if item is None:
-            problems.append(Problem(path=f"{where}.item", message=f"item {item_id!r} is not in this checklist version"))
+            problems.append(
+                Problem(path=f"{path}[{i}].item", message=f"item {item_id!r} is not in this checklist version")
+            )
             continue
         if item_id in seen:
-            problems.append(Problem(path=f"{where}.item", message=f"item {item_id!r} is answered twice"))
+            problems.append(Problem(path=f"{path}[{i}].item", message=f"item {item_id!r} is answered twice"))
             continue
         seen.add(item_id)
+        if is_answered(item, value, na):
+            answered.add(item_id)
         if na and value is not None:
-            problems.append(Problem(path=f"{where}.value", message="an answer marked N/A cannot carry a value"))
+            problems.append(Problem(path=f"{path}[{i}].value", message="an answer marked N/A cannot carry a value"))
             continue
         if value is not None:
             message = _value_problem(item, value)
             if message:
-                problems.append(Problem(path=f"{where}.value", message=message))
+                problems.append(Problem(path=f"{path}[{i}].value", message=message))
     if submitted:
-        answered = {
-            item_id
-            for item_id, value, na in answers
-            if (item := index.items.get(item_id)) and is_answered(item, value, na)
-        }
-        for item_id, item in index.items.items():
-            if item.required and item_id not in answered:
+        for item_id in index.required:
+            if item_id not in answered:
                 problems.append(
                     Problem(path=path, message=f"required item {item_id!r} has no answer in a submitted visit")
                 )

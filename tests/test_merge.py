@@ -85,8 +85,8 @@ def answered(doc: dict, item: str, **changes: object) -> dict:
 
 
 def merge_input(doc: dict, rank: str = "auditor", *, released: bool = False) -> MergeInput:
-    """The merge's view of a stored revision, from its real canonical form."""
-    decoded = decode_revision(doc)
+    """The merge's view of a stored revision, from its real canonical form (decoded from the wire)."""
+    decoded = decode_revision(msgspec.json.encode(doc))
     assert isinstance(decoded, Decoded), decoded
     content = decoded.canonical
     return MergeInput(
@@ -242,6 +242,39 @@ def test_equivalent_spellings_of_the_same_revisions_give_the_same_result(data: s
         doc["answers"].reverse()
         respelled.append((doc, rank))
     assert merge(inputs_of(respelled)) == merge(inputs_of(dag))
+
+
+UNKNOWN_FIELDS = [
+    ("top", lambda doc: doc | {"app_build": "7.1"}),
+    ("answer", lambda doc: answered(doc, "Q1", photo_angle=30.0)),
+    ("location", lambda doc: doc | {"location": {"lat": 43.0, "lon": 76.95, "floor": 2}}),
+    ("checklist", lambda doc: doc | {"checklist": {"id": "example", "version": 1, "title": "x"}}),
+]
+
+
+@PROPERTIES
+@given(dags(odd=True), st.booleans())
+def test_wire_and_object_decoding_agree(dag: list[tuple[dict, str]], respell: bool) -> None:
+    """A push's bytes take a typed fast path; its canonical form equals the general one's."""
+    for doc, _ in dag:
+        if respell:
+            doc = spelled(doc, {"finished_at": None, "location": {"lat": 43, "lon": 77.0, "accuracy_m": 5.0}})
+        fast = decode_revision(msgspec.json.encode(doc))
+        general = decode_revision(copy.deepcopy(doc))
+        assert isinstance(fast, Decoded) and isinstance(general, Decoded)
+        assert type(fast.revision) is not type(general.revision)  # the typed path was taken
+        assert fast.canonical_json == general.canonical_json
+        assert fast.sha256 == general.sha256
+        assert fast.canonical == general.canonical
+
+
+@pytest.mark.parametrize("add", [u[1] for u in UNKNOWN_FIELDS], ids=[u[0] for u in UNKNOWN_FIELDS])
+def test_unknown_fields_on_the_wire_are_kept_and_hashed(add) -> None:
+    doc = add(revision(R))
+    decoded = decode_revision(msgspec.json.encode(doc))
+    assert isinstance(decoded, Decoded)
+    assert decoded.canonical_json == decode_revision(doc).canonical_json
+    assert decoded.sha256 != decode_revision(msgspec.json.encode(revision(R))).sha256
 
 
 # --- 10. heads, and what any complete DAG's view must satisfy ------------------------------------

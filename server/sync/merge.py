@@ -23,7 +23,9 @@ revision does not carry (an answer it left out) is the value ABSENT, distinct fr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from operator import itemgetter
 
 import msgspec
 
@@ -184,21 +186,16 @@ def _single(rev: MergeInput, version: int | None, pending: dict, changed: list[s
     }
     for name in TOP_FIELDS:
         view[name] = content.get(name)
-    answers = []
-    attribution = dict.fromkeys(TOP_FIELDS, rev.rev_id)
-    for answer in sorted(content.get("answers", ()), key=lambda a: a["item"]):
-        item = answer["item"]
-        answers.append(
-            {
-                "item": item,
-                "value": answer.get("value"),
-                "na": bool(answer.get("na", False)),
-                "comment": answer.get("comment"),
-                "evidence": answer.get("evidence"),
-            }
-        )
-        for part in ("value", "comment", "evidence"):
-            attribution[f"answers[{item}].{part}"] = rev.rev_id
+    answers = [
+        {
+            "item": answer["item"],
+            "value": answer.get("value"),
+            "na": bool(answer.get("na", False)),
+            "comment": answer.get("comment"),
+            "evidence": answer.get("evidence"),
+        }
+        for answer in sorted(content.get("answers", ()), key=_by_item)
+    ]
     view["answers"] = answers
     return MergeResult(
         version=version,
@@ -208,8 +205,20 @@ def _single(rev: MergeInput, version: int | None, pending: dict, changed: list[s
         checklist_changed=changed,
         view=view,
         conflicts=[],
-        attribution=dict(sorted(attribution.items())),
+        attribution=dict.fromkeys(_field_names(tuple(a["item"] for a in answers)), rev.rev_id),
     )
+
+
+_by_item = itemgetter("item")
+
+
+@functools.lru_cache(maxsize=64)
+def _field_names(items: tuple[str, ...]) -> tuple[str, ...]:
+    """Every merge field of a visit answering `items`, sorted (a checklist's items repeat in every visit)."""
+    names = list(TOP_FIELDS)
+    for item in items:
+        names += (f"answers[{item}].value", f"answers[{item}].comment", f"answers[{item}].evidence")
+    return tuple(sorted(names))
 
 
 def _ancestors(merged: dict[str, MergeInput]) -> dict[str, set[str]]:

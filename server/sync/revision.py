@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from operator import itemgetter
 from typing import Annotated, Literal
 
 import msgspec
 
-from checklists.canonical import canonical_json, canonical_value, encode_normalized
+from checklists.canonical import canonical_json, canonical_value, encode_normalized, normalize_number
 from server.clock import iso_utc
 from server.wire import Slug, Uuid
 
@@ -73,6 +74,30 @@ class RevisionIn(msgspec.Struct, kw_only=True, frozen=True):
     location: Location | None = None
 
 
+# The same types refusing unknown fields: a revision that decodes into them carries no field this
+# server does not know, so its canonical form can be built from the typed values alone (the fast
+# path of a push). Anything else, unknown fields or errors, takes the general path.
+class _ExactChecklistRef(ChecklistRef, forbid_unknown_fields=True):
+    pass
+
+
+class _ExactLocation(Location, forbid_unknown_fields=True):
+    pass
+
+
+class _ExactAnswer(AnswerIn, forbid_unknown_fields=True):
+    pass
+
+
+class _ExactRevision(RevisionIn, forbid_unknown_fields=True):
+    checklist: _ExactChecklistRef
+    answers: Annotated[list[_ExactAnswer], msgspec.Meta(max_length=MAX_ANSWERS)]
+    location: _ExactLocation | None = None
+
+
+_exact_decoder = msgspec.json.Decoder(_ExactRevision)
+
+
 class Decoded(msgspec.Struct, kw_only=True, frozen=True):
     """A revision that decoded: typed, canonical (and its JSON bytes), hashed."""
 
@@ -99,6 +124,13 @@ _OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location")
 
 def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
     """Decode one revision strictly; a wrong shape gives Undecodable with the field path."""
+    if isinstance(raw, bytes):
+        try:
+            exact = _exact_decoder.decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            pass  # the general path tells what is wrong, or keeps the unknown fields
+        else:
+            return _decoded(exact, _canonical_exact(exact))
     try:
         doc = msgspec.json.decode(raw) if isinstance(raw, bytes) else raw
     except (msgspec.DecodeError, RecursionError) as exc:
@@ -129,7 +161,10 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
             raw=raw_text,
             sha256=_raw_hash(raw_text),
         )
-    canonical = canonical_revision(doc, revision)
+    return _decoded(revision, canonical_revision(doc, revision))
+
+
+def _decoded(revision: RevisionIn, canonical: dict) -> Decoded:
     data = encode_normalized(canonical)
     return Decoded(revision=revision, canonical=canonical, canonical_json=data, sha256=hashlib.sha256(data).hexdigest())
 
@@ -180,4 +215,49 @@ def canonical_revision(doc: dict, revision: RevisionIn) -> dict:
             answer["evidence"] = sorted({e.lower() for e in answer["evidence"]})
         answers.append(answer)
     out["answers"] = sorted(answers, key=lambda a: a["item"])
+    return out
+
+
+_by_item = itemgetter("item")
+
+
+def _canonical_exact(revision: _ExactRevision) -> dict:
+    """`canonical_revision` of a revision without unknown fields, from its typed values alone."""
+    out: dict = {
+        "rev_id": revision.rev_id.lower(),
+        "submission_id": revision.submission_id.lower(),
+        "parents": sorted({p.lower() for p in revision.parents}),
+        "checklist": {"id": revision.checklist.id, "version": revision.checklist.version},
+        "unit_id": revision.unit_id,
+        "started_at": iso_utc(revision.started_at),
+        "state": revision.state,
+    }
+    if revision.hlc is not None:
+        out["hlc"] = revision.hlc.lower()
+    if revision.assignment_id is not None:
+        out["assignment_id"] = revision.assignment_id
+    if revision.staff_ids is not None:
+        out["staff_ids"] = sorted(set(revision.staff_ids))
+    if revision.finished_at is not None:
+        out["finished_at"] = iso_utc(revision.finished_at)
+    if (location := revision.location) is not None:
+        place = {"lat": normalize_number(location.lat), "lon": normalize_number(location.lon)}
+        if location.accuracy_m is not None:
+            place["accuracy_m"] = normalize_number(location.accuracy_m)
+        out["location"] = place
+    answers = []
+    for a in revision.answers:
+        answer: dict = {"item": a.item}
+        value = a.value
+        if value is not None:
+            answer["value"] = normalize_number(value) if type(value) is float else value
+        if a.na:
+            answer["na"] = True
+        if a.comment is not None:
+            answer["comment"] = a.comment
+        if a.evidence is not None:
+            answer["evidence"] = sorted({e.lower() for e in a.evidence})
+        answers.append(answer)
+    answers.sort(key=_by_item)
+    out["answers"] = answers
     return out
