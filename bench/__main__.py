@@ -65,7 +65,7 @@ def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path
         with_aggregates, _ = raw_ceiling(
             work / "raw-agg.sqlite3", content, document, ids, plan["raw"][0], standards=org.standards
         )
-        label = f"raw ceiling + aggregation rows ({org.standards} visit_standards, 1 visit_staff)"
+        label = f"raw ceiling + aggregation rows (1 visit_scores of {org.standards} standards, 1 visit_staff)"
         rows.append(Row(label, with_aggregates, "submissions/s"))
     if "saturation" in only:
         result = run_load(server, org, "saturation", *plan["saturation"], workers=workers)

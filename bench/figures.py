@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Row, Server
+from server.store.sync import encode_standard_scores
 
 VISITS, UNITS, STAFF, STANDARDS = 25_000, 500, 5_000, 30
 PERIOD = "2026-10"
@@ -71,7 +72,8 @@ def _populate(db_path: Path, visits: int) -> None:
                     2,
                 )
             )
-            standards += [(PERIOD, 2, unit, f"BR-{c:02d}", sub, s, int(s > 0.9)) for c, s in enumerate(scores)]
+            packed = [(f"BR-{c:02d}", s, s > 0.9) for c, s in enumerate(scores)]
+            standards.append((PERIOD, 2, unit, sub, encode_standard_scores(packed)))
             staff.append((PERIOD, 2, person, sub, unit, visit_score))
         db.executemany("INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", submissions)
         db.executemany(
@@ -80,14 +82,17 @@ def _populate(db_path: Path, visits: int) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             views,
         )
-        db.executemany("INSERT INTO visit_standards VALUES (?, ?, ?, ?, ?, ?, ?)", standards)
+        db.executemany(
+            "INSERT INTO visit_scores (period, counted, unit_id, submission_id, standards) VALUES (?, ?, ?, ?, ?)",
+            standards,
+        )
         db.executemany(
             "INSERT INTO visit_staff (period, counted, staff_id, submission_id, unit_id, person_score)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             staff,
         )
         # As the server's write path does: every group with new rows waits for its sums.
-        db.execute("INSERT INTO dirty_groups SELECT DISTINCT period, counted, unit_id FROM visit_standards")
+        db.execute("INSERT INTO dirty_groups SELECT DISTINCT period, counted, unit_id FROM visit_scores")
         db.execute("ANALYZE")
 
 

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from bench.common import BATCH
+from server.store.sync import encode_standard_scores
 
 MAX_TRANSACTIONS = 100_000
 
@@ -28,7 +29,7 @@ def raw_ceiling(
     Per submission: one `submissions` row, one `revisions` row with `content` (a stored revision's
     canonical JSON), one `submission_views` row with `document` (a stored view document) and one
     `changes` row; with `standards` > 0 also the aggregation rows the server writes for a counted
-    visit (that many `visit_standards` rows and one `visit_staff` row). `ids` (submission_id,
+    visit (one `visit_scores` row with `standards` scores and one `visit_staff` row). `ids` (submission_id,
     rev_id) are replaced in the texts by fresh ones. Answers (rate, submissions written).
     """
     sub_template, rev_template = ids
@@ -57,7 +58,9 @@ def raw_ceiling(
                 view = ("branch", 1, "U0001", None, "submitted", now, now, "2026-10", "received", 87.5, 90.0, 0)
                 views.append((sub, "raw", *view, doc, now))
                 changes.append(("submission", sub, "upsert", "raw"))
-                per_standard += [(sub, "2026-10", 1, "U0001", f"BR-{k:02d}", 0.75, 1) for k in range(standards)]
+                if standards:
+                    packed = encode_standard_scores([(f"BR-{k:02d}", 0.75, True) for k in range(standards)])
+                    per_standard.append((sub, "2026-10", 1, "U0001", packed))
                 per_staff += [(sub, "E00001", "2026-10", 1, "U0001", 90.0)] if standards else []
             t0 = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
@@ -77,9 +80,13 @@ def raw_ceiling(
             conn.executemany("INSERT INTO changes (kind, object_id, op, audience) VALUES (?, ?, ?, ?)", changes)
             if standards:
                 conn.executemany(
-                    "INSERT INTO visit_standards (submission_id, period, counted, unit_id, code, score, met)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO visit_scores (submission_id, period, counted, unit_id, standards)"
+                    " VALUES (?, ?, ?, ?, ?)",
                     per_standard,
+                )
+                conn.execute(
+                    "INSERT INTO dirty_groups (period, counted, unit_id) VALUES ('2026-10', 1, 'U0001')"
+                    " ON CONFLICT DO NOTHING"
                 )
                 conn.executemany(
                     "INSERT INTO visit_staff (submission_id, staff_id, period, counted, unit_id, person_score)"

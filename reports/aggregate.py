@@ -7,6 +7,7 @@ the change against the previous period — rounded once, here, where they are sh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import msgspec
@@ -31,6 +32,29 @@ class StandardSums(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     total: float
     n: int
     met: int
+
+
+def sum_standards(visits: Iterable[tuple[str, Iterable[tuple[str, float, int]]]]) -> list[StandardSums]:
+    """Per unit and standard over visits given as (unit_id, [(code, raw score, met 0/1), ...]).
+
+    Sums are exact (`math.fsum`), so they do not depend on the order the visits are read in.
+    Sorted by unit, then code.
+    """
+    scores: dict[tuple[str, str], list[float]] = {}
+    met: dict[tuple[str, str], int] = {}
+    for unit_id, standards in visits:
+        for code, score, ok in standards:
+            key = (unit_id, code)
+            if key in scores:
+                scores[key].append(score)
+                met[key] += ok
+            else:
+                scores[key] = [score]
+                met[key] = ok
+    return [
+        StandardSums(unit_id=u, code=c, total=math.fsum(v), n=len(v), met=met[u, c])
+        for (u, c), v in sorted(scores.items())
+    ]
 
 
 class UnitInfo(msgspec.Struct, kw_only=True, frozen=True):

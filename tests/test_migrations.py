@@ -34,7 +34,22 @@ SEED_BEFORE[7] = [
     "INSERT INTO visit_standards (period, counted, unit_id, code, submission_id, score, met)"
     " VALUES ('2026-10', 2, 'U1', 'BR-01', 's1', 0.5, 0)",
 ]
+SEED_BEFORE[8] = [
+    "INSERT INTO visit_standards (period, counted, unit_id, code, submission_id, score, met) VALUES"
+    " ('2026-10', 2, 'U1', 'BR-02', 's1', 0.30000000000000004, 1),"
+    " ('2026-10', 2, 'U1', 'BR-01', 's1', 0.6666666666666666, 0),"
+    " ('2026-10', 2, 'U1', 'BR-01', 's2', 1.0, 1)",
+]
 KEPT: dict[int, list[tuple[str, object]]] = {
+    # Packed one row per visit, every double given back exactly.
+    8: [
+        (
+            "SELECT standards FROM visit_scores WHERE submission_id = 's1'",
+            '[["BR-01",0.66666666666666663,0],["BR-02",0.30000000000000004,1]]',
+        ),
+        ("SELECT count(*) FROM visit_scores", 2),
+        ("SELECT count(*) FROM sqlite_schema WHERE name = 'visit_standards'", 0),
+    ],
     7: [("SELECT unit_id FROM dirty_groups WHERE period = '2026-10' AND counted = 2", "U1")],
     6: [
         ("SELECT score FROM visit_standards WHERE period = '2026-10' AND code = 'BR-01'", 0.5),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from reports.aggregate import StandardSums, UnitInfo, UnitSums
+import msgspec
+
+from reports.aggregate import StandardSums, UnitInfo, UnitSums, sum_standards
 from reports.motivation import StaffInfo
 from server.db import Database
 
 APPROVED, PROVISIONAL = 2, 1
+
+# `visit_scores.standards`: [code, raw score, met 0/1] per standard of one visit.
+_standards = msgspec.json.Decoder(list[tuple[str, float, int]])
 
 
 async def unit_infos(db: Database, kind: str | None, unit_id: str | None = None) -> list[UnitInfo]:
@@ -47,12 +52,24 @@ async def refresh_standard_sums(db: Database, period: str) -> int:
     async with db.transaction() as conn:
         async with conn.execute("SELECT period, counted, unit_id FROM dirty_groups WHERE period = ?", (period,)) as cur:
             groups = [tuple(r) for r in await cur.fetchall()]
+        async with conn.execute(
+            "SELECT v.counted, v.unit_id, v.standards FROM dirty_groups d JOIN visit_scores v"
+            " ON v.period = d.period AND v.counted = d.counted AND v.unit_id = d.unit_id WHERE d.period = ?",
+            (period,),
+        ) as cur:
+            visits = await cur.fetchall()
+        by_basis: dict[int, list[tuple[str, list]]] = {}
+        for counted, unit_id, standards in visits:
+            by_basis.setdefault(counted, []).append((unit_id, _standards.decode(standards)))
+        sums = [
+            (period, counted, s.unit_id, s.code, s.total, s.n, s.met)
+            for counted, rows in by_basis.items()
+            for s in sum_standards(rows)
+        ]
         await conn.executemany("DELETE FROM standard_sums WHERE period = ? AND counted = ? AND unit_id = ?", groups)
         await conn.executemany(
-            "INSERT INTO standard_sums (period, counted, unit_id, code, total, n, met)"
-            " SELECT period, counted, unit_id, code, total(score), count(*), total(met) FROM visit_standards"
-            " WHERE period = ? AND counted = ? AND unit_id = ? GROUP BY code",
-            groups,
+            "INSERT INTO standard_sums (period, counted, unit_id, code, total, n, met) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            sums,
         )
         await conn.executemany("DELETE FROM dirty_groups WHERE period = ? AND counted = ? AND unit_id = ?", groups)
     return len(groups)
@@ -117,12 +134,11 @@ async def staff_infos(db: Database, unit_id: str | None = None) -> list[StaffInf
 
 
 async def staff_standard_sums(db: Database, period: str, staff_id: str) -> list[StandardSums]:
-    """Per standard, over the approved visits in which one staff member was evaluated (raw scores)."""
+    """Per unit and standard, over the approved visits in which one staff member was evaluated (raw scores)."""
     rows = await db.fetch_all(
-        "SELECT st.unit_id, vs.code, total(vs.score) AS total, count(*) AS n, total(vs.met) AS met"
-        " FROM visit_staff st JOIN visit_standards vs ON vs.period = st.period AND vs.counted = st.counted"
-        " AND vs.unit_id = st.unit_id AND vs.submission_id = st.submission_id"
-        " WHERE st.period = ? AND st.counted = ? AND st.staff_id = ? GROUP BY st.unit_id, vs.code",
+        "SELECT st.unit_id, vs.standards FROM visit_staff st JOIN visit_scores vs ON vs.period = st.period"
+        " AND vs.counted = st.counted AND vs.unit_id = st.unit_id AND vs.submission_id = st.submission_id"
+        " WHERE st.period = ? AND st.counted = ? AND st.staff_id = ?",
         (period, APPROVED, staff_id),
     )
-    return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
+    return sum_standards((r["unit_id"], _standards.decode(r["standards"])) for r in rows)

@@ -67,7 +67,7 @@ async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
     ]
     async with db.transaction() as conn:
         for table in (
-            "visit_standards",
+            "visit_scores",
             "visit_staff",
             "view_evidence",
             "submission_views",

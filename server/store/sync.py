@@ -242,7 +242,7 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[
 
 
 async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow], before: dict[str, tuple]) -> None:
-    """Per-visit standard and staff rows, the input of the period figures (only counted visits).
+    """Per-visit standard scores and staff rows, the input of the period figures (only counted visits).
 
     `before` holds the (period, counted, unit_id) each submission had, to remove its old rows by
     their clustered key; a submission new in this transaction has none to remove.
@@ -250,37 +250,33 @@ async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow
     old = [(p, c, u, s) for s, (p, c, u) in before.items() if p is not None and c]
     if old:
         await conn.executemany(
-            "DELETE FROM visit_standards WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
+            "DELETE FROM visit_scores WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
         )
         await conn.executemany(
             "DELETE FROM visit_staff WHERE period = ? AND counted = ? AND submission_id = ?",
             [(p, c, s) for p, c, _, s in old],
         )
-    standards, staff = [], []
+    scores, staff = [], []
     for r in rows:
         doc, view = r.doc, r.doc.view
-        if not r.counted or view is None or view.unit_id is None:
+        if not r.counted or view is None or view.unit_id is None or doc.period is None:
             continue
-        standards += [
-            (doc.period, r.counted, view.unit_id, code, doc.submission_id, score, int(met))
-            for code, score, met in r.standards
-        ]
+        scores.append((doc.period, r.counted, view.unit_id, doc.submission_id, encode_standard_scores(r.standards)))
         if r.person_score is not None:
             staff += [
                 (doc.period, r.counted, s, doc.submission_id, view.unit_id, r.person_score)
                 for s in view.staff_ids or ()
             ]
-    groups = {(p, c, u) for p, c, u, _ in old} | {(p, c, u) for p, c, u, *_ in standards}
+    groups = {(p, c, u) for p, c, u, _ in old} | {(p, c, u) for p, c, u, *_ in scores}
     if groups:
         await conn.executemany(
             "INSERT INTO dirty_groups (period, counted, unit_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             sorted(groups),
         )
-    if standards:
+    if scores:
         await conn.executemany(
-            "INSERT INTO visit_standards (period, counted, unit_id, code, submission_id, score, met)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            standards,
+            "INSERT INTO visit_scores (period, counted, unit_id, submission_id, standards) VALUES (?, ?, ?, ?, ?)",
+            scores,
         )
     if staff:
         await conn.executemany(
@@ -288,6 +284,11 @@ async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow
             " VALUES (?, ?, ?, ?, ?, ?)",
             staff,
         )
+
+
+def encode_standard_scores(standards: list[tuple[str, float, bool]]) -> str:
+    """A visit's `visit_scores.standards`: a JSON array of [code, raw score, met as 0/1]."""
+    return msgspec.json.encode([(code, score, int(met)) for code, score, met in standards]).decode("utf-8")
 
 
 async def view_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:
