@@ -147,6 +147,11 @@ class Database:
         async with self._lock:
             yield self._writer
 
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The read connection, for store functions that take a connection (never to write with)."""
+        return self._reader
+
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """All rows of a read query."""
         async with self._reader.execute(sql, params) as cursor:

@@ -23,8 +23,8 @@ from server.errors import ProblemError
 from server.store import sync as store
 from server.store.audit import audit
 from server.sync.merge import MergeInput, merge
-from server.sync.quarantine import Problem, revision_problem
-from server.sync.revision import Decoded, Undecodable, decode_revision
+from server.sync.quarantine import Problem, UnitRow, revision_problem
+from server.sync.revision import Decoded, RevisionIn, Undecodable, decode_revision
 from server.sync.view import ViewRow, build_document
 
 
@@ -58,6 +58,84 @@ class _Outcome(msgspec.Struct, kw_only=True):
     status: str = ""
     problem: Problem | None = None
     evidence: list[str] = []
+
+
+class Prepared(msgspec.Struct, kw_only=True, frozen=True):
+    """A new visit's checks and view, worked out before the write transaction from committed state.
+
+    Used inside the transaction only when what it was built from still holds there: the unit and
+    staff rows it was checked against, the stored blobs among its evidence, and the revision being
+    the first and only one of a new submission. Only revisions that passed every check are
+    prepared (a revision with a problem is checked again inside, where the verdict counts).
+    """
+
+    unit: UnitRow
+    staff: dict[str, bool]
+    evidence: frozenset[str]
+    blobs: frozenset[str]  # those of `evidence` that were stored
+    row: ViewRow
+
+
+async def prepare_new_visits(
+    db: Database, decoded: Sequence[Decoded | Undecodable], author: Author, tz: ZoneInfo, received_at: str
+) -> dict[str, Prepared]:
+    """rev_id -> Prepared, for the root revisions not stored yet (the common case: a visit sent once).
+
+    The CPU work of a push (checks, merge, scores, the document) happens here, outside the
+    writer's lock, so the single writer spends its time writing while other pushes are prepared.
+    """
+    roots = [d for d in decoded if isinstance(d, Decoded) and not d.canonical["parents"]]
+    if not roots or author.rank != "auditor":
+        return {}
+    reader = db.reader
+    known = await store.known_revisions(reader, [d.canonical["rev_id"] for d in roots])
+    roots = [d for d in roots if d.canonical["rev_id"] not in known]
+    if not roots:
+        return {}
+    units = await store.units(reader, {d.revision.unit_id for d in roots})
+    staff = await store.staff_activity(reader, {s for d in roots for s in d.revision.staff_ids or ()})
+    blobs = await store.stored_blobs(reader, {e for d in roots for e in d.evidence})
+    out: dict[str, Prepared] = {}
+    for d in roots:
+        content = d.canonical
+        ref = d.revision.checklist
+        index = await store.checklist_index(db, ref.id, ref.version)
+        unit = units.get(d.revision.unit_id)
+        used_staff = {s: staff[s] for s in d.revision.staff_ids or () if s in staff}
+        if unit is None or revision_problem(d.revision, index, unit, used_staff) is not None:
+            continue
+        merge_input = _merge_input(content, author.rank)
+        row = build_document(
+            content["submission_id"],
+            author.name,
+            merge([merge_input]),
+            index,
+            {merge_input.rev_id: author.offset_ms},
+            blobs,
+            tz,
+            received_at,
+            None,
+        )
+        evidence = frozenset(d.evidence)
+        out[content["rev_id"]] = Prepared(
+            unit=unit, staff=used_staff, evidence=evidence, blobs=frozenset(e for e in evidence if e in blobs), row=row
+        )
+    return out
+
+
+def _evidence(rev: MergeInput) -> set[str]:
+    return {e for a in rev.content.get("answers", ()) for e in a.get("evidence", ())}
+
+
+def _merge_input(content: dict, rank: str) -> MergeInput:
+    return MergeInput(
+        rev_id=content["rev_id"],
+        parents=tuple(content["parents"]),
+        rank=rank,
+        hlc=content.get("hlc"),
+        version=content["checklist"]["version"],
+        content=content,
+    )
 
 
 def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
@@ -117,12 +195,11 @@ async def store_revisions(
             index=i,
             rev_id=d.canonical["rev_id"] if isinstance(d, Decoded) else d.rev_id,
             submission_id=d.canonical["submission_id"] if isinstance(d, Decoded) else d.submission_id,
-            evidence=sorted({e for a in d.canonical["answers"] for e in a.get("evidence", ())})
-            if isinstance(d, Decoded)
-            else [],
+            evidence=d.evidence if isinstance(d, Decoded) else [],
         )
         for i, d in enumerate(decoded)
     ]
+    prepared = await prepare_new_visits(db, decoded, author, tz, received_at) if replay_of is None else {}
 
     async def job(conn: aiosqlite.Connection) -> dict:
         rev_ids = [o.rev_id for o in outcomes if o.rev_id]
@@ -139,6 +216,7 @@ async def store_revisions(
         quarantine_rows: list[tuple] = []
         fresh: dict[str, list[tuple[MergeInput, int]]] = {}  # submission -> revisions stored now
         seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
+        ready_rows: dict[str, Prepared] = {}  # new submission -> its view prepared before the transaction
         arrival = await store.next_arrival(db, conn)
         for i in parents_first(decoded):
             d, outcome = decoded[i], outcomes[i]
@@ -184,8 +262,13 @@ async def store_revisions(
                     code="not_owner", message="this submission belongs to another auditor", path="submission_id"
                 )
                 continue
+            ready = prepared.get(rev_id) if owner is None else None
+            if ready is not None and not _still_holds(ready, d.revision, units, staff):
+                ready = None
             if isinstance(d, Undecodable):
                 problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
+            elif ready is not None:
+                problem = None  # checked before the transaction against the same unit and staff rows
             else:
                 ref = d.revision.checklist
                 index = await store.checklist_index(db, ref.id, ref.version, conn)
@@ -232,6 +315,8 @@ async def store_revisions(
                     continue
                 owners[sub_id] = author.name
                 new_submissions.append((sub_id, author.name, received_at))
+            if ready is not None:
+                ready_rows[sub_id] = ready
             content = d.canonical
             revision_rows.append(
                 (
@@ -253,15 +338,7 @@ async def store_revisions(
             )
             arrival += 1
             evidence_rows += [(e, sub_id) for e in outcome.evidence]
-            merge_input = MergeInput(
-                rev_id=rev_id,
-                parents=tuple(content["parents"]),
-                rank=author.rank,
-                hlc=content.get("hlc"),
-                version=content["checklist"]["version"],
-                content=content,
-            )
-            fresh.setdefault(sub_id, []).append((merge_input, author.offset_ms))
+            fresh.setdefault(sub_id, []).append((_merge_input(content, author.rank), author.offset_ms))
             seen_now[rev_id] = sha
             outcome.status = "stored"
 
@@ -277,7 +354,16 @@ async def store_revisions(
         brand_new = {s for s, _, _ in new_submissions}
         previous = await store.merge_inputs(conn, [s for s in fresh if s not in brand_new])
         inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
-        views = await rebuild_views(db, conn, inputs, owners, tz, received_at, brand_new)
+        views = await rebuild_views(
+            db,
+            conn,
+            inputs,
+            owners,
+            tz,
+            received_at,
+            brand_new,
+            {s: ready_rows[s] for s in brand_new if s in ready_rows and len(fresh[s]) == 1},
+        )
         if author.token_prefix and not await store.token_live(conn, author.token_prefix):
             raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
         docs = {v.doc.submission_id: v.doc for v in views}
@@ -298,24 +384,25 @@ async def rebuild_views(
     tz: ZoneInfo,
     updated_at: str,
     new: set[str] = frozenset(),
+    ready: dict[str, Prepared] | None = None,
 ) -> list[ViewRow]:
     """Merge each submission's revisions again and store its view and document.
 
-    `new`: the submissions created in this transaction.
+    `new`: the submissions created in this transaction; `ready`: views of new submissions built
+    before the transaction, with the stored blobs they saw (used when those are still the ones).
     """
     if not inputs:
         return []
-    evidence = {
-        e
-        for revs in inputs.values()
-        for m, _ in revs
-        for a in m.content.get("answers", ())
-        for e in a.get("evidence", ())
-    }
+    evidence = {e for s, revs in inputs.items() if not (ready and s in ready) for m, _ in revs for e in _evidence(m)}
+    evidence |= {e for prepared in (ready or {}).values() for e in prepared.evidence}
     blobs = await store.stored_blobs(conn, evidence)
-    reviews = await store.latest_reviews(conn, inputs)
+    reviews = await store.latest_reviews(conn, [s for s in inputs if s not in new])
     rows = []
     for sub_id, revs in inputs.items():
+        prepared = ready.get(sub_id) if ready else None
+        if prepared is not None and prepared.blobs == prepared.evidence & blobs:
+            rows.append(prepared.row)
+            continue
         result = merge(m for m, _ in revs)
         index = None
         if result.view is not None:
@@ -326,6 +413,13 @@ async def rebuild_views(
         )
     await store.write_views(conn, rows, new)
     return rows
+
+
+def _still_holds(ready: Prepared, revision: RevisionIn, units: dict, staff: dict[str, bool]) -> bool:
+    """Whether the unit and staff rows a prepared revision was checked against are still the same."""
+    if units.get(revision.unit_id) != ready.unit:
+        return False
+    return all(staff.get(s) == ready.staff.get(s) for s in revision.staff_ids or ())
 
 
 def _reused(rev_id: str) -> Problem:

@@ -105,6 +105,7 @@ class Decoded(msgspec.Struct, kw_only=True, frozen=True):
     canonical: dict
     canonical_json: bytes
     sha256: str
+    evidence: list[str]  # the blobs its answers reference, sorted
 
 
 class Undecodable(msgspec.Struct, kw_only=True, frozen=True):
@@ -166,7 +167,14 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
 
 def _decoded(revision: RevisionIn, canonical: dict) -> Decoded:
     data = encode_normalized(canonical)
-    return Decoded(revision=revision, canonical=canonical, canonical_json=data, sha256=hashlib.sha256(data).hexdigest())
+    evidence = sorted({e for a in canonical["answers"] for e in a.get("evidence", ())})
+    return Decoded(
+        revision=revision,
+        canonical=canonical,
+        canonical_json=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        evidence=evidence,
+    )
 
 
 def _raw_text(doc: object) -> str:
