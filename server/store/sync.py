@@ -70,7 +70,7 @@ async def known_revisions(conn: aiosqlite.Connection, rev_ids: Iterable[str]) ->
 async def quarantined(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
     """rev_id -> quarantine row, for those of the given revisions that are in quarantine."""
     rows = await _fetch_in(
-        conn, "SELECT id, rev_id, sha256, code, reason, path FROM quarantine WHERE rev_id IN ({marks})", rev_ids
+        conn, "SELECT id, rev_id, sha256, code, reason, path, author FROM quarantine WHERE rev_id IN ({marks})", rev_ids
     )
     return {r["rev_id"]: r for r in rows}
 

@@ -205,7 +205,9 @@ async def store_revisions(
         rev_ids = [o.rev_id for o in outcomes if o.rev_id]
         known = await store.known_revisions(conn, rev_ids)
         in_quarantine = await store.quarantined(conn, rev_ids)
-        owners = await store.owners(conn, [o.submission_id for o in outcomes if o.submission_id])
+        owners = await store.owners(
+            conn, {o.submission_id for o in outcomes if o.submission_id} | {sub for _, sub in known.values()}
+        )
         good = [d.revision for d in decoded if isinstance(d, Decoded)]
         units = await store.units(conn, {r.unit_id for r in good})
         staff = await store.staff_activity(conn, {s for r in good for s in r.staff_ids or ()})
@@ -232,6 +234,15 @@ async def store_revisions(
             sha = d.sha256
             stored = known.get(rev_id)
             earlier = seen_now.get(rev_id)
+            held = in_quarantine.get(rev_id) if replay_of is None else None
+            if author.rank == "auditor" and (
+                (stored is not None and owners.get(stored[1]) != author.name)
+                or (held is not None and held["author"] != author.name)
+            ):
+                # Another auditor's revision id: tell nothing of it (not its submission, heads or score).
+                outcome.status = "rejected"
+                outcome.problem = _reused(rev_id)
+                continue
             if stored is not None or earlier is not None:
                 same = (stored[0] if stored else earlier) == sha
                 outcome.status = "duplicate" if same else "rejected"
@@ -240,7 +251,6 @@ async def store_revisions(
                 if not same:
                     outcome.problem = _reused(rev_id)
                 continue
-            held = in_quarantine.get(rev_id) if replay_of is None else None
             if held is not None:
                 if held["sha256"] == sha:
                     outcome.status = "quarantined"
@@ -304,6 +314,7 @@ async def store_revisions(
                     "code": problem.code,
                     "reason": problem.message,
                     "path": problem.path,
+                    "author": author.name,
                 }
                 outcome.status = "quarantined"
                 outcome.problem = problem
@@ -373,7 +384,7 @@ async def store_revisions(
 
     # One job of a group commit: committed (with the pushes beside it) before any receipt is built.
     docs = await db.grouped(job)
-    return [_receipt(o, docs) for o in outcomes]
+    return [_receipt(o, docs, author) for o in outcomes]
 
 
 async def rebuild_views(
@@ -430,8 +441,10 @@ def _reused(rev_id: str) -> Problem:
     )
 
 
-def _receipt(outcome: _Outcome, docs: dict) -> Receipt:
+def _receipt(outcome: _Outcome, docs: dict, author: Author) -> Receipt:
     doc = docs.get(outcome.submission_id) if outcome.submission_id else None
+    if doc is not None and author.rank == "auditor" and doc.auditor != author.name:
+        doc = None  # another auditor's submission (a `not_owner` receipt): nothing of it is told
     heads = doc.heads if doc else []
     status = outcome.status
     missing_parents: list[str] = []
