@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import random
+import sqlite3
 import uuid
 
 import pytest
 
 from server.auth import ROLES, role_table
 from server.routes.checklists import ChecklistVersion  # noqa: F401  (schema import check)
+from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.tablet import Tablet
 
 A, Q, H, U = "admin", "quality_lead", "hr", "auditor"
 
@@ -129,3 +135,241 @@ def test_roles_outside_the_table_get_403(client, users, role):
         assert response.status_code == 403, f"{role} {method} {path}: {response.status_code}"
         if method != "HEAD":  # a HEAD answer has no body
             assert response.json()["code"] == "forbidden"
+
+
+# --- function-level access with plausible bodies ------------------------------------------------------
+#
+# The test above sends `{}`, which a handler would refuse anyway; below, every write route gets a
+# body that its allowed role writes with (2xx, checked right after), so a 403 can only come from
+# the role check. HR writes nothing but the close of a period; an auditor writes only through
+# sync push, uploads and `blobs/missing`; and a refused write leaves the database as it was.
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+AUDITOR_WRITES = {
+    ("POST", "/v1/sync/push"),
+    ("POST", "/v1/uploads"),
+    ("PATCH", "/v1/uploads/{upload_id:str}"),
+    ("POST", "/v1/blobs/missing"),
+}
+HR_WRITES = {("POST", "/v1/periods/{period:str}/close")}
+OCTOBER = "2026-10-15T11:00:00+05:00"
+TUS = {"Tus-Resumable": "1.0.0"}
+UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _upload_headers(data: bytes) -> dict[str, str]:
+    sha = hashlib.sha256(data).hexdigest()
+    return TUS | {
+        "Upload-Length": str(len(data)),
+        "Upload-Metadata": f"sha256 {_b64(sha)},content_type {_b64('image/png')}",
+    }
+
+
+def database_rows(db_path) -> dict[str, list]:
+    """Every row of every table, in a stable order (to compare the database before and after)."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(map(repr, db.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
+
+
+class Org:
+    """A small organisation with one submitted visit, and fresh objects for the write routes to act on."""
+
+    def __init__(self, client, users) -> None:
+        from checklists.library import policy_file
+
+        self.client, self.users = client, users
+        admin = users["admin"]
+        client.put("/v1/units/U1", json=UNIT, headers=admin)
+        client.put("/v1/staff/E1", json={"name": "Нұрланова Әлия", "unit_id": "U1"}, headers=admin)
+        self.tablet = Tablet(users["auditor"])
+        self.visit = self.tablet.revision(started_at=OCTOBER)
+        self.tablet.push(client, [self.visit])
+        self.policy_v2 = policy_file().read_text().replace("version = 1", "version = 2", 1).encode()
+        self.checklist_v2 = EXAMPLE_CHECKLIST.read_text().replace("version = 1", "version = 2", 1).encode()
+        self.periods = iter(f"2025-{m:02d}" for m in range(1, 13))
+        self.victims = iter(f"victim{i}" for i in range(1000))
+        self.data = random.Random(3).randbytes(4000)
+
+    @property
+    def sub(self) -> str:
+        return self.visit["submission_id"]
+
+    def heads(self) -> list[str]:
+        return self.client.get(f"/v1/submissions/{self.sub}", headers=self.users["admin"]).json()["heads"]
+
+    def victim(self) -> tuple[str, str]:
+        """A fresh auditor with a bound device, to give or take tokens and devices from."""
+        name = next(self.victims)
+        headers = make_user(self.client, self.users["admin"], name, "auditor")
+        assert self.client.get("/v1/submissions", headers=headers).status_code == 200
+        return name, headers["Tekseru-Device-Id"]
+
+    def pending(self) -> str:
+        revision = self.tablet.edit(self.visit, parents=[str(uuid.uuid4())])
+        (receipt,) = self.tablet.push(self.client, [revision])
+        assert receipt["status"] == "pending", receipt
+        return revision["rev_id"]
+
+    def draft(self) -> str:
+        body = {"scope": "unit", "unit_id": "U1", "period": "2026-10", "lang": "kk"}
+        response = self.client.post("/v1/scorecards", json=body, headers=self.users["quality_lead"])
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def upload(self) -> str:
+        response = self.client.post("/v1/uploads", headers=self.tablet.headers | _upload_headers(self.data))
+        assert response.status_code == 201, response.text
+        return response.headers["location"]
+
+    def correction(self) -> dict:
+        return dict(self.visit) | {"rev_id": str(uuid.uuid4()), "parents": self.heads(), "hlc": None}
+
+
+def _write_request(org: Org, method: str, path: str) -> tuple[str, dict]:
+    """A concrete path and a body its allowed role writes with (`httpx` keyword arguments)."""
+    sub = org.sub
+    table = {
+        ("POST", "/v1/admin/backup"): lambda: ("/v1/admin/backup", {"json": {"path": "backup.sqlite3"}}),
+        ("POST", "/v1/admin/import/{entity:str}"): lambda: (
+            "/v1/admin/import/units",
+            {
+                "content": "unit_id,kind,name,region\nU7,branch,ПСС Тараз,Жамбыл\n".encode(),
+                "headers": {"Content-Type": "text/csv"},
+            },
+        ),
+        ("POST", "/v1/admin/quarantine/replay"): lambda: ("/v1/admin/quarantine/replay", {"json": {}}),
+        ("POST", "/v1/admin/rebuild"): lambda: ("/v1/admin/rebuild", {}),
+        ("PUT", "/v1/assignments/{assignment_id:str}"): lambda: (
+            "/v1/assignments/ASG-9",
+            {
+                "json": {
+                    "auditor": "aigerim",
+                    "unit_id": "U1",
+                    "checklist_id": "example",
+                    "due_from": "2026-10-01",
+                    "due_to": "2026-10-31",
+                }
+            },
+        ),
+        ("POST", "/v1/blobs/missing"): lambda: ("/v1/blobs/missing", {"json": {"sha256": ["ab" * 32]}}),
+        ("POST", "/v1/checklists"): lambda: (
+            "/v1/checklists",
+            {"content": org.checklist_v2, "headers": {"Content-Type": "application/toml"}},
+        ),
+        ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire"): lambda: (
+            "/v1/checklists/example/versions/1/retire",
+            {},
+        ),
+        ("DELETE", "/v1/devices/{device_id:str}"): lambda: (f"/v1/devices/{org.victim()[1]}", {}),
+        ("POST", "/v1/periods/{period:str}/close"): lambda: (f"/v1/periods/{next(org.periods)}/close", {"json": {}}),
+        ("POST", "/v1/policies"): lambda: (
+            "/v1/policies",
+            {"content": org.policy_v2, "headers": {"Content-Type": "application/toml"}},
+        ),
+        ("POST", "/v1/scorecards"): lambda: (
+            "/v1/scorecards",
+            {"json": {"scope": "unit", "unit_id": "U1", "period": "2026-10", "lang": "en"}},
+        ),
+        ("POST", "/v1/scorecards/{scorecard_id:str}/publish"): lambda: (f"/v1/scorecards/{org.draft()}/publish", {}),
+        ("PUT", "/v1/staff/{staff_id:str}"): lambda: ("/v1/staff/E9", {"json": {"name": "Ким Ольга", "unit_id": "U1"}}),
+        ("POST", "/v1/submissions/review"): lambda: (
+            "/v1/submissions/review",
+            {"json": {"decisions": [{"submission_id": sub, "decision": "approve", "heads": org.heads()}]}},
+        ),
+        ("POST", "/v1/submissions/{submission_id:str}/release/{rev_id:str}"): lambda: (
+            f"/v1/submissions/{sub}/release/{org.pending()}",
+            {},
+        ),
+        ("POST", "/v1/submissions/{submission_id:str}/review"): lambda: (
+            f"/v1/submissions/{sub}/review",
+            {"json": {"decision": "reject", "comment": "нет фото кассы", "heads": org.heads()}},
+        ),
+        ("POST", "/v1/submissions/{submission_id:str}/revisions"): lambda: (
+            f"/v1/submissions/{sub}/revisions",
+            {"json": org.correction()},
+        ),
+        ("POST", "/v1/sync/push"): lambda: (
+            "/v1/sync/push",
+            {"json": org.tablet.envelope([org.tablet.revision(started_at=OCTOBER)])},
+        ),
+        ("PUT", "/v1/units/{unit_id:str}"): lambda: ("/v1/units/U8", {"json": UNIT | {"name": "ПСС Шымкент"}}),
+        ("POST", "/v1/uploads"): lambda: ("/v1/uploads", {"headers": _upload_headers(org.data)}),
+        ("PATCH", "/v1/uploads/{upload_id:str}"): lambda: (
+            org.upload(),
+            {
+                "content": org.data[:1000],
+                "headers": TUS | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"},
+            },
+        ),
+        ("POST", "/v1/users"): lambda: ("/v1/users", {"json": {"name": next(org.victims), "role": "admin"}}),
+        ("DELETE", "/v1/users/{name:str}/tokens"): lambda: (f"/v1/users/{org.victim()[0]}/tokens", {}),
+        ("POST", "/v1/users/{name:str}/tokens"): lambda: (f"/v1/users/{org.victim()[0]}/tokens", {}),
+        ("DELETE", "/v1/users/{name:str}/tokens/{prefix:str}"): lambda: _one_token(org),
+    }
+    return table[(method, path)]()
+
+
+def _one_token(org: Org) -> tuple[str, dict]:
+    name, _ = org.victim()
+    prefix = org.client.post(f"/v1/users/{name}/tokens", headers=org.users["admin"]).json()["prefix"]
+    return f"/v1/users/{name}/tokens/{prefix}", {}
+
+
+def _writes(client) -> list[tuple[str, str, frozenset[str]]]:
+    return [(m, p, r) for m, p, r in role_table(client.app) if m in WRITE_METHODS]
+
+
+def _actor_of(roles: frozenset[str]) -> str:
+    return next(r for r in ("admin", "quality_lead", "hr", "auditor") if r in roles)
+
+
+@pytest.mark.parametrize("role", ["hr", "auditor"])
+def test_no_write_outside_the_role_even_with_a_valid_body(
+    client, users, example_checklist, default_policy, settings, role
+):
+    """HR and auditors, on every write route outside their few: 403 and the database unchanged;
+    the same request from an allowed role then writes (so the body was valid and only the role refused it)."""
+    org = Org(client, users)
+    own = HR_WRITES if role == "hr" else AUDITOR_WRITES
+    headers = users[role] if role == "hr" else org.tablet.headers
+    writes = _writes(client)
+    assert {(m, p) for m, p, roles in writes if role in roles} == own
+    for method, path, roles in writes:
+        url, kwargs = _write_request(org, method, path)
+        extra = kwargs.pop("headers", {})
+        if (method, path) in own:
+            response = client.request(method, url, headers=headers | extra, **kwargs)
+            assert 200 <= response.status_code < 300, f"{role} {method} {path}: {response.status_code} {response.text}"
+            continue
+        before = database_rows(settings.db_path)
+        response = client.request(method, url, headers=headers | extra, **kwargs)
+        assert response.status_code == 403, f"{role} {method} {url}: {response.status_code} {response.text}"
+        assert response.json()["code"] == "forbidden"
+        assert database_rows(settings.db_path) == before, f"{role} {method} {path} changed the database"
+        allowed = users[_actor_of(roles)] if _actor_of(roles) != "auditor" else org.tablet.headers
+        response = client.request(method, url, headers=allowed | extra, **kwargs)
+        assert 200 <= response.status_code < 300, (
+            f"{_actor_of(roles)} {method} {url}: {response.status_code} {response.text}"
+        )
+
+
+def test_hr_closes_a_real_period(client, users, example_checklist, default_policy):
+    """The one write HR makes: closing a period with approved visits freezes their rows (and only once)."""
+    org = Org(client, users)
+    lead, hr = users["quality_lead"], users["hr"]
+    response = client.post("/v1/periods/2026-10/close", headers=hr)
+    assert response.status_code == 409 and response.json()["code"] == "unreviewed_submissions"
+    decision = {"decision": "approve", "heads": org.heads()}
+    assert client.post(f"/v1/submissions/{org.sub}/review", json=decision, headers=lead).status_code == 200
+    response = client.post("/v1/periods/2026-10/close", headers=hr)
+    assert response.status_code == 201, response.text
+    closed = response.json()
+    assert closed["period"] == "2026-10" and [r["staff_id"] for r in closed["rows"]] == ["E1"]
+    assert client.get("/v1/periods/2026-10/snapshot", headers=hr).json()["snapshot_id"] == closed["snapshot_id"]
+    again = client.post("/v1/periods/2026-10/close", json={"force": True}, headers=hr)
+    assert again.status_code == 409 and again.json()["code"] == "period_closed"
