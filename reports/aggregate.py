@@ -38,22 +38,32 @@ def sum_standards(visits: Iterable[tuple[str, Iterable[tuple[str, float, int]]]]
     """Per unit and standard over visits given as (unit_id, [(code, raw score, met 0/1), ...]).
 
     Sums are exact (`math.fsum`), so they do not depend on the order the visits are read in.
-    Sorted by unit, then code.
+    Sorted by unit, then code. Visits of one checklist version list the same codes, so they are
+    summed column by column.
     """
-    scores: dict[tuple[str, str], list[float]] = {}
-    met: dict[tuple[str, str], int] = {}
+    shapes: dict[tuple[str, tuple[str, ...]], tuple[list, list]] = {}
     for unit_id, standards in visits:
-        for code, score, ok in standards:
-            key = (unit_id, code)
-            if key in scores:
-                scores[key].append(score)
-                met[key] += ok
+        if not standards:
+            continue
+        codes, scores, met = zip(*standards, strict=True)
+        rows = shapes.get((unit_id, codes))
+        if rows is None:
+            shapes[unit_id, codes] = ([scores], [met])
+        else:
+            rows[0].append(scores)
+            rows[1].append(met)
+    columns: dict[tuple[str, str], list] = {}  # (unit, code) -> [scores, visits met]
+    for (unit_id, codes), (score_rows, met_rows) in shapes.items():
+        for code, scores, met in zip(codes, zip(*score_rows, strict=True), zip(*met_rows, strict=True), strict=True):
+            column = columns.get((unit_id, code))
+            if column is None:
+                columns[unit_id, code] = [list(scores), sum(met)]
             else:
-                scores[key] = [score]
-                met[key] = ok
+                column[0].extend(scores)
+                column[1] += sum(met)
     return [
-        StandardSums(unit_id=u, code=c, total=math.fsum(v), n=len(v), met=met[u, c])
-        for (u, c), v in sorted(scores.items())
+        StandardSums(unit_id=u, code=c, total=math.fsum(scores), n=len(scores), met=met)
+        for (u, c), (scores, met) in sorted(columns.items())
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from checklists.library import policy_file
 from checklists.validate import Invalid
+from reports.aggregate import sum_standards
 from reports.motivation import MotivationRow, StaffInfo, adjustments, motivation_rows, rows_hash
 from reports.policy import load_policy
 from reports.stats import mean_interval, t_quantile
@@ -154,3 +155,22 @@ def test_xlsx_reads_back():
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:3] == ("staff_id", "name", "unit_id")
     assert values[1][0] == "E1" and values[1][1] == "Нұрланова Әлия" and values[1][5] == 72.32
+
+
+def test_standard_sums_over_visits_of_two_checklist_versions():
+    """Visits listing different standards (two versions) in one unit: exact sums per standard."""
+    visits = [
+        ("U1", [("A", 0.1, 1), ("B", 0.2, 0)]),
+        ("U1", [("B", 0.7, 1), ("C", 1.0, 1)]),  # another version: B and C
+        ("U1", [("A", 0.2, 0), ("B", 0.1, 1)]),
+        ("U2", [("A", 1.0, 1)]),
+        ("U2", []),  # nothing applicable was answered
+    ]
+    got = {(s.unit_id, s.code): (s.total, s.n, s.met) for s in sum_standards(visits)}
+    assert got == {
+        ("U1", "A"): (math.fsum([0.1, 0.2]), 2, 1),
+        ("U1", "B"): (1.0, 3, 2),  # 0.2 + 0.7 + 0.1 summed exactly is 1.0 (0.2 + 0.7 + 0.1 in floats is not)
+        ("U1", "C"): (1.0, 1, 1),
+        ("U2", "A"): (1.0, 1, 1),
+    }
+    assert [(s.unit_id, s.code) for s in sum_standards(visits)] == sorted(got)
