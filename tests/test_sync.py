@@ -362,8 +362,13 @@ def test_rebuild_gives_what_the_server_had(client, org, admin, settings):
         ],
     )
     before = _views(settings)
+    _, cursor = tablet.pull_all(client)
     with sqlite3.connect(settings.db_path) as db:
         db.execute("DELETE FROM submission_views")
     response = client.post("/v1/admin/rebuild", headers=admin)
     assert response.status_code == 200 and response.json() == {"submissions": 3}
     assert _views(settings) == before
+    # The tablet gets each rebuilt submission once, after the cursor it had.
+    changes, _ = tablet.pull_all(client, cursor)
+    pulled = sorted(c["id"] for c in changes if c["kind"] == "submission")
+    assert pulled == sorted(before) and len(pulled) == 3

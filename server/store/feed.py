@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import aiosqlite
 
 EVERY_AUDITOR = ""
@@ -20,13 +22,19 @@ async def record_change(
 
 
 async def record_changes(
-    conn: aiosqlite.Connection, kind: str, object_ids: list[str], audience: str = EVERY_AUDITOR
+    conn: aiosqlite.Connection,
+    kind: str,
+    object_ids: list[str],
+    audience: str = EVERY_AUDITOR,
+    fresh: Collection[str] = (),
 ) -> None:
-    """`record_change` for many objects of one kind, in a couple of statements."""
-    await conn.executemany(
-        "DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?",
-        [(kind, oid, audience) for oid in object_ids],
-    )
+    """`record_change` for many objects of one kind, in a couple of statements.
+
+    `fresh`: objects created in this transaction, which have no change to replace yet.
+    """
+    replaced = [(kind, oid, audience) for oid in object_ids if oid not in fresh]
+    if replaced:
+        await conn.executemany("DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?", replaced)
     await conn.executemany(
         "INSERT INTO changes (kind, object_id, op, audience) VALUES (?, ?, 'upsert', ?)",
         [(kind, oid, audience) for oid in object_ids],

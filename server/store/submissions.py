@@ -75,6 +75,8 @@ async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
             "dirty_groups",
         ):
             await conn.execute(f"DELETE FROM {table}")
+        # Every submission's change is numbered again below (tablets pull the rebuilt views).
+        await conn.execute("DELETE FROM changes WHERE kind = 'submission'")
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             owners = await sync_store.owners(conn, chunk)

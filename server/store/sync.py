@@ -184,7 +184,8 @@ def merge_input_of(row: sqlite3.Row) -> MergeInput:
 async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[str] = frozenset()) -> None:
     """Store the derived rows and documents, and feed each to its auditor's tablets.
 
-    `new`: submissions created in this transaction (nothing derived of them to replace yet).
+    `new`: submissions created in this transaction, or whose derived rows and changes were
+    emptied in it (nothing of them to replace).
     """
     if not rows:
         return
@@ -229,16 +230,16 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[
         values,
     )
     await _write_aggregation_rows(conn, rows, before)
-    await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
-    await conn.executemany(
-        "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)",
-        [(r.doc.submission_id, sha) for r in rows for sha in r.evidence],
-    )
+    if existing:
+        await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
+    evidence = [(r.doc.submission_id, sha) for r in rows for sha in r.evidence]
+    if evidence:
+        await conn.executemany("INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)", evidence)
     by_auditor: dict[str, list[str]] = {}
     for r in rows:
         by_auditor.setdefault(r.doc.auditor, []).append(r.doc.submission_id)
     for auditor, ids in by_auditor.items():
-        await record_changes(conn, "submission", ids, audience=auditor)
+        await record_changes(conn, "submission", ids, audience=auditor, fresh=new)
 
 
 async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow], before: dict[str, tuple]) -> None:
