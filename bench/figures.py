@@ -1,7 +1,7 @@
 """The HR figures of a big month: 25,000 approved visits × 40 answers, 500 units, 5,000 staff.
 
 The month is generated straight into a fresh database with plain sqlite3 (the derived rows a
-server keeps for each visit: its view row, ~30 per-standard rows, one per-staff row), then a real
+server keeps for each visit: its view row, its packed per-standard scores, one per-staff row), then a real
 `tekseru serve` answers the figures over HTTP and closes the period:
 
 - unit × standard: `GET /v1/scores/units?period=` (every unit with every standard), target < 50 ms;

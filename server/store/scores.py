@@ -12,6 +12,7 @@ APPROVED, PROVISIONAL = 2, 1
 
 # `visit_scores.standards`: [code, raw score, met 0/1] per standard of one visit.
 _standards = msgspec.json.Decoder(list[tuple[str, float, int]])
+_visits = msgspec.json.Decoder(list[list[tuple[str, float, int]]])
 
 
 async def unit_infos(db: Database, kind: str | None, unit_id: str | None = None) -> list[UnitInfo]:
@@ -52,15 +53,17 @@ async def refresh_standard_sums(db: Database, period: str) -> int:
     async with db.transaction() as conn:
         async with conn.execute("SELECT period, counted, unit_id FROM dirty_groups WHERE period = ?", (period,)) as cur:
             groups = [tuple(r) for r in await cur.fetchall()]
+        # One row per group: its visits' standards joined into one JSON array, decoded in one call.
         async with conn.execute(
-            "SELECT v.counted, v.unit_id, v.standards FROM dirty_groups d JOIN visit_scores v"
-            " ON v.period = d.period AND v.counted = d.counted AND v.unit_id = d.unit_id WHERE d.period = ?",
+            "SELECT v.counted, v.unit_id, '[' || group_concat(v.standards) || ']' FROM dirty_groups d"
+            " JOIN visit_scores v ON v.period = d.period AND v.counted = d.counted AND v.unit_id = d.unit_id"
+            " WHERE d.period = ? GROUP BY v.counted, v.unit_id",
             (period,),
         ) as cur:
-            visits = await cur.fetchall()
+            joined = await cur.fetchall()
         by_basis: dict[int, list[tuple[str, list]]] = {}
-        for counted, unit_id, standards in visits:
-            by_basis.setdefault(counted, []).append((unit_id, _standards.decode(standards)))
+        for counted, unit_id, visits in joined:
+            by_basis.setdefault(counted, []).extend((unit_id, standards) for standards in _visits.decode(visits))
         sums = [
             (period, counted, s.unit_id, s.code, s.total, s.n, s.met)
             for counted, rows in by_basis.items()
