@@ -24,7 +24,14 @@ from server.store import sync as store
 from server.store.audit import audit
 from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, UnitRow, revision_problem
-from server.sync.revision import Decoded, RevisionIn, Undecodable, decode_revision
+from server.sync.revision import (
+    MAX_REVISION_BYTES,
+    Decoded,
+    Oversized,
+    RevisionIn,
+    Undecodable,
+    decode_revision,
+)
 from server.sync.view import ViewRow, build_document
 
 
@@ -77,7 +84,7 @@ class Prepared(msgspec.Struct, kw_only=True, frozen=True):
 
 
 async def prepare_new_visits(
-    db: Database, decoded: Sequence[Decoded | Undecodable], author: Author, tz: ZoneInfo, received_at: str
+    db: Database, decoded: Sequence[Decoded | Undecodable | Oversized], author: Author, tz: ZoneInfo, received_at: str
 ) -> dict[str, Prepared]:
     """rev_id -> Prepared, for the root revisions not stored yet (the common case: a visit sent once).
 
@@ -143,7 +150,7 @@ def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
     return round((now - sent_at).total_seconds() * 1000)
 
 
-def parents_first(decoded: Sequence[Decoded | Undecodable]) -> list[int]:
+def parents_first(decoded: Sequence[Decoded | Undecodable | Oversized]) -> list[int]:
     """Positions in an order where a revision comes after its parents in the same batch."""
     by_id: dict[str, int] = {}
     for i, d in enumerate(decoded):
@@ -223,6 +230,14 @@ async def store_revisions(
         for i in parents_first(decoded):
             d, outcome = decoded[i], outcomes[i]
             rev_id, sub_id = outcome.rev_id, outcome.submission_id
+            if isinstance(d, Oversized):
+                outcome.status = "rejected"
+                outcome.problem = Problem(
+                    code="revision_too_large",
+                    message=f"the revision is {d.size:,} bytes; at most {MAX_REVISION_BYTES:,} are accepted",
+                    path=None,
+                )
+                continue
             if rev_id is None:
                 outcome.status = "rejected"
                 outcome.problem = Problem(

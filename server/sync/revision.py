@@ -35,6 +35,9 @@ Comment = Annotated[str, msgspec.Meta(max_length=10_000)]
 
 MAX_REVISIONS_PER_PUSH = 500
 MAX_ANSWERS = 500
+# One revision's JSON: a visit of 60 answers is ~3 KB; this leaves room for long comments on every
+# answer, and refuses (without storing) what no tablet sends.
+MAX_REVISION_BYTES = 1_048_576
 
 
 class ChecklistRef(msgspec.Struct, kw_only=True, frozen=True):
@@ -123,9 +126,12 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location")
 
 
-def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
+def decode_revision(raw: bytes | dict) -> Decoded | Undecodable | Oversized:
     """Decode one revision strictly; a wrong shape gives Undecodable with the field path."""
     if isinstance(raw, bytes):
+        if len(raw) > MAX_REVISION_BYTES:
+            ids = _ids_decoder.decode(raw) if _is_json(raw) else _Ids()
+            return Oversized(rev_id=_id_of(ids.rev_id), submission_id=_id_of(ids.submission_id), size=len(raw))
         try:
             exact = _exact_decoder.decode(raw)
         except (msgspec.DecodeError, RecursionError):
@@ -135,34 +141,64 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable:
     try:
         doc = msgspec.json.decode(raw) if isinstance(raw, bytes) else raw
     except (msgspec.DecodeError, RecursionError) as exc:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
-        return Undecodable(
-            rev_id=None, submission_id=None, path="", message=f"not JSON: {exc}", raw=text, sha256=_raw_hash(text)
-        )
+        return _undecodable(raw, None, "", f"not JSON: {exc}")
     if not isinstance(doc, dict):
-        raw_text = _raw_text(doc)
-        return Undecodable(
-            rev_id=None,
-            submission_id=None,
-            path="",
-            message="a revision is an object",
-            raw=raw_text,
-            sha256=_raw_hash(raw_text),
-        )
+        return _undecodable(raw, doc, "", "a revision is an object")
     try:
         revision = msgspec.convert(doc, RevisionIn, strict=True)
     except msgspec.ValidationError as exc:
         message, _, where = str(exc).partition(" - at `$")
-        raw_text = _raw_text(doc)
-        return Undecodable(
-            rev_id=_id_of(doc.get("rev_id")),
-            submission_id=_id_of(doc.get("submission_id")),
-            path=where.rstrip("`").lstrip("."),
-            message=message,
-            raw=raw_text,
-            sha256=_raw_hash(raw_text),
-        )
-    return _decoded(revision, canonical_revision(doc, revision))
+        return _undecodable(raw, doc, where.rstrip("`").lstrip("."), message)
+    except RecursionError:
+        return _undecodable(raw, doc, "", "nested too deeply")
+    try:
+        return _decoded(revision, canonical_revision(doc, revision))
+    except RecursionError:
+        return _undecodable(raw, doc, "", "nested too deeply")
+
+
+class Oversized(msgspec.Struct, kw_only=True, frozen=True):
+    """A revision larger than MAX_REVISION_BYTES: refused and not stored."""
+
+    rev_id: str | None
+    submission_id: str | None
+    size: int
+
+
+class _Ids(msgspec.Struct):
+    rev_id: object = None
+    submission_id: object = None
+
+
+_ids_decoder = msgspec.json.Decoder(_Ids)
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        _ids_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
+
+
+def _undecodable(raw: bytes | dict, doc: object, path: str, message: str) -> Undecodable:
+    """What can still be told of a revision that did not decode, with its text to keep in quarantine.
+
+    The text is the canonical JSON of what decoded (so a resend spelled otherwise is the same
+    revision), else the bytes as sent.
+    """
+    text = _raw_text(doc) if doc is not None else ""
+    if not text and isinstance(raw, bytes):
+        text = raw.decode("utf-8", "replace")
+    ids = doc if isinstance(doc, dict) else {}
+    return Undecodable(
+        rev_id=_id_of(ids.get("rev_id")),
+        submission_id=_id_of(ids.get("submission_id")),
+        path=path,
+        message=message,
+        raw=text,
+        sha256=_raw_hash(text),
+    )
 
 
 def _decoded(revision: RevisionIn, canonical: dict) -> Decoded:
@@ -178,11 +214,11 @@ def _decoded(revision: RevisionIn, canonical: dict) -> Decoded:
 
 
 def _raw_text(doc: object) -> str:
-    """A revision that did not decode, as text to keep in quarantine."""
+    """A revision (given as an object) that did not decode, as text to keep in quarantine."""
     try:
         return canonical_json(doc).decode("utf-8")
-    except (TypeError, RecursionError, msgspec.EncodeError):
-        return str(doc)
+    except (TypeError, ValueError, RecursionError, msgspec.EncodeError):
+        return ""
 
 
 def _raw_hash(text: str) -> str:
