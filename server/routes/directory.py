@@ -1,4 +1,4 @@
-"""The org directory: units, staff, assignments (admin writes; quality leads and HR read)."""
+"""The org directory: units, staff, assignments (admin writes; quality leads read; HR reads units and staff)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from server.store import directory as store
 from server.wire import decode_cursor, next_cursor, strict_body
 
 READERS = roles("admin", "quality_lead", "hr")
+# Assignments say which mystery shopper visits which unit and when: not for HR (whose outputs
+# never name a shopper) or anyone a branch could hear it from. Auditors get their own by pull.
+ASSIGNMENT_READERS = roles("admin", "quality_lead")
 WRITE_ERRORS = problems(400, 401, 403, 404, 413, 422)
 READ_ERRORS = problems(400, 401, 403, 404)
 
@@ -98,13 +101,13 @@ async def put_assignment(
     return await _found(store.get_assignment(request.app.state.db, key), "assignment")
 
 
-@get("/v1/assignments/{assignment_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
+@get("/v1/assignments/{assignment_id:str}", opt=ASSIGNMENT_READERS, responses=READ_ERRORS, tags=["directory"])
 async def get_assignment(request: Request, assignment_id: FromPath[str]) -> Assignment:
     """One assignment."""
     return await _found(store.get_assignment(request.app.state.db, assignment_id), "assignment")
 
 
-@get("/v1/assignments", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
+@get("/v1/assignments", opt=ASSIGNMENT_READERS, responses=problems(400, 401, 403), tags=["directory"])
 async def list_assignments(
     request: Request, limit: LimitParam = 100, cursor: CursorParam = None, auditor: FromQuery[str | None] = None
 ) -> AssignmentPage:
