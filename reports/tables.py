@@ -8,10 +8,16 @@ comma too, so they open as numbers, not text.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:
+    from openpyxl.packaging.core import DocumentProperties
 
 
 def _cell(value: object, decimal_comma: bool) -> str:
@@ -65,6 +71,26 @@ def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], titl
             [len(column)] + [len(str(c.value or "")) for c in sheet.iter_cols(min_col=index, max_col=index).__next__()]
         )
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, width + 2)
+    book.properties.creator = "Tekseru"
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _fixed_metadata(buffer.getvalue(), book.properties)
+
+
+# The workbook's dates and its zip entries' times, fixed like the scorecards' (reportlab's invariant
+# mode): the same rows give the same bytes, so a closed period's XLSX never changes, and the file
+# tells nothing of when or on which machine it was made.
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+
+
+def _fixed_metadata(xlsx: bytes, properties: DocumentProperties) -> bytes:
+    from openpyxl.xml.functions import tostring
+
+    properties.created = properties.modified = _FIXED_TIME
+    core = tostring(properties.to_tree())
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = core if entry.filename == "docProps/core.xml" else source.read(entry)
+            target.writestr(zipfile.ZipInfo(entry.filename, _FIXED_TIME.timetuple()[:6]), data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     from server.app import create_app
     from server.setup import prepare
+    from server.transport import KEEP_ALIVE_S, guarded_http_protocol
 
     if running_server_url(settings):
         raise UserError(f"a server is already running on {settings.data_dir}")
@@ -51,6 +53,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     url = f"http://{_url_host(settings.host)}:{settings.port}"
     _out(f"serving on {url}  (data in {settings.data_dir})")
     sys.stdout.flush()
+    # A push makes many short-lived objects: a larger youngest generation collects them in fewer
+    # passes (about a tenth less CPU per pushed visit), and what start-up loaded is left alone.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
     uvicorn.run(
         create_app(settings, announce_url=url),
         host=settings.host,
@@ -58,6 +64,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         access_log=False,
         lifespan="on",
+        http=guarded_http_protocol(settings.client_timeout_s),
+        timeout_keep_alive=KEEP_ALIVE_S,
+        # No `limit_concurrency`: uvicorn counts idle connections against it, so a few hundred
+        # slow or stalled clients would turn every other request (health checks too) into a 503.
+        # A waiting client costs an idle socket on the event loop; the deadlines below free it.
     )
 
 

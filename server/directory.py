@@ -167,16 +167,16 @@ def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[st
                 continue
             values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
             key = values.pop(key_column)
-            row_errors = _row_problems(key, values, body_type, line)
+            body, row_errors = _decode_line(key, values, body_type, line)
             if key in seen:
                 row_errors.append(
                     FieldError(path=f"line {line}.{key_column}", message=f"{key!r} is also on line {seen[key]}")
                 )
-            if row_errors:
+            if row_errors or body is None:
                 errors.extend(row_errors)
                 continue
             seen[key] = line
-            rows.append((key, _decode_row(values, body_type)))
+            rows.append((key, body))
             lines.append(f"line {line}")
     except csv.Error as exc:
         errors.append(FieldError(path=f"line {reader.line_num}", message=f"not valid CSV: {exc}"))
@@ -185,10 +185,28 @@ def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[st
     return rows, lines
 
 
+class _Key(msgspec.Struct):
+    # A Struct, not the bare `Slug`: msgspec caches what it learns of a Struct type, while a bare
+    # annotated type is worked out again on every call (most of the time of a large import).
+    key: Slug
+
+
+def _decode_line(
+    key: str, values: dict[str, str], body_type: type[Body], line: int
+) -> tuple[Body | None, list[FieldError]]:
+    """A row's body, or each of its problems: the row whole first, field by field only when it fails."""
+    try:
+        msgspec.convert({"key": key}, _Key)
+        return _decode_row(values, body_type), []
+    except msgspec.ValidationError:
+        problems = _row_problems(key, values, body_type, line)
+        return None, problems or [FieldError(path=f"line {line}", message="not a valid row")]
+
+
 def _row_problems(key: str, values: dict[str, str], body_type: type[Body], line: int) -> list[FieldError]:
     errors = []
     try:
-        msgspec.convert(key, Slug)
+        msgspec.convert({"key": key}, _Key)
     except msgspec.ValidationError as exc:
         errors.append(FieldError(path=f"line {line}.key", message=str(exc).split(" - at")[0]))
     cleaned = _blank_to_missing(values)

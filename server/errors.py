@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from checklists.validate import Invalid, Problem
@@ -104,6 +104,10 @@ _STATUS_CODES = {
 }
 
 
+# What Litestar's `Request.stream()` raises when the client disconnects before its body ended.
+_CLIENT_LEFT = "client disconnected prematurely"
+
+
 def handle_problem(_: Request, exc: ProblemError) -> Response[bytes]:
     """Our own errors."""
     return problem_response(exc.status, exc.code, exc.detail, exc.errors, exc.headers)
@@ -114,6 +118,11 @@ def handle_http(request: Request, exc: HTTPException) -> Response[bytes]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
         return problem_response(400, "invalid_request", _validation_detail(exc), _validation_errors(exc))
+    if isinstance(exc, InternalServerException) and exc.detail == _CLIENT_LEFT:
+        # Not a fault of the server: a tablet that lost its network mid-push, or a client the
+        # server cut off for stalling. Nobody reads this answer.
+        log.debug("the client went away during the body of %s %s", request.method, request.url.path)
+        return problem_response(400, "client_disconnected", "the client closed the connection before its body ended")
     if status >= 500:
         return handle_unexpected(request, exc)
     code = _STATUS_CODES.get(status, "http_error")
@@ -123,6 +132,35 @@ def handle_http(request: Request, exc: HTTPException) -> Response[bytes]:
     if status == 413:
         detail = "the request body is over the size limit"
     return problem_response(status, code, detail, headers=exc.headers)
+
+
+def handle_recursion(request: Request, exc: RecursionError) -> Response[bytes]:
+    """A body nested deeper than the decoders go: the client's document, not a server fault.
+
+    msgspec (Litestar's JSON bodies, the push envelope) and tomllib (checklists and policies as
+    TOML) give up on a document nested about a thousand levels deep with a RecursionError, and so
+    does the canonical form of a decoded document. No request of the API nests more than a few
+    levels, so such a body is refused like any other that is not of the right shape.
+    """
+    if not _from_client_nesting(exc):
+        return handle_unexpected(request, exc)
+    return problem_response(400, "nesting_too_deep", "the body is nested too deeply to be read")
+
+
+# Where a RecursionError means "the client's document is nested too deeply": msgspec's decoders
+# say so in their message; these pure-Python walkers of a decoded document are named by module.
+_DOCUMENT_WALKERS = ("tomllib", "checklists/canonical.py")
+
+
+def _from_client_nesting(exc: RecursionError) -> bool:
+    if "while deserializing" in str(exc):
+        return True
+    tb = exc.__traceback__
+    innermost = None
+    while tb is not None:
+        innermost = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return innermost is not None and any(w in innermost.replace("\\", "/") for w in _DOCUMENT_WALKERS)
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response[bytes]:
@@ -173,6 +211,7 @@ def _clean_message(message: str) -> str:
 EXCEPTION_HANDLERS = {
     ProblemError: handle_problem,
     HTTPException: handle_http,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 
