@@ -153,14 +153,13 @@ class Database:
         return self._reader
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        """All rows of a read query."""
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """All rows of a read query (one trip to the reader's thread)."""
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        """The first row of a read query, or None."""
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row of a read query, or None (for queries of one row: all rows are read)."""
+        rows = await self._reader.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
 
 async def backup_database(db: Database, target: Path) -> int:

@@ -71,7 +71,7 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
 async def _month_assignments(db: Database, today: dt.date) -> int:
     """One assignment per active unit for the month of `today`, spread over the demo auditors."""
     month = f"{today:%Y-%m}"
-    if await db.fetch_one("SELECT 1 FROM assignments WHERE assignment_id LIKE ?", (f"A-{month}-%",)):
+    if await db.fetch_one("SELECT 1 FROM assignments WHERE assignment_id LIKE ? LIMIT 1", (f"A-{month}-%",)):
         return 0
     auditors = [name for name, role in DEMO_USERS if role == "auditor"]
     first = today.replace(day=1)

@@ -9,7 +9,9 @@ quarantined or rejected and never blocks the others.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,21 @@ from server.sync.revision import (
     decode_revision,
 )
 from server.sync.view import ViewRow, build_document
+
+# A push's CPU work (decoding, preparing new visits) is done by one push at a time, letting the
+# event loop run between revisions: the writer's transaction, whose every statement ends with a
+# callback on the loop, then waits behind one revision's work, not behind every push's batch,
+# and the single writer stays busy while the pushes behind it are worked on.
+YIELD_EVERY = 1
+_cpu_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _cpu_turn() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    turn = _cpu_turns.get(loop)
+    if turn is None:
+        turn = _cpu_turns[loop] = asyncio.Lock()
+    return turn
 
 
 class Receipt(msgspec.Struct, kw_only=True, frozen=True):
@@ -103,31 +120,50 @@ async def prepare_new_visits(
     staff = await store.staff_activity(reader, {s for d in roots for s in d.revision.staff_ids or ()})
     blobs = await store.stored_blobs(reader, {e for d in roots for e in d.evidence})
     out: dict[str, Prepared] = {}
-    for d in roots:
-        content = d.canonical
-        ref = d.revision.checklist
-        index = await store.checklist_index(db, ref.id, ref.version)
-        unit = units.get(d.revision.unit_id)
-        used_staff = {s: staff[s] for s in d.revision.staff_ids or () if s in staff}
-        if unit is None or revision_problem(d.revision, index, unit, used_staff) is not None:
-            continue
-        merge_input = _merge_input(content, author.rank)
-        row = build_document(
-            content["submission_id"],
-            author.name,
-            merge([merge_input]),
-            index,
-            {merge_input.rev_id: author.offset_ms},
-            blobs,
-            tz,
-            received_at,
-            None,
-        )
-        evidence = frozenset(d.evidence)
-        out[content["rev_id"]] = Prepared(
-            unit=unit, staff=used_staff, evidence=evidence, blobs=frozenset(e for e in evidence if e in blobs), row=row
-        )
+    async with _cpu_turn():
+        for i, d in enumerate(roots):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            prepared = await _prepare(db, d, author, units, staff, blobs, tz, received_at)
+            if prepared is not None:
+                out[d.canonical["rev_id"]] = prepared
     return out
+
+
+async def _prepare(
+    db: Database,
+    d: Decoded,
+    author: Author,
+    units: dict[str, UnitRow],
+    staff: dict[str, bool],
+    blobs: set[str],
+    tz: ZoneInfo,
+    received_at: str,
+) -> Prepared | None:
+    """One new visit checked, merged and scored, or None when it has a problem (checked again inside)."""
+    content = d.canonical
+    ref = d.revision.checklist
+    index = await store.checklist_index(db, ref.id, ref.version)
+    unit = units.get(d.revision.unit_id)
+    used_staff = {s: staff[s] for s in d.revision.staff_ids or () if s in staff}
+    if unit is None or revision_problem(d.revision, index, unit, used_staff) is not None:
+        return None
+    merge_input = _merge_input(content, author.rank)
+    row = build_document(
+        content["submission_id"],
+        author.name,
+        merge([merge_input]),
+        index,
+        {merge_input.rev_id: author.offset_ms},
+        blobs,
+        tz,
+        received_at,
+        None,
+    )
+    evidence = frozenset(d.evidence)
+    return Prepared(
+        unit=unit, staff=used_staff, evidence=evidence, blobs=frozenset(e for e in evidence if e in blobs), row=row
+    )
 
 
 def _evidence(rev: MergeInput) -> set[str]:
@@ -195,7 +231,12 @@ async def store_revisions(
     `submission_scope`, for a reviewer's correction, is the one submission it may touch.
     `replay_of` is the quarantine entry being replayed (its first arrival's `received_at` kept).
     """
-    decoded = [decode_revision(raw) for raw in raws]
+    decoded = []
+    async with _cpu_turn():
+        for i, raw in enumerate(raws):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            decoded.append(decode_revision(raw))
     received_at = received_at or iso_utc(utc_now())
     outcomes = [
         _Outcome(
