@@ -22,6 +22,7 @@ import aiosqlite
 from server.clock import now_iso
 
 BUSY_TIMEOUT_MS = 10_000
+DIRECT_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
 GROUP_MAX = 32  # jobs in one group commit: bounds how long the first one waits for the COMMIT
 
 T = TypeVar("T")
@@ -49,6 +50,13 @@ class Database:
         self.path = path
         self._writer = writer
         self._reader = reader
+        # Small indexed lookups (a token, a push's ids) run right on the event loop: a trip to a
+        # connection thread costs more than the lookup, and that thread waits for the GIL behind
+        # the loop's own work. Read-only (`query_only`).
+        self._direct = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._direct.row_factory = sqlite3.Row
+        for pragma in (*_PRAGMAS, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}"):
+            self._direct.execute(pragma)
         self._lock = asyncio.Lock()
         # Published checklist versions never change, so their indexes are cached for good.
         self.checklist_indexes: dict[tuple[str, int], Any] = {}
@@ -71,7 +79,8 @@ class Database:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
-        """Close both connections (the writer last, so its close checkpoints the WAL)."""
+        """Close the connections (the writer last, so its close checkpoints the WAL)."""
+        self._direct.close()
         await self._reader.close()
         async with self._lock:
             await self._writer.close()
@@ -152,6 +161,15 @@ class Database:
         """The read connection, for store functions that take a connection (never to write with)."""
         return self._reader
 
+    @property
+    def direct(self) -> sqlite3.Connection:
+        """A read-only connection used on the event loop itself, for small indexed lookups only."""
+        return self._direct
+
+    def read_now(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of a small indexed read, right away on the event loop (see `direct`)."""
+        return self._direct.execute(sql, params).fetchall()
+
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """All rows of a read query (one trip to the reader's thread)."""
         return list(await self._reader.execute_fetchall(sql, params))
@@ -160,6 +178,39 @@ class Database:
         """The first row of a read query, or None (for queries of one row: all rows are read)."""
         rows = await self._reader.execute_fetchall(sql, params)
         return rows[0] if rows else None
+
+
+MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 host parameters per statement
+
+
+def insert_many(c: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`c.executemany(sql, rows)` for an `INSERT ... VALUES (?, ...) [tail]`, as multi-row statements.
+
+    One statement per few hundred rows instead of one step per row: on a connection's own thread
+    every step gives up the GIL and must win it back from the event loop's thread, so a push's
+    rows written one by one waited on the loop's work hundreds of times per transaction.
+    """
+    if not rows:
+        return
+    head, _, tail = sql.partition("VALUES (")
+    marks, _, rest = tail.partition(")")
+    per = max(1, min(500, MAX_VARIABLES // len(rows[0])))
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        values = ", ".join([f"({marks})"] * len(chunk))
+        c.execute(f"{head}VALUES {values}{rest}", [v for row in chunk for v in row])
+
+
+async def run_on(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(sqlite3_connection, *args)` on the connection's own thread, in one trip.
+
+    For work of many statements (a push's lookups, its rows): each awaited aiosqlite call is a
+    trip to the connection's thread and back through the event loop, and under load the trips,
+    not SQLite, were most of a push's time in the writer. aiosqlite (pinned in
+    requirements.lock) has no public call for this, so its queue (`_execute`) and connection
+    (`_conn`) are used directly; every push test runs through here.
+    """
+    return await conn._execute(lambda: fn(conn._conn, *args))
 
 
 async def backup_database(db: Database, target: Path) -> int:

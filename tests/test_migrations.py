@@ -146,3 +146,15 @@ def test_published_checklist_versions_are_immutable(tmp_path):
         with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
             db.execute("DELETE FROM checklist_versions")
         db.execute("UPDATE checklist_versions SET retired_at = 'now'")
+
+
+def test_insert_many_writes_every_row_as_executemany_would(tmp_path):
+    """Multi-row statements in chunks (here 3 of them) with a tail clause, rows in their order."""
+    from server.db import insert_many
+
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT UNIQUE, n INTEGER, x REAL)")
+        rows = [(f"k{i}", i, i / 3) for i in range(1_200)] + [("k7", -1, 0.0)]  # a duplicate key
+        insert_many(db, "INSERT INTO t (k, n, x) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
+        got = db.execute("SELECT k, n, x FROM t ORDER BY id").fetchall()
+    assert got == rows[:-1]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection
 
 import aiosqlite
+
+from server.db import insert_many, run_on
 
 EVERY_AUDITOR = ""
 
@@ -28,14 +31,22 @@ async def record_changes(
     audience: str = EVERY_AUDITOR,
     fresh: Collection[str] = (),
 ) -> None:
-    """`record_change` for many objects of one kind, in a couple of statements.
+    """`record_change` for many objects of one kind, in a couple of statements (one trip)."""
+    await run_on(conn, record_changes_now, kind, object_ids, audience, fresh)
+
+
+def record_changes_now(
+    c: sqlite3.Connection, kind: str, object_ids: list[str], audience: str = EVERY_AUDITOR, fresh: Collection[str] = ()
+) -> None:
+    """`record_changes` on the connection's own thread (inside a caller already there).
 
     `fresh`: objects created in this transaction, which have no change to replace yet.
     """
     replaced = [(kind, oid, audience) for oid in object_ids if oid not in fresh]
     if replaced:
-        await conn.executemany("DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?", replaced)
-    await conn.executemany(
+        c.executemany("DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?", replaced)
+    insert_many(
+        c,
         "INSERT INTO changes (kind, object_id, op, audience) VALUES (?, ?, 'upsert', ?)",
         [(kind, oid, audience) for oid in object_ids],
     )

@@ -10,8 +10,8 @@ import msgspec
 
 from checklists.model import Checklist
 from checklists.score import ChecklistIndex
-from server.db import Database
-from server.store.feed import record_changes
+from server.db import Database, insert_many, run_on
+from server.store.feed import record_changes_now
 from server.sync.merge import MergeInput
 from server.sync.quarantine import UnitRow
 from server.sync.view import ReviewOut, SubmissionDoc, ViewRow
@@ -29,11 +29,17 @@ async def _fetch_in(
     conn: aiosqlite.Connection, sql: str, keys: Iterable[str], extra: Sequence = ()
 ) -> list[sqlite3.Row]:
     """Run `sql` (with one `{marks}` IN list) over the keys in chunks under SQLite's parameter limit."""
+    keys = list(keys)
+    return await run_on(conn, _rows_in, sql, keys, extra) if keys else []
+
+
+def _rows_in(c: sqlite3.Connection, sql: str, keys: Iterable[str], extra: Sequence = ()) -> list[sqlite3.Row]:
+    """`_fetch_in` on the connection's own thread."""
     keys = sorted(set(keys))
     rows: list[sqlite3.Row] = []
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        rows += await _fetch(conn, sql.format(marks=", ".join("?" * len(chunk))), [*extra, *chunk])
+        rows += c.execute(sql.format(marks=", ".join("?" * len(chunk))), [*extra, *chunk]).fetchall()
     return rows
 
 
@@ -60,43 +66,102 @@ async def checklist_index(
     return cached
 
 
-async def known_revisions(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """rev_id -> (sha256, submission_id) of the given revisions that are stored."""
-    rows = await _fetch_in(
-        conn, "SELECT rev_id, sha256, submission_id FROM revisions WHERE rev_id IN ({marks})", rev_ids
+class Lookups(msgspec.Struct, kw_only=True):
+    """What a push looks up before it stores anything (one trip to the writer's thread)."""
+
+    known: dict[str, tuple[str, str]]  # rev_id -> (sha256, submission_id), stored revisions
+    held: dict[str, sqlite3.Row]  # rev_id -> quarantine row
+    owners: dict[str, str]  # submission_id -> auditor, of the named and the known revisions' submissions
+    units: dict[str, UnitRow]
+    staff: dict[str, bool]  # staff_id -> active
+
+
+async def lookups(
+    conn: aiosqlite.Connection,
+    rev_ids: Iterable[str],
+    submission_ids: Iterable[str],
+    unit_ids: Iterable[str],
+    staff_ids: Iterable[str],
+) -> Lookups:
+    return await run_on(conn, _lookups, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids))
+
+
+def lookups_now(
+    db: Database,
+    rev_ids: Iterable[str],
+    submission_ids: Iterable[str],
+    unit_ids: Iterable[str],
+    staff_ids: Iterable[str],
+) -> Lookups:
+    """`lookups` of committed state, right away on the event loop (indexed reads, well under a ms)."""
+    return _lookups(db.direct, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids))
+
+
+def stored_blobs_now(db: Database, hashes: Iterable[str]) -> set[str]:
+    return _blobs(db.direct, hashes)
+
+
+def _lookups(c: sqlite3.Connection, rev_ids: list, submission_ids: list, unit_ids: list, staff_ids: list) -> Lookups:
+    known = _known(c, rev_ids)
+    return Lookups(
+        known=known,
+        held=_held(c, rev_ids),
+        owners=_owners(c, [*submission_ids, *(sub for _, sub in known.values())]),
+        units=_units(c, unit_ids),
+        staff=_staff(c, staff_ids),
     )
+
+
+def _known(c: sqlite3.Connection, rev_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    rows = _rows_in(c, "SELECT rev_id, sha256, submission_id FROM revisions WHERE rev_id IN ({marks})", rev_ids)
     return {r["rev_id"]: (r["sha256"], r["submission_id"]) for r in rows}
 
 
-async def quarantined(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
-    """rev_id -> quarantine row, for those of the given revisions that are in quarantine."""
-    rows = await _fetch_in(
-        conn, "SELECT id, rev_id, sha256, code, reason, path, author FROM quarantine WHERE rev_id IN ({marks})", rev_ids
-    )
-    return {r["rev_id"]: r for r in rows}
+def _held(c: sqlite3.Connection, rev_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
+    sql = "SELECT id, rev_id, sha256, code, reason, path, author FROM quarantine WHERE rev_id IN ({marks})"
+    return {r["rev_id"]: r for r in _rows_in(c, sql, rev_ids)}
+
+
+def _owners(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, str]:
+    sql = "SELECT submission_id, auditor FROM submissions WHERE submission_id IN ({marks})"
+    return {r["submission_id"]: r["auditor"] for r in _rows_in(c, sql, submission_ids)}
+
+
+def _units(c: sqlite3.Connection, unit_ids: Iterable[str]) -> dict[str, UnitRow]:
+    rows = _rows_in(c, "SELECT unit_id, kind, active FROM units WHERE unit_id IN ({marks})", unit_ids)
+    return {r["unit_id"]: UnitRow(kind=r["kind"], active=bool(r["active"])) for r in rows}
+
+
+def _staff(c: sqlite3.Connection, staff_ids: Iterable[str]) -> dict[str, bool]:
+    rows = _rows_in(c, "SELECT staff_id, active FROM staff WHERE staff_id IN ({marks})", staff_ids)
+    return {r["staff_id"]: bool(r["active"]) for r in rows}
+
+
+def _blobs(c: sqlite3.Connection, hashes: Iterable[str]) -> set[str]:
+    return {r["sha256"] for r in _rows_in(c, "SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", hashes)}
+
+
+async def known_revisions(conn: aiosqlite.Connection, rev_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """rev_id -> (sha256, submission_id) of the given revisions that are stored."""
+    return await run_on(conn, _known, list(rev_ids))
 
 
 async def owners(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, str]:
     """submission_id -> auditor, for those that exist."""
-    rows = await _fetch_in(
-        conn, "SELECT submission_id, auditor FROM submissions WHERE submission_id IN ({marks})", submission_ids
-    )
-    return {r["submission_id"]: r["auditor"] for r in rows}
+    return await run_on(conn, _owners, list(submission_ids))
 
 
 async def units(conn: aiosqlite.Connection, unit_ids: Iterable[str]) -> dict[str, UnitRow]:
-    rows = await _fetch_in(conn, "SELECT unit_id, kind, active FROM units WHERE unit_id IN ({marks})", unit_ids)
-    return {r["unit_id"]: UnitRow(kind=r["kind"], active=bool(r["active"])) for r in rows}
+    return await run_on(conn, _units, list(unit_ids))
 
 
 async def staff_activity(conn: aiosqlite.Connection, staff_ids: Iterable[str]) -> dict[str, bool]:
-    rows = await _fetch_in(conn, "SELECT staff_id, active FROM staff WHERE staff_id IN ({marks})", staff_ids)
-    return {r["staff_id"]: bool(r["active"]) for r in rows}
+    return await run_on(conn, _staff, list(staff_ids))
 
 
 async def stored_blobs(conn: aiosqlite.Connection, hashes: Iterable[str]) -> set[str]:
-    rows = await _fetch_in(conn, "SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", hashes)
-    return {r["sha256"] for r in rows}
+    hashes = list(hashes)
+    return await run_on(conn, _blobs, hashes) if hashes else set()
 
 
 async def token_live(conn: aiosqlite.Connection, prefix: str) -> bool:
@@ -110,27 +175,45 @@ async def token_live(conn: aiosqlite.Connection, prefix: str) -> bool:
     return bool(rows) and rows[0]["revoked_at"] is None and rows[0]["device_revoked"] is None
 
 
-async def insert_submissions(conn: aiosqlite.Connection, rows: list[tuple[str, str, str]]) -> None:
-    """New submissions: (submission_id, auditor, created_at)."""
-    if rows:
-        await conn.executemany("INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", rows)
-
-
 REVISION_COLUMNS = (
     "rev_id, submission_id, sha256, content, parents, checklist_id, checklist_version, hlc, rank, author,"
     " device_id, received_at, clock_offset_ms, arrival"
 )
+QUARANTINE_COLUMNS = (
+    "rev_id, submission_id, sha256, raw, rank, author, device_id, received_at, clock_offset_ms, code, reason, path"
+)
 
 
-async def insert_revisions(conn: aiosqlite.Connection, rows: list[tuple], evidence: list[tuple[str, str]]) -> None:
-    """Accepted revisions (in REVISION_COLUMNS order) and the blobs they reference."""
-    if rows:
-        await conn.executemany(
-            f"INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+async def insert_rows(
+    conn: aiosqlite.Connection,
+    submissions: list[tuple[str, str, str]],
+    revisions: list[tuple],
+    evidence: list[tuple[str, str]],
+    quarantine: list[tuple],
+) -> None:
+    """A push's new rows, in one trip: submissions (submission_id, auditor, created_at), revisions
+    (REVISION_COLUMNS), the blobs they reference (sha256, submission_id) and quarantined ones
+    (QUARANTINE_COLUMNS)."""
+    if submissions or revisions or evidence or quarantine:
+        await run_on(conn, _insert_rows, submissions, revisions, evidence, quarantine)
+
+
+def _insert_rows(c: sqlite3.Connection, submissions: list, revisions: list, evidence: list, quarantine: list) -> None:
+    if submissions:
+        insert_many(c, "INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", submissions)
+    if revisions:
+        insert_many(
+            c,
+            f"INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            revisions,
         )
     if evidence:
-        await conn.executemany(
-            "INSERT INTO revision_evidence (sha256, submission_id) VALUES (?, ?) ON CONFLICT DO NOTHING", evidence
+        insert_many(
+            c, "INSERT INTO revision_evidence (sha256, submission_id) VALUES (?, ?) ON CONFLICT DO NOTHING", evidence
+        )
+    if quarantine:
+        insert_many(
+            c, f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", quarantine
         )
 
 
@@ -140,18 +223,6 @@ async def next_arrival(db: Database, conn: aiosqlite.Connection) -> int:
         rows = await _fetch(conn, "SELECT coalesce(max(arrival), 0) + 1 FROM revisions", ())
         db.next_arrival = rows[0][0]
     return db.next_arrival
-
-
-QUARANTINE_COLUMNS = (
-    "rev_id, submission_id, sha256, raw, rank, author, device_id, received_at, clock_offset_ms, code, reason, path"
-)
-
-
-async def insert_quarantine(conn: aiosqlite.Connection, rows: list[tuple]) -> None:
-    if rows:
-        await conn.executemany(
-            f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
 
 
 async def merge_inputs(
@@ -183,23 +254,15 @@ def merge_input_of(row: sqlite3.Row) -> MergeInput:
 
 
 async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[str] = frozenset()) -> None:
-    """Store the derived rows and documents, and feed each to its auditor's tablets.
+    """Store the derived rows and documents, and feed each to its auditor's tablets (one trip).
 
     `new`: submissions created in this transaction, or whose derived rows and changes were
     emptied in it (nothing of them to replace).
     """
     if not rows:
         return
-    existing = [r.doc.submission_id for r in rows if r.doc.submission_id not in new]
-    before = {
-        r["submission_id"]: (r["period"], r["counted"], r["unit_id"])
-        for r in await _fetch_in(
-            conn,
-            "SELECT submission_id, period, counted, unit_id FROM submission_views WHERE submission_id IN ({marks})",
-            existing,
-        )
-    }
-    values = []
+    values, scores, staff = [], [], []
+    by_auditor: dict[str, list[str]] = {}
     for row in rows:
         doc = row.doc
         view = doc.view
@@ -224,68 +287,80 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[
                 row.counted,
             )
         )
-    await conn.executemany(
+        by_auditor.setdefault(doc.auditor, []).append(doc.submission_id)
+        # Per-visit standard scores and staff rows, the input of the period figures (counted visits only).
+        if row.counted and view is not None and view.unit_id is not None and doc.period is not None:
+            standards = encode_standard_scores(row.standards)
+            scores.append((doc.period, row.counted, view.unit_id, doc.submission_id, standards))
+            if row.person_score is not None:
+                staff += [
+                    (doc.period, row.counted, s, doc.submission_id, view.unit_id, row.person_score)
+                    for s in view.staff_ids or ()
+                ]
+    existing = [r.doc.submission_id for r in rows if r.doc.submission_id not in new]
+    evidence = [(r.doc.submission_id, sha) for r in rows for sha in r.evidence]
+    await run_on(conn, _write_views, values, existing, scores, staff, evidence, by_auditor, new)
+
+
+def _write_views(
+    c: sqlite3.Connection,
+    values: list[tuple],
+    existing: list[str],
+    scores: list[tuple],
+    staff: list[tuple],
+    evidence: list[tuple[str, str]],
+    by_auditor: dict[str, list[str]],
+    new: set[str],
+) -> None:
+    """`write_views` on the writer's own thread.
+
+    The (period, counted, unit_id) each existing submission had is read first, to remove its
+    old aggregation rows by their clustered key; a submission new in this transaction has none.
+    """
+    sql = "SELECT submission_id, period, counted, unit_id FROM submission_views WHERE submission_id IN ({marks})"
+    old = [(r["period"], r["counted"], r["unit_id"], r["submission_id"]) for r in _rows_in(c, sql, existing)]
+    old = [o for o in old if o[0] is not None and o[1]]
+    insert_many(
+        c,
         "INSERT OR REPLACE INTO submission_views (submission_id, auditor, checklist_id, checklist_version, unit_id,"
         " assignment_id, state, started_at, corrected_start, period, status, visit_score, person_score, has_conflicts,"
         " document, updated_at, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
-    await _write_aggregation_rows(conn, rows, before)
-    if existing:
-        await conn.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
-    evidence = [(r.doc.submission_id, sha) for r in rows for sha in r.evidence]
-    if evidence:
-        await conn.executemany("INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)", evidence)
-    by_auditor: dict[str, list[str]] = {}
-    for r in rows:
-        by_auditor.setdefault(r.doc.auditor, []).append(r.doc.submission_id)
-    for auditor, ids in by_auditor.items():
-        await record_changes(conn, "submission", ids, audience=auditor, fresh=new)
-
-
-async def _write_aggregation_rows(conn: aiosqlite.Connection, rows: list[ViewRow], before: dict[str, tuple]) -> None:
-    """Per-visit standard scores and staff rows, the input of the period figures (only counted visits).
-
-    `before` holds the (period, counted, unit_id) each submission had, to remove its old rows by
-    their clustered key; a submission new in this transaction has none to remove.
-    """
-    old = [(p, c, u, s) for s, (p, c, u) in before.items() if p is not None and c]
     if old:
-        await conn.executemany(
+        c.executemany(
             "DELETE FROM visit_scores WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
         )
-        await conn.executemany(
+        c.executemany(
             "DELETE FROM visit_staff WHERE period = ? AND counted = ? AND submission_id = ?",
-            [(p, c, s) for p, c, _, s in old],
+            [(p, n, s) for p, n, _, s in old],
         )
-    scores, staff = [], []
-    for r in rows:
-        doc, view = r.doc, r.doc.view
-        if not r.counted or view is None or view.unit_id is None or doc.period is None:
-            continue
-        scores.append((doc.period, r.counted, view.unit_id, doc.submission_id, encode_standard_scores(r.standards)))
-        if r.person_score is not None:
-            staff += [
-                (doc.period, r.counted, s, doc.submission_id, view.unit_id, r.person_score)
-                for s in view.staff_ids or ()
-            ]
-    groups = {(p, c, u) for p, c, u, _ in old} | {(p, c, u) for p, c, u, *_ in scores}
+    groups = {(p, n, u) for p, n, u, _ in old} | {(p, n, u) for p, n, u, *_ in scores}
     if groups:
-        await conn.executemany(
+        insert_many(
+            c,
             "INSERT INTO dirty_groups (period, counted, unit_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             sorted(groups),
         )
     if scores:
-        await conn.executemany(
+        insert_many(
+            c,
             "INSERT INTO visit_scores (period, counted, unit_id, submission_id, standards) VALUES (?, ?, ?, ?, ?)",
             scores,
         )
     if staff:
-        await conn.executemany(
+        insert_many(
+            c,
             "INSERT INTO visit_staff (period, counted, staff_id, submission_id, unit_id, person_score)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             staff,
         )
+    if existing:
+        c.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
+    if evidence:
+        insert_many(c, "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)", evidence)
+    for auditor, ids in by_auditor.items():
+        record_changes_now(c, "submission", ids, audience=auditor, fresh=new)
 
 
 def encode_standard_scores(standards: list[tuple[str, float, bool]]) -> str:

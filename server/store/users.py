@@ -10,8 +10,8 @@ from server.errors import ProblemError, not_found
 
 
 async def token_row(db: Database, prefix: str) -> sqlite3.Row | None:
-    """A token with its user's role and its device's revocation, by prefix."""
-    return await db.fetch_one(
+    """A token with its user's role and its device's revocation, by prefix (every request asks)."""
+    rows = db.read_now(
         "SELECT t.prefix, t.user_name, t.hash, t.device_id, t.revoked_at, u.role,"
         " d.revoked_at AS device_revoked_at"
         " FROM tokens t JOIN users u ON u.name = t.user_name"
@@ -19,6 +19,7 @@ async def token_row(db: Database, prefix: str) -> sqlite3.Row | None:
         " WHERE t.prefix = ?",
         (prefix,),
     )
+    return rows[0] if rows else None
 
 
 async def bind_device(db: Database, prefix: str, user_name: str, device_id: str) -> str:
@@ -41,8 +42,8 @@ async def bind_device(db: Database, prefix: str, user_name: str, device_id: str)
 
 async def device_revoked(db: Database, device_id: str) -> bool:
     """True when the device has been revoked."""
-    row = await db.fetch_one("SELECT revoked_at FROM devices WHERE device_id = ?", (device_id,))
-    return row is not None and row["revoked_at"] is not None
+    rows = db.read_now("SELECT revoked_at FROM devices WHERE device_id = ?", (device_id,))
+    return bool(rows) and rows[0]["revoked_at"] is not None
 
 
 async def create_user(db: Database, name: str, role: str, prefix: str, hashed: str) -> None:

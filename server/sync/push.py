@@ -111,14 +111,18 @@ async def prepare_new_visits(
     roots = [d for d in decoded if isinstance(d, Decoded) and not d.canonical["parents"]]
     if not roots or author.rank != "auditor":
         return {}
-    reader = db.reader
-    known = await store.known_revisions(reader, [d.canonical["rev_id"] for d in roots])
-    roots = [d for d in roots if d.canonical["rev_id"] not in known]
+    found = store.lookups_now(
+        db,
+        [d.canonical["rev_id"] for d in roots],
+        (),
+        {d.revision.unit_id for d in roots},
+        {s for d in roots for s in d.revision.staff_ids or ()},
+    )
+    roots = [d for d in roots if d.canonical["rev_id"] not in found.known]
     if not roots:
         return {}
-    units = await store.units(reader, {d.revision.unit_id for d in roots})
-    staff = await store.staff_activity(reader, {s for d in roots for s in d.revision.staff_ids or ()})
-    blobs = await store.stored_blobs(reader, {e for d in roots for e in d.evidence})
+    units, staff = found.units, found.staff
+    blobs = store.stored_blobs_now(db, {e for d in roots for e in d.evidence})
     out: dict[str, Prepared] = {}
     async with _cpu_turn():
         for i, d in enumerate(roots):
@@ -250,15 +254,15 @@ async def store_revisions(
     prepared = await prepare_new_visits(db, decoded, author, tz, received_at) if replay_of is None else {}
 
     async def job(conn: aiosqlite.Connection) -> dict:
-        rev_ids = [o.rev_id for o in outcomes if o.rev_id]
-        known = await store.known_revisions(conn, rev_ids)
-        in_quarantine = await store.quarantined(conn, rev_ids)
-        owners = await store.owners(
-            conn, {o.submission_id for o in outcomes if o.submission_id} | {sub for _, sub in known.values()}
-        )
         good = [d.revision for d in decoded if isinstance(d, Decoded)]
-        units = await store.units(conn, {r.unit_id for r in good})
-        staff = await store.staff_activity(conn, {s for r in good for s in r.staff_ids or ()})
+        found = await store.lookups(
+            conn,
+            {o.rev_id for o in outcomes if o.rev_id},
+            {o.submission_id for o in outcomes if o.submission_id},
+            {r.unit_id for r in good},
+            {s for r in good for s in r.staff_ids or ()},
+        )
+        known, in_quarantine, owners, units, staff = found.known, found.held, found.owners, found.units, found.staff
 
         new_submissions: list[tuple[str, str, str]] = []
         revision_rows: list[tuple] = []
@@ -410,16 +414,15 @@ async def store_revisions(
             outcome.status = "stored"
 
         db.next_arrival = arrival
-        await store.insert_submissions(conn, new_submissions)
-        await store.insert_revisions(conn, revision_rows, evidence_rows)
-        await store.insert_quarantine(conn, quarantine_rows)
+        await store.insert_rows(conn, new_submissions, revision_rows, evidence_rows, quarantine_rows)
         if replay_of is not None and revision_rows:
             await conn.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (iso_utc(utc_now()), replay_of))
         for row in revision_rows if author.rank == "reviewer" or replay_of is not None else ():
             action = "replay" if replay_of is not None else "correct"
             await audit(conn, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
         brand_new = {s for s, _, _ in new_submissions}
-        previous = await store.merge_inputs(conn, [s for s in fresh if s not in brand_new])
+        existing = [s for s in fresh if s not in brand_new]
+        previous = await store.merge_inputs(conn, existing) if existing else {}
         inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
         views = await rebuild_views(
             db,
