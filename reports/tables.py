@@ -53,7 +53,15 @@ def to_csv(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], sep: 
 def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], title: str) -> bytes:
     """An XLSX workbook with one sheet: a bold, frozen header row and typed cells."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+
+    def shown(value: object) -> object:
+        # A control character (XML 1.0 forbids them) in a name would make the whole workbook fail:
+        # it is shown as U+FFFD instead.
+        if isinstance(value, list):
+            value = " ".join(value)
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
     columns = columns_of(row_type)
     book = Workbook()
@@ -65,7 +73,7 @@ def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], titl
     sheet.freeze_panes = "A2"
     for row in rows:
         values = msgspec.structs.asdict(row)
-        sheet.append([" ".join(values[c]) if isinstance(values[c], list) else values[c] for c in columns])
+        sheet.append([shown(values[c]) for c in columns])
     for index, column in enumerate(columns, start=1):
         width = max(
             [len(column)] + [len(str(c.value or "")) for c in sheet.iter_cols(min_col=index, max_col=index).__next__()]

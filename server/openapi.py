@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 import msgspec
 from litestar import Litestar
@@ -60,6 +60,8 @@ def finish_openapi(app: Litestar) -> None:
         for name, schema in components.items():
             document.components.schemas.setdefault(name, schema)  # type: ignore[arg-type]
     _close_strict_schemas(document)
+    _numbers_match_once(document)
+    _http_dates(document)
     _problem_shaped_400s(document)
     _alternate_media(app, document)
 
@@ -89,6 +91,51 @@ def _alternate_media(app: Litestar, document: OpenAPI) -> None:
                         response.content[media] = OpenAPIMediaType(
                             schema=Schema(type=OpenAPIType.STRING, format="binary")
                         )
+
+
+def _http_dates(document: OpenAPI) -> None:
+    """Litestar documents a file's `Last-Modified` as an RFC 3339 `date-time`; HTTP sends an
+    IMF-fixdate (`Thu, 26 Nov 2026 06:26:49 GMT`, RFC 9110), so the header is a plain string."""
+    for item in (document.paths or {}).values():
+        for method in ("get", "head"):
+            operation = getattr(item, method, None)
+            for response in (operation.responses or {}).values() if operation else ():
+                header = (getattr(response, "headers", None) or {}).get("last-modified")
+                schema = getattr(header, "schema", None)
+                if isinstance(schema, Schema) and schema.format is not None:
+                    schema.format = None
+                    header.description = "when the file was stored, as an HTTP date (RFC 9110)"
+
+
+def _numbers_match_once(document: OpenAPI) -> None:
+    """Drop `integer` from a `oneOf` that also offers `number`.
+
+    Litestar turns `int | float` into `oneOf: [integer, number]`, and `oneOf` means exactly one
+    branch: a whole number matches both, so a validator would refuse every integral answer.
+    """
+    seen: set[int] = set()
+    pending: list[object] = list((document.components.schemas or {}).values())
+    pending.extend(document.paths.values() if document.paths else ())
+    while pending:
+        node = pending.pop()
+        if id(node) in seen or node is None or isinstance(node, str | int | float | bool):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple):
+            pending.extend(node)
+        elif is_dataclass(node):
+            if isinstance(node, Schema) and node.one_of:
+                kinds = {_type_of(branch) for branch in node.one_of}
+                if {"integer", "number"} <= kinds:
+                    node.one_of = [branch for branch in node.one_of if _type_of(branch) != "integer"]
+            pending.extend(getattr(node, f.name) for f in fields(node))
+
+
+def _type_of(schema: object) -> str | None:
+    kind = schema.get("type") if isinstance(schema, dict) else getattr(schema, "type", None)
+    return getattr(kind, "value", kind) if isinstance(kind, str | OpenAPIType) else None
 
 
 def _problem_shaped_400s(document: OpenAPI) -> None:

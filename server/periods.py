@@ -18,15 +18,20 @@ def check_period(period: str) -> str:
     return period
 
 
+def _year_month(period: str) -> tuple[int, int]:
+    # From the end: the month before 0000-01 (a trend reaching back from year 0) is -001-12.
+    return int(period[:-3]), int(period[-2:])
+
+
 def previous_period(period: str) -> str:
     """The month before."""
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    year, month = _year_month(period)
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
 def next_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+    year, month = _year_month(period)
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 def current_period(tz: ZoneInfo, now: dt.datetime | None = None) -> str:

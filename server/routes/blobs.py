@@ -16,6 +16,7 @@ from litestar.response import File
 from server import blobs as files
 from server.auth import principal_of, roles
 from server.errors import ProblemError, not_found, problems
+from server.routes.uploads import ALLOWED_CONTENT_TYPES
 from server.store import blobs as store
 from server.wire import Body, Wire, strict_body
 
@@ -80,7 +81,8 @@ async def missing_blobs(request: Request) -> MissingOut:
 
 @get(
     "/v1/blobs/{sha256:str}",
-    opt=roles("admin", "quality_lead", "auditor"),
+    # Served with the content type it was uploaded with: one of those an upload may name.
+    opt=roles("admin", "quality_lead", "auditor") | {"also_as": sorted(ALLOWED_CONTENT_TYPES)},
     responses=problems(400, 401, 403, 404),
     tags=["blobs"],
     media_type="application/octet-stream",

@@ -11,7 +11,7 @@ from checklists.validate import Invalid, load_checklist
 from server.auth import roles
 from server.errors import ProblemError, invalid, not_found, problems
 from server.openapi import raw_body
-from server.routes.params import CursorParam, LimitParam
+from server.routes.params import CursorParam, LimitParam, VersionPath
 from server.store import checklists as store
 from server.wire import Wire, decode_cursor, encode_cursor
 
@@ -101,7 +101,7 @@ async def publish_checklist(
     responses=problems(400, 401, 403, 404),
     tags=["checklists"],
 )
-async def get_checklist(request: Request, checklist_id: FromPath[str], version: FromPath[int]) -> ChecklistVersion:
+async def get_checklist(request: Request, checklist_id: FromPath[str], version: VersionPath) -> ChecklistVersion:
     """One published version, as it was published."""
     row = await store.get_row(request.app.state.db, checklist_id, version)
     if row is None:
@@ -143,7 +143,7 @@ async def list_checklists(
     status_code=200,
     tags=["checklists"],
 )
-async def retire_checklist(request: Request, checklist_id: FromPath[str], version: FromPath[int]) -> ChecklistVersion:
+async def retire_checklist(request: Request, checklist_id: FromPath[str], version: VersionPath) -> ChecklistVersion:
     """Stop new assignments using this version; submissions on it are still accepted."""
     await store.retire(request.app.state.db, checklist_id, version)
     row = await store.get_row(request.app.state.db, checklist_id, version)

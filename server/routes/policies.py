@@ -12,6 +12,7 @@ from server.auth import roles
 from server.errors import invalid, not_found, problems
 from server.openapi import raw_body
 from server.routes.checklists import Published, body_format
+from server.routes.params import VersionPath
 from server.store import policies as store
 from server.wire import Wire
 
@@ -63,7 +64,7 @@ async def publish_policy(request: Request) -> Response[Published]:
     responses=problems(400, 401, 403, 404),
     tags=["policies"],
 )
-async def get_policy(request: Request, policy_id: FromPath[str], version: FromPath[int]) -> PolicyVersion:
+async def get_policy(request: Request, policy_id: FromPath[str], version: VersionPath) -> PolicyVersion:
     """One published policy version."""
     row = await store.get_row(request.app.state.db, policy_id, version)
     if row is None:
