@@ -16,21 +16,29 @@ COLUMNS = (
 
 
 async def save_draft(db: Database, subject: dict, pdf: bytes, sha256: str, input_sha256: str, actor: str) -> str:
-    """Store a rendered draft, replacing older drafts of the same scorecard; return its id."""
+    """Store a rendered draft, replacing older drafts of the same scorecard; return its id.
+
+    The same bytes as a stored draft or a published scorecard of the same subject give that one's
+    id: publishing again (after a crash, or a second run of `tekseru scorecards build --publish`)
+    converges on one published scorecard instead of publishing the same bytes twice.
+    """
     async with db.transaction() as conn:
         async with conn.execute(
-            "SELECT scorecard_id FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ? AND unit_kind IS ?"
-            " AND period = ? AND lang = ? AND status = 'draft' AND sha256 = ?",
+            "SELECT scorecard_id, status FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ?"
+            " AND unit_kind IS ? AND period = ? AND lang = ? AND sha256 = ?"
+            " ORDER BY status = 'published' DESC, created_at LIMIT 1",
             (*_key(subject), sha256),
         ) as cur:
             same = await cur.fetchone()
-        if same is not None:
+        if same is not None and same["status"] == "draft":
             return same["scorecard_id"]
         await conn.execute(
             "DELETE FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ? AND unit_kind IS ?"
             " AND period = ? AND lang = ? AND status = 'draft'",
             _key(subject),
         )
+        if same is not None:
+            return same["scorecard_id"]
         scorecard_id = str(uuid.uuid4())
         await conn.execute(
             "INSERT INTO scorecards (scorecard_id, scope, unit_id, staff_id, unit_kind, period, lang, status, sha256,"
