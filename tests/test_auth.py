@@ -109,6 +109,18 @@ def test_local_admin_is_not_listed_and_its_file_is_private(client, admin, settin
     assert (settings.data_dir / "admin.token").stat().st_mode & 0o077 == 0
 
 
+def test_local_admin_credential_cannot_be_revoked_or_extended_through_the_api(client, admin):
+    """The server's own credential (what `tekseru` uses on its machine) is no user of the API."""
+    other = make_user(client, admin, "second.admin", "admin")
+    for method, path in (
+        ("DELETE", "/v1/users/_local_admin/tokens"),
+        ("DELETE", "/v1/users/_local_admin/tokens/" + admin["Authorization"].split()[1][:10]),
+        ("POST", "/v1/users/_local_admin/tokens"),
+    ):
+        assert client.request(method, path, headers=other).status_code == 404, path
+    assert client.get("/v1/users", headers=admin).status_code == 200  # still works
+
+
 def test_users_list_pages(client, admin):
     for i in range(5):
         make_user(client, admin, f"user{i}", "hr")

@@ -60,7 +60,7 @@ async def create_user(request: Request, data: JSONBody[SkipValidation[UserIn]]) 
 async def create_token(request: Request, name: FromPath[str]) -> NewToken:
     """Another token for a user (one per tablet), shown this once."""
     token, prefix, hashed = new_token()
-    await store.add_token(request.app.state.db, name, prefix, hashed)
+    await store.add_token(request.app.state.db, _named(name), prefix, hashed)
     return NewToken(token=token, prefix=prefix)
 
 
@@ -72,13 +72,21 @@ async def create_token(request: Request, name: FromPath[str]) -> NewToken:
 )
 async def revoke_token(request: Request, name: FromPath[str], prefix: FromPath[str]) -> None:
     """Revoke one token of a user."""
-    await store.revoke_tokens(request.app.state.db, name, prefix)
+    await store.revoke_tokens(request.app.state.db, _named(name), prefix)
 
 
 @delete("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
 async def revoke_all_tokens(request: Request, name: FromPath[str]) -> None:
     """Revoke every token of a user."""
-    await store.revoke_tokens(request.app.state.db, name)
+    await store.revoke_tokens(request.app.state.db, _named(name))
+
+
+def _named(name: str) -> str:
+    """A user the API manages: the server's own local admin credential (renewed at every start,
+    used by `tekseru` on its machine) is not one, so nobody can revoke it from outside."""
+    if name == LOCAL_ADMIN:
+        raise not_found("user")
+    return name
 
 
 @delete("/v1/devices/{device_id:str}", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
