@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install serve test bench lint format lock clean
+.PHONY: install serve test fuzz bench lint format lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -25,6 +25,13 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The long fuzz from the OpenAPI document: every operation as every role, all Schemathesis
+# phases and checks, FUZZ_EXAMPLES cases per operation and phase, a new seed each time (printed).
+FUZZ_EXAMPLES ?= 150
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(STAMP)
+	TEKSERU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TEKSERU_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest tests/test_fuzz.py -s
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
