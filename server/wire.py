@@ -13,7 +13,9 @@ T = TypeVar("T")
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["ALM-014"])]
 UserName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", examples=["aigerim.n"])]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# A person's, unit's or region's name: any text on one line (no control characters, which no
+# spreadsheet cell or PDF line can show).
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Uuid = Annotated[
     str,
     msgspec.Meta(

@@ -158,3 +158,16 @@ def test_reassigning_an_assignment_feeds_a_delete_to_the_old_auditor(client, adm
             "SELECT object_id, op, audience FROM changes WHERE kind = 'assignment' ORDER BY seq"
         ).fetchall()
     assert rows == [("A-1", "delete", "a1"), ("A-1", "upsert", "a2")]
+
+
+def test_names_are_one_line_of_text(client, admin, settings):
+    """A control character (a tab, a line break, NUL) in a name is refused with its path, by PUT and by CSV."""
+    for bad in ("ПСС\nАлматы", "ПСС\tАлматы", "ПСС\x00"):
+        response = client.put("/v1/units/U9", json=UNIT | {"name": bad}, headers=admin)
+        assert response.status_code == 400, bad
+        assert [e["path"] for e in response.json()["errors"]] == ["name"]
+    data = 'unit_id,kind,name,region\nU1,branch,Один,Алматы\nU2,branch,"Два\tдва",Алматы\n'.encode()
+    response = client.post("/v1/admin/import/units", content=data, headers=admin)
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["line 3.name"]
+    assert _count(settings, "units") == 0
