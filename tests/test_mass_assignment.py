@@ -540,9 +540,9 @@ def _struct_types(tp: object) -> list[type]:
     return [t for arg in typing.get_args(tp) for t in _struct_types(arg)]
 
 
-def test_zz_counts():
-    """Print how many server-owned fields were tried (run with `-s`)."""
-    if not FIELDS_TRIED:
-        pytest.skip("counts the tests above: run the whole file")
-    print(f"\nmass assignment: {sum(FIELDS_TRIED.values())} fields tried: {dict(FIELDS_TRIED)}")
-    assert sum(FIELDS_TRIED.values()) >= sum(len(c.fields) for c in STRICT)
+@pytest.fixture(scope="module", autouse=True)
+def _report_counts():
+    """After the file: print how many server-owned fields were tried (run with `-s`)."""
+    yield
+    if FIELDS_TRIED:
+        print(f"\nmass assignment: {sum(FIELDS_TRIED.values())} fields tried: {dict(FIELDS_TRIED)}")
