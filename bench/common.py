@@ -95,8 +95,28 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (the server and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(p := todo.pop())
+        todo += children.get(p, [])
+    return tree
+
+
 class Server:
-    """`tekseru serve` on a free 127.0.0.1 port in its own data directory, with its RSS sampled."""
+    """`tekseru serve` on a free 127.0.0.1 port in its own data directory, with its RSS sampled.
+
+    RSS and CPU are of the server process and its worker processes together.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -140,14 +160,16 @@ class Server:
 
     def _sample(self) -> None:
         while not self._stop_sampling.wait(0.1):
-            self.max_rss = max(self.max_rss, proc_status(self.pid, "VmRSS"))
+            self.max_rss = max(self.max_rss, sum(proc_status(p, "VmRSS") for p in process_tree(self.pid)))
 
     def peak_rss(self) -> int:
         """The largest resident set seen: the kernel's high-water mark, or the largest sample."""
         return max(self.max_rss, proc_status(self.pid, "VmHWM"))
 
-    def cpu_seconds(self) -> float:
-        return proc_cpu_seconds(self.pid)
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds so far of the server process, and of its worker processes."""
+        tree = process_tree(self.pid)
+        return proc_cpu_seconds(tree[0]), sum(proc_cpu_seconds(p) for p in tree[1:])
 
     def admin_headers(self) -> dict[str, str]:
         token = (self.data_dir / "admin.token").read_text().strip()

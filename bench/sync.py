@@ -27,7 +27,8 @@ class LoadResult:
     statuses: dict[str, int]
     errors: list[str]
     client_cpu: float  # CPU seconds of the load processes over the window
-    server_cpu: float  # CPU seconds of the server over the window
+    server_cpu: float  # CPU seconds of the server process over the window
+    workers_cpu: float  # CPU seconds of its worker processes over the window
     workers: int = 1
 
     @property
@@ -74,7 +75,7 @@ def run_load(
         time.sleep(max(0.0, begin - time.time()))
         cpu = server.cpu_seconds()
         time.sleep(max(0.0, begin + seconds - time.time()))
-        server_cpu = server.cpu_seconds() - cpu
+        server_cpu, workers_cpu = (b - a for a, b in zip(cpu, server.cpu_seconds(), strict=True))
         outs = []
         for proc in procs:
             stdout, _ = proc.communicate(timeout=max(1.0, begin + seconds + GRACE_S - time.time()))
@@ -99,6 +100,7 @@ def run_load(
         errors=[e for o in outs for e in o["errors"]],
         client_cpu=sum(o["cpu_s"] for o in outs),
         server_cpu=server_cpu,
+        workers_cpu=workers_cpu,
         workers=workers,
     )
 
