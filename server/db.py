@@ -24,6 +24,11 @@ from server.clock import now_iso
 BUSY_TIMEOUT_MS = 10_000
 DIRECT_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
 GROUP_MAX = 32  # jobs in one group commit: bounds how long the first one waits for the COMMIT
+# The writer's page cache. Revisions and views are keyed by random UUIDs, so every insert lands on
+# a random page of each index; with SQLite's default 2 MiB most of them were read again from the
+# file, and under load the writer spent a fifth of its time in the kernel (measured: time per
+# push in the writer 12.5 -> 9.9 ms, throughput +9%, with 64 MiB). Readers keep the default.
+WRITER_CACHE_KIB = 64 * 1024
 
 T = TypeVar("T")
 
@@ -35,11 +40,13 @@ _PRAGMAS = (
 )
 
 
-async def _open(path: Path) -> aiosqlite.Connection:
+async def _open(path: Path, cache_kib: int | None = None) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     for pragma in _PRAGMAS:
         await conn.execute(pragma)
+    if cache_kib is not None:
+        await conn.execute(f"PRAGMA cache_size=-{cache_kib}")
     return conn
 
 
@@ -69,7 +76,7 @@ class Database:
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed) the file, apply pending migrations, and return it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _open(path)
+        writer = await _open(path, WRITER_CACHE_KIB)
         try:
             await migrate(writer)
             reader = await _open(path)
