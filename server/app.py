@@ -39,6 +39,7 @@ from server.scorecards import close_render_pool
 from server.settings import Settings, settings_from_env
 from server.store import blobs as blobs_store
 from server.store import users as users_store
+from server.sync.prepare import PushWorkers
 
 ROUTE_MODULES = (
     health,
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         db = await Database.open(settings.db_path)
         app.state.db = db
         app.state.settings = settings
+        workers = settings.push_workers
+        app.state.push_workers = PushWorkers(workers, settings.db_path) if workers > 0 else None
         # A fresh local admin credential at every start, for the `tekseru` command on this machine.
         token, prefix, hashed = new_token()
         await users_store.reset_local_admin(db, LOCAL_ADMIN, prefix, hashed)
@@ -84,6 +87,8 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
             yield
         finally:
             close_render_pool(app)
+            if app.state.push_workers is not None:
+                app.state.push_workers.close()
             if announce_url:
                 url_file.unlink(missing_ok=True)
             await db.close()

@@ -422,37 +422,10 @@ async def render_pdf(app, data: ScorecardData) -> bytes:
         return await asyncio.to_thread(render, data)
     pool = getattr(app.state, "render_pool", None)
     if pool is None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from server.workers import process_pool
 
-        # spawn, not fork: the server process holds database threads that a fork would copy mid-state.
-        pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_server
-        )
-        app.state.render_pool = pool
+        pool = app.state.render_pool = process_pool(workers)
     return await asyncio.get_running_loop().run_in_executor(pool, render, data)
-
-
-def _die_with_server() -> None:
-    """In a render worker: exit as soon as the server process is gone.
-
-    A server killed with SIGKILL cannot stop its workers; they would wait for work forever, and
-    so would the resource tracker that shares their pipe. The parent's sentinel (an inherited
-    pipe) reads end-of-file the moment the parent dies, whatever killed it.
-    """
-    import multiprocessing
-    import os
-    import threading
-
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(0)
-
-    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 def close_render_pool(app) -> None:

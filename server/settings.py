@@ -19,6 +19,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     upload_expiry_s: int = 7 * 24 * 3600  # an unfinished evidence upload is dropped after this long idle
     max_blob_bytes: int = 200 * 1024 * 1024  # the largest photo or recording one upload may hold
     render_workers: int = 2  # processes that render scorecard PDFs; 0 renders in a thread of the server
+    push_workers: int = 2  # processes that decode and check pushes; 0 does it on the server's event loop
     # A client gets this long to send a request's head, and may pause this long inside its body.
     client_timeout_s: float = 30.0
     docs: bool = False

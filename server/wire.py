@@ -7,8 +7,6 @@ from typing import Annotated, TypeVar
 
 import msgspec
 
-from server.errors import FieldError, ProblemError
-
 T = TypeVar("T")
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["ALM-014"])]
@@ -61,6 +59,8 @@ def strict_body(data: object, body_type: type[T]) -> T:
     request type here means exactly its JSON types, so routes take the body unvalidated
     (`JSONBody[SkipValidation[T]]`, which keeps T in the OpenAPI document) and convert it here.
     """
+    from server.errors import FieldError, ProblemError  # not at the top: push workers import this module
+
     try:
         return msgspec.convert(data, body_type, strict=True)
     except msgspec.ValidationError as exc:

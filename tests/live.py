@@ -19,6 +19,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (its workers and their resource tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def still_running(pids: set[int], timeout: float = 5.0) -> set[int]:
+    """Those of `pids` still running after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while {p for p in pids if _running(p)} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {p for p in pids if _running(p)}
+
+
 class LiveServer:
     """Start `tekseru serve` on 127.0.0.1; stop it gently or with SIGKILL."""
 
@@ -68,6 +97,17 @@ class LiveServer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=15)
+
+    def kill_with_workers(self) -> int:
+        """SIGKILL the server; its worker processes (pushes, scorecards) must not outlive it.
+
+        Answers how many processes it had started (workers and their resource tracker).
+        """
+        assert self.process is not None
+        workers = children(self.process.pid)
+        self.kill()
+        assert not still_running(workers), "a worker process outlived the killed server"
+        return len(workers)
 
     def __enter__(self) -> LiveServer:
         return self.start()

@@ -49,42 +49,6 @@ STAFF_PER_UNIT = 300  # a snapshot row per staff member: enough rows that a clos
 VISITS_PER_UNIT = 10
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is `pid` (the render workers and their resource tracker)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _gone(pids: set[int], timeout: float = 5.0) -> set[int]:
-    """Those of `pids` still running after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while {p for p in pids if _running(p)} and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return {p for p in pids if _running(p)}
-
-
-def _kill(server: LiveServer) -> None:
-    """SIGKILL the server; its render workers must not outlive it."""
-    workers = _children(server.process.pid)
-    server.kill()
-    assert not _gone(workers), "a render worker outlived the killed server"
-
-
 def _integrity(db: sqlite3.Connection) -> None:
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -179,7 +143,7 @@ def test_sigkill_while_publishing_scorecards(tmp_path):
         publisher.start()
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.2, 0.7))
-            _kill(server)
+            server.kill_with_workers()
             _check_scorecards(server.data_dir / "tekseru.sqlite3", publisher)
             server.start()
         publisher.join(timeout=120)
@@ -308,7 +272,7 @@ def test_sigkill_while_closing_a_period(tmp_path):
             close.start()
             share = rng.uniform(0.05, 1.1)  # somewhere inside the close, as long as it took without a crash
             time.sleep(share * took[period])
-            _kill(server)
+            server.kill_with_workers()
             close.join(timeout=30)
             answered = close.answer is not None and close.answer.status_code == 201
             stored = _snapshot(server.data_dir / "tekseru.sqlite3", period)

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.sync.merge import ABSENT, Conflict, MergeInput, MergeResult, fields_of, merge
+from server.sync.prepare import merge_input as canonical_input
 from server.sync.revision import Decoded, decode_revision
 
 # One profile for this module only (no global profile): reproducible in CI, a few seconds in all.
@@ -88,16 +89,7 @@ def merge_input(doc: dict, rank: str = "auditor", *, released: bool = False) -> 
     """The merge's view of a stored revision, from its real canonical form (decoded from the wire)."""
     decoded = decode_revision(msgspec.json.encode(doc))
     assert isinstance(decoded, Decoded), decoded
-    content = decoded.canonical
-    return MergeInput(
-        rev_id=content["rev_id"],
-        parents=tuple(content["parents"]),
-        rank=rank,
-        hlc=content.get("hlc"),
-        version=content["checklist"]["version"],
-        content=content,
-        released=released,
-    )
+    return canonical_input(decoded.canonical, rank, released)
 
 
 def view_fields(result: MergeResult) -> dict[str, str]:
@@ -266,6 +258,12 @@ def test_wire_and_object_decoding_agree(dag: list[tuple[dict, str]], respell: bo
         assert fast.canonical_json == general.canonical_json
         assert fast.sha256 == general.sha256
         assert fast.canonical == general.canonical
+        # As a push worker hands it over: the canonical form comes back from its JSON, the typed
+        # revision from the bytes sent.
+        handed = msgspec.msgpack.decode(msgspec.msgpack.encode(fast), type=Decoded)
+        handed.keep_raw(msgspec.json.encode(doc))
+        assert handed.canonical == fast.canonical
+        assert handed.revision == fast.revision
 
 
 @pytest.mark.parametrize("add", [u[1] for u in UNKNOWN_FIELDS], ids=[u[0] for u in UNKNOWN_FIELDS])

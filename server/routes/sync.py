@@ -109,7 +109,11 @@ async def push(request: Request) -> PushResponse:
     )
     settings = request.app.state.settings
     receipts = await store_revisions(
-        request.app.state.db, [bytes(r) for r in envelope.revisions], author, ZoneInfo(settings.timezone)
+        request.app.state.db,
+        [bytes(r) for r in envelope.revisions],
+        author,
+        ZoneInfo(settings.timezone),
+        workers=request.app.state.push_workers,
     )
     return PushResponse(receipts=receipts, server_time=now_iso())
 

@@ -53,7 +53,7 @@ async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo, a
         owners = await sync_store.owners(conn, [submission_id])
         inputs = await sync_store.merge_inputs(conn, [submission_id])
         (row_out,) = await rebuild_views(db, conn, inputs, owners, tz, now_iso())
-    return row_out.doc
+    return msgspec.json.decode(row_out.document, type=SubmissionDoc)
 
 
 async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:

@@ -14,7 +14,7 @@ from server.db import Database, insert_many, run_on
 from server.store.feed import record_changes_now
 from server.sync.merge import MergeInput
 from server.sync.quarantine import UnitRow
-from server.sync.view import ReviewOut, SubmissionDoc, ViewRow
+from server.sync.view import ReviewOut, SubmissionDoc, Told, ViewRow, told
 
 CHUNK = 500
 
@@ -43,6 +43,9 @@ def _rows_in(c: sqlite3.Connection, sql: str, keys: Iterable[str], extra: Sequen
     return rows
 
 
+_CHECKLIST_BODY = "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?"
+
+
 async def checklist_index(
     db: Database, checklist_id: str, version: int, conn: aiosqlite.Connection | None = None
 ) -> ChecklistIndex | None:
@@ -53,17 +56,30 @@ async def checklist_index(
     key = (checklist_id, version)
     cached = db.checklist_indexes.get(key)
     if cached is None:
-        sql = "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?"
-        rows = (
-            await _fetch(conn, sql, (checklist_id, version))
-            if conn
-            else await db.fetch_all(sql, (checklist_id, version))
-        )
+        params = (checklist_id, version)
+        rows = await _fetch(conn, _CHECKLIST_BODY, params) if conn else await db.fetch_all(_CHECKLIST_BODY, params)
         if not rows:
             return None
-        cached = ChecklistIndex(msgspec.json.decode(rows[0]["body"], type=Checklist))
-        db.checklist_indexes[key] = cached
+        cached = db.checklist_indexes[key] = _index(rows[0]["body"])
     return cached
+
+
+def checklist_index_now(
+    c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], checklist_id: str, version: int
+) -> ChecklistIndex | None:
+    """`checklist_index` on a plain connection (a push worker's), with the caller's cache."""
+    key = (checklist_id, version)
+    cached = cache.get(key)
+    if cached is None:
+        rows = c.execute(_CHECKLIST_BODY, key).fetchall()
+        if not rows:
+            return None
+        cached = cache[key] = _index(rows[0]["body"])
+    return cached
+
+
+def _index(body: str | bytes) -> ChecklistIndex:
+    return ChecklistIndex(msgspec.json.decode(body, type=Checklist))
 
 
 class Lookups(msgspec.Struct, kw_only=True):
@@ -74,6 +90,7 @@ class Lookups(msgspec.Struct, kw_only=True):
     owners: dict[str, str]  # submission_id -> auditor, of the named and the known revisions' submissions
     units: dict[str, UnitRow]
     staff: dict[str, bool]  # staff_id -> active
+    blobs: set[str]  # of the hashes asked about, those stored
 
 
 async def lookups(
@@ -82,26 +99,29 @@ async def lookups(
     submission_ids: Iterable[str],
     unit_ids: Iterable[str],
     staff_ids: Iterable[str],
+    hashes: Iterable[str] = (),
 ) -> Lookups:
-    return await run_on(conn, _lookups, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids))
+    return await run_on(
+        conn, _lookups, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids), list(hashes)
+    )
 
 
 def lookups_now(
-    db: Database,
+    db: Database | sqlite3.Connection,
     rev_ids: Iterable[str],
     submission_ids: Iterable[str],
     unit_ids: Iterable[str],
     staff_ids: Iterable[str],
+    hashes: Iterable[str] = (),
 ) -> Lookups:
-    """`lookups` of committed state, right away on the event loop (indexed reads, well under a ms)."""
-    return _lookups(db.direct, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids))
+    """`lookups` of committed state on a plain connection, right away (indexed reads, well under a ms)."""
+    c = db.direct if isinstance(db, Database) else db
+    return _lookups(c, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids), list(hashes))
 
 
-def stored_blobs_now(db: Database, hashes: Iterable[str]) -> set[str]:
-    return _blobs(db.direct, hashes)
-
-
-def _lookups(c: sqlite3.Connection, rev_ids: list, submission_ids: list, unit_ids: list, staff_ids: list) -> Lookups:
+def _lookups(
+    c: sqlite3.Connection, rev_ids: list, submission_ids: list, unit_ids: list, staff_ids: list, hashes: list
+) -> Lookups:
     known = _known(c, rev_ids)
     return Lookups(
         known=known,
@@ -109,6 +129,7 @@ def _lookups(c: sqlite3.Connection, rev_ids: list, submission_ids: list, unit_id
         owners=_owners(c, [*submission_ids, *(sub for _, sub in known.values())]),
         units=_units(c, unit_ids),
         staff=_staff(c, staff_ids),
+        blobs=_blobs(c, hashes) if hashes else set(),
     )
 
 
@@ -253,7 +274,69 @@ def merge_input_of(row: sqlite3.Row) -> MergeInput:
     )
 
 
-async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[str] = frozenset()) -> None:
+class StoredView(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """A submission's derived rows, ready to write: built by `stored_view`, in a push worker or not."""
+
+    submission_id: str
+    auditor: str
+    columns: tuple  # the submission_views row (VIEW_COLUMNS), its `document` left out
+    document: str  # the SubmissionDoc as JSON
+    scores: tuple | None  # its visit_scores row, when the visit is counted
+    staff: list[tuple]  # its visit_staff rows
+    evidence: list[str]
+    told: Told
+
+
+VIEW_COLUMNS = (
+    "submission_id, auditor, checklist_id, checklist_version, unit_id, assignment_id, state, started_at,"
+    " corrected_start, period, status, visit_score, person_score, has_conflicts, updated_at, counted, document"
+)
+
+
+def stored_view(row: ViewRow) -> StoredView:
+    """The rows `write_views` stores for a submission's view (pure)."""
+    doc = row.doc
+    view = doc.view
+    scores = None
+    staff: list[tuple] = []
+    # Per-visit standard scores and staff rows, the input of the period figures (counted visits only).
+    if row.counted and view is not None and view.unit_id is not None and doc.period is not None:
+        scores = (doc.period, row.counted, view.unit_id, doc.submission_id, encode_standard_scores(row.standards))
+        if row.person_score is not None:
+            staff = [
+                (doc.period, row.counted, s, doc.submission_id, view.unit_id, row.person_score)
+                for s in view.staff_ids or ()
+            ]
+    return StoredView(
+        submission_id=doc.submission_id,
+        auditor=doc.auditor,
+        columns=(
+            doc.submission_id,
+            doc.auditor,
+            doc.checklist.id if doc.checklist else None,
+            doc.checklist.version if doc.checklist else None,
+            view.unit_id if view else None,
+            view.assignment_id if view else None,
+            view.state if view else None,
+            view.started_at if view else None,
+            doc.corrected_start,
+            doc.period,
+            doc.status,
+            row.visit_score,
+            row.person_score,
+            int(bool(doc.conflicts)),
+            doc.updated_at,
+            row.counted,
+        ),
+        document=msgspec.json.encode(doc).decode("utf-8"),
+        scores=scores,
+        staff=staff,
+        evidence=row.evidence,
+        told=told(doc),
+    )
+
+
+async def write_views(conn: aiosqlite.Connection, rows: list[StoredView], new: set[str] = frozenset()) -> None:
     """Store the derived rows and documents, and feed each to its auditor's tablets (one trip).
 
     `new`: submissions created in this transaction, or whose derived rows and changes were
@@ -261,44 +344,14 @@ async def write_views(conn: aiosqlite.Connection, rows: list[ViewRow], new: set[
     """
     if not rows:
         return
-    values, scores, staff = [], [], []
+    values = [(*r.columns, r.document) for r in rows]
+    scores = [r.scores for r in rows if r.scores is not None]
+    staff = [s for r in rows for s in r.staff]
     by_auditor: dict[str, list[str]] = {}
-    for row in rows:
-        doc = row.doc
-        view = doc.view
-        values.append(
-            (
-                doc.submission_id,
-                doc.auditor,
-                doc.checklist.id if doc.checklist else None,
-                doc.checklist.version if doc.checklist else None,
-                view.unit_id if view else None,
-                view.assignment_id if view else None,
-                view.state if view else None,
-                view.started_at if view else None,
-                doc.corrected_start,
-                doc.period,
-                doc.status,
-                row.visit_score,
-                row.person_score,
-                int(bool(doc.conflicts)),
-                msgspec.json.encode(doc).decode("utf-8"),
-                doc.updated_at,
-                row.counted,
-            )
-        )
-        by_auditor.setdefault(doc.auditor, []).append(doc.submission_id)
-        # Per-visit standard scores and staff rows, the input of the period figures (counted visits only).
-        if row.counted and view is not None and view.unit_id is not None and doc.period is not None:
-            standards = encode_standard_scores(row.standards)
-            scores.append((doc.period, row.counted, view.unit_id, doc.submission_id, standards))
-            if row.person_score is not None:
-                staff += [
-                    (doc.period, row.counted, s, doc.submission_id, view.unit_id, row.person_score)
-                    for s in view.staff_ids or ()
-                ]
-    existing = [r.doc.submission_id for r in rows if r.doc.submission_id not in new]
-    evidence = [(r.doc.submission_id, sha) for r in rows for sha in r.evidence]
+    for r in rows:
+        by_auditor.setdefault(r.auditor, []).append(r.submission_id)
+    existing = [r.submission_id for r in rows if r.submission_id not in new]
+    evidence = [(r.submission_id, sha) for r in rows for sha in r.evidence]
     await run_on(conn, _write_views, values, existing, scores, staff, evidence, by_auditor, new)
 
 
@@ -322,9 +375,7 @@ def _write_views(
     old = [o for o in old if o[0] is not None and o[1]]
     insert_many(
         c,
-        "INSERT OR REPLACE INTO submission_views (submission_id, auditor, checklist_id, checklist_version, unit_id,"
-        " assignment_id, state, started_at, corrected_start, period, status, visit_score, person_score, has_conflicts,"
-        " document, updated_at, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR REPLACE INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 17)})",
         values,
     )
     if old:

@@ -9,9 +9,7 @@ quarantined or rejected and never blocks the others.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import weakref
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -25,31 +23,21 @@ from server.errors import ProblemError
 from server.store import sync as store
 from server.store.audit import audit
 from server.sync.merge import MergeInput, merge
-from server.sync.quarantine import Problem, UnitRow, revision_problem
-from server.sync.revision import (
-    MAX_REVISION_BYTES,
-    Decoded,
-    Oversized,
-    RevisionIn,
-    Undecodable,
-    decode_revision,
+from server.sync.prepare import (
+    MIN_FOR_WORKERS,
+    Author,
+    Checked,
+    NewVisit,
+    PushWork,
+    PushWorkers,
+    merge_input,
+    work_here,
 )
-from server.sync.view import ViewRow, build_document
+from server.sync.quarantine import Problem, revision_problem
+from server.sync.revision import MAX_REVISION_BYTES, Decoded, Oversized, Undecodable
+from server.sync.view import Told, build_document, told
 
-# A push's CPU work (decoding, preparing new visits) is done by one push at a time, letting the
-# event loop run between revisions: the writer's transaction, whose every statement ends with a
-# callback on the loop, then waits behind one revision's work, not behind every push's batch,
-# and the single writer stays busy while the pushes behind it are worked on.
-YIELD_EVERY = 1
-_cpu_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _cpu_turn() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    turn = _cpu_turns.get(loop)
-    if turn is None:
-        turn = _cpu_turns[loop] = asyncio.Lock()
-    return turn
+__all__ = ["Author", "Receipt", "clock_offset_ms", "rebuild_views", "store_revisions", "store_work"]
 
 
 class Receipt(msgspec.Struct, kw_only=True, frozen=True):
@@ -65,16 +53,6 @@ class Receipt(msgspec.Struct, kw_only=True, frozen=True):
     problem: Problem | None
 
 
-class Author(msgspec.Struct, kw_only=True, frozen=True):
-    """Who sends the revisions and how they rank in the merge."""
-
-    name: str
-    rank: str  # auditor | reviewer
-    device_id: str | None
-    token_prefix: str
-    offset_ms: int  # server time - the device's sent_at; 0 for reviewers
-
-
 class _Outcome(msgspec.Struct, kw_only=True):
     index: int
     rev_id: str | None
@@ -84,105 +62,8 @@ class _Outcome(msgspec.Struct, kw_only=True):
     evidence: list[str] = []
 
 
-class Prepared(msgspec.Struct, kw_only=True, frozen=True):
-    """A new visit's checks and view, worked out before the write transaction from committed state.
-
-    Used inside the transaction only when what it was built from still holds there: the unit and
-    staff rows it was checked against, the stored blobs among its evidence, and the revision being
-    the first and only one of a new submission. Only revisions that passed every check are
-    prepared (a revision with a problem is checked again inside, where the verdict counts).
-    """
-
-    unit: UnitRow
-    staff: dict[str, bool]
-    evidence: frozenset[str]
-    blobs: frozenset[str]  # those of `evidence` that were stored
-    row: ViewRow
-
-
-async def prepare_new_visits(
-    db: Database, decoded: Sequence[Decoded | Undecodable | Oversized], author: Author, tz: ZoneInfo, received_at: str
-) -> dict[str, Prepared]:
-    """rev_id -> Prepared, for the root revisions not stored yet (the common case: a visit sent once).
-
-    The CPU work of a push (checks, merge, scores, the document) happens here, outside the
-    writer's lock, so the single writer spends its time writing while other pushes are prepared.
-    """
-    roots = [d for d in decoded if isinstance(d, Decoded) and not d.canonical["parents"]]
-    if not roots or author.rank != "auditor":
-        return {}
-    found = store.lookups_now(
-        db,
-        [d.canonical["rev_id"] for d in roots],
-        (),
-        {d.revision.unit_id for d in roots},
-        {s for d in roots for s in d.revision.staff_ids or ()},
-    )
-    roots = [d for d in roots if d.canonical["rev_id"] not in found.known]
-    if not roots:
-        return {}
-    units, staff = found.units, found.staff
-    blobs = store.stored_blobs_now(db, {e for d in roots for e in d.evidence})
-    out: dict[str, Prepared] = {}
-    async with _cpu_turn():
-        for i, d in enumerate(roots):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            prepared = await _prepare(db, d, author, units, staff, blobs, tz, received_at)
-            if prepared is not None:
-                out[d.canonical["rev_id"]] = prepared
-    return out
-
-
-async def _prepare(
-    db: Database,
-    d: Decoded,
-    author: Author,
-    units: dict[str, UnitRow],
-    staff: dict[str, bool],
-    blobs: set[str],
-    tz: ZoneInfo,
-    received_at: str,
-) -> Prepared | None:
-    """One new visit checked, merged and scored, or None when it has a problem (checked again inside)."""
-    content = d.canonical
-    ref = d.revision.checklist
-    index = await store.checklist_index(db, ref.id, ref.version)
-    unit = units.get(d.revision.unit_id)
-    used_staff = {s: staff[s] for s in d.revision.staff_ids or () if s in staff}
-    if unit is None or revision_problem(d.revision, index, unit, used_staff) is not None:
-        return None
-    merge_input = _merge_input(content, author.rank)
-    row = build_document(
-        content["submission_id"],
-        author.name,
-        merge([merge_input]),
-        index,
-        {merge_input.rev_id: author.offset_ms},
-        blobs,
-        tz,
-        received_at,
-        None,
-    )
-    evidence = frozenset(d.evidence)
-    return Prepared(
-        unit=unit, staff=used_staff, evidence=evidence, blobs=frozenset(e for e in evidence if e in blobs), row=row
-    )
-
-
 def _evidence(rev: MergeInput) -> set[str]:
     return {e for a in rev.content.get("answers", ()) for e in a.get("evidence", ())}
-
-
-def _merge_input(content: dict, rank: str) -> MergeInput:
-    return MergeInput(
-        rev_id=content["rev_id"],
-        parents=tuple(content["parents"]),
-        rank=rank,
-        hlc=content.get("hlc"),
-        version=content["checklist"]["version"],
-        content=content,
-    )
 
 
 def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
@@ -195,7 +76,7 @@ def parents_first(decoded: Sequence[Decoded | Undecodable | Oversized]) -> list[
     by_id: dict[str, int] = {}
     for i, d in enumerate(decoded):
         if isinstance(d, Decoded):
-            by_id.setdefault(d.canonical["rev_id"], i)
+            by_id.setdefault(d.rev_id, i)
     order: list[int] = []
     state: dict[int, int] = {}  # 1 = visiting, 2 = done
     for start in range(len(decoded)):
@@ -214,7 +95,7 @@ def parents_first(decoded: Sequence[Decoded | Undecodable | Oversized]) -> list[
             stack.append((i, True))
             d = decoded[i]
             if isinstance(d, Decoded):
-                for parent in d.canonical["parents"]:
+                for parent in d.parents:
                     j = by_id.get(parent)
                     if j is not None and state.get(j) is None:
                         stack.append((j, False))
@@ -229,38 +110,56 @@ async def store_revisions(
     submission_scope: str | None = None,
     replay_of: int | None = None,
     received_at: str | None = None,
+    workers: PushWorkers | None = None,
 ) -> list[Receipt]:
     """Classify, store and merge a batch of revisions; answer one receipt per revision, in order.
 
     `submission_scope`, for a reviewer's correction, is the one submission it may touch.
     `replay_of` is the quarantine entry being replayed (its first arrival's `received_at` kept).
+    `workers`, when given, work out a push of several revisions in another process.
     """
-    decoded = []
-    async with _cpu_turn():
-        for i, raw in enumerate(raws):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            decoded.append(decode_revision(raw))
     received_at = received_at or iso_utc(utc_now())
+    work = None
+    if workers is not None and replay_of is None and len(raws) >= MIN_FOR_WORKERS:
+        work = await workers.work(list(raws), author, tz, received_at)
+    if work is None:
+        work = await work_here(db, raws, author, tz, received_at, views=replay_of is None)
+    return await store_work(db, work, author, tz, received_at, submission_scope, replay_of)
+
+
+async def store_work(
+    db: Database,
+    work: PushWork,
+    author: Author,
+    tz: ZoneInfo,
+    received_at: str,
+    submission_scope: str | None = None,
+    replay_of: int | None = None,
+) -> list[Receipt]:
+    """The write half of `store_revisions`: the push's work stored in one job of a group commit.
+
+    What was worked out before the transaction is used only where it still holds inside it.
+    """
+    decoded = work.revisions
     outcomes = [
         _Outcome(
             index=i,
-            rev_id=d.canonical["rev_id"] if isinstance(d, Decoded) else d.rev_id,
-            submission_id=d.canonical["submission_id"] if isinstance(d, Decoded) else d.submission_id,
+            rev_id=d.rev_id,
+            submission_id=d.submission_id,
             evidence=d.evidence if isinstance(d, Decoded) else [],
         )
         for i, d in enumerate(decoded)
     ]
-    prepared = await prepare_new_visits(db, decoded, author, tz, received_at) if replay_of is None else {}
 
-    async def job(conn: aiosqlite.Connection) -> dict:
-        good = [d.revision for d in decoded if isinstance(d, Decoded)]
+    async def job(conn: aiosqlite.Connection) -> dict[str, Told]:
+        good = [d for d in decoded if isinstance(d, Decoded)]
         found = await store.lookups(
             conn,
             {o.rev_id for o in outcomes if o.rev_id},
             {o.submission_id for o in outcomes if o.submission_id},
-            {r.unit_id for r in good},
-            {s for r in good for s in r.staff_ids or ()},
+            {d.unit_id for d in good},
+            {s for d in good for s in d.staff_ids or ()},
+            {e for d in good if d.rev_id in work.new for e in d.evidence},
         )
         known, in_quarantine, owners, units, staff = found.known, found.held, found.owners, found.units, found.staff
 
@@ -268,9 +167,9 @@ async def store_revisions(
         revision_rows: list[tuple] = []
         evidence_rows: list[tuple[str, str]] = []
         quarantine_rows: list[tuple] = []
-        fresh: dict[str, list[tuple[MergeInput, int]]] = {}  # submission -> revisions stored now
+        fresh: dict[str, list[Decoded]] = {}  # submission -> revisions stored now
         seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
-        ready_rows: dict[str, Prepared] = {}  # new submission -> its view prepared before the transaction
+        ready: dict[str, NewVisit] = {}  # new submission -> its rows worked out before the transaction
         arrival = await store.next_arrival(db, conn)
         for i in parents_first(decoded):
             d, outcome = decoded[i], outcomes[i]
@@ -332,17 +231,18 @@ async def store_revisions(
                     code="not_owner", message="this submission belongs to another auditor", path="submission_id"
                 )
                 continue
-            ready = prepared.get(rev_id) if owner is None else None
-            if ready is not None and not _still_holds(ready, d.revision, units, staff):
-                ready = None
             if isinstance(d, Undecodable):
                 problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
-            elif ready is not None:
-                problem = None  # checked before the transaction against the same unit and staff rows
             else:
-                ref = d.revision.checklist
-                index = await store.checklist_index(db, ref.id, ref.version, conn)
-                problem = revision_problem(d.revision, index, units.get(d.revision.unit_id), staff)
+                checked = work.checked.get(rev_id)
+                if checked is not None and _still_holds(checked, d, units, staff):
+                    problem = checked.problem  # checked before the transaction against the same rows
+                else:
+                    index = await store.checklist_index(db, d.checklist_id, d.checklist_version, conn)
+                    problem = revision_problem(d.revision, index, units.get(d.unit_id), staff)
+                visit = work.new.get(rev_id) if owner is None and problem is None else None
+                if visit is not None and visit.blobs == {e for e in d.evidence if e in found.blobs}:
+                    ready[sub_id] = visit
             if problem is not None and replay_of is not None:
                 await conn.execute(
                     "UPDATE quarantine SET code = ?, reason = ?, path = ? WHERE id = ?",
@@ -386,19 +286,16 @@ async def store_revisions(
                     continue
                 owners[sub_id] = author.name
                 new_submissions.append((sub_id, author.name, received_at))
-            if ready is not None:
-                ready_rows[sub_id] = ready
-            content = d.canonical
             revision_rows.append(
                 (
                     rev_id,
                     sub_id,
                     sha,
                     d.canonical_json.decode("utf-8"),
-                    encode_normalized(content["parents"]).decode("utf-8"),
-                    content["checklist"]["id"],
-                    content["checklist"]["version"],
-                    content.get("hlc"),
+                    encode_normalized(d.parents).decode("utf-8"),
+                    d.checklist_id,
+                    d.checklist_version,
+                    d.hlc,
                     author.rank,
                     author.name,
                     author.device_id,
@@ -409,7 +306,7 @@ async def store_revisions(
             )
             arrival += 1
             evidence_rows += [(e, sub_id) for e in outcome.evidence]
-            fresh.setdefault(sub_id, []).append((_merge_input(content, author.rank), author.offset_ms))
+            fresh.setdefault(sub_id, []).append(d)
             seen_now[rev_id] = sha
             outcome.status = "stored"
 
@@ -421,24 +318,23 @@ async def store_revisions(
             action = "replay" if replay_of is not None else "correct"
             await audit(conn, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
         brand_new = {s for s, _, _ in new_submissions}
+        # A new visit's rows stand only when its one revision is all that was stored of it.
+        ready = {s: v for s, v in ready.items() if s in brand_new and len(fresh[s]) == 1}
         existing = [s for s in fresh if s not in brand_new]
         previous = await store.merge_inputs(conn, existing) if existing else {}
-        inputs = {s: previous.get(s, []) + revs for s, revs in fresh.items()}
+        inputs = {
+            s: previous.get(s, []) + [(merge_input(d.canonical, author.rank), author.offset_ms) for d in revs]
+            for s, revs in fresh.items()
+            if s not in ready
+        }
         views = await rebuild_views(
-            db,
-            conn,
-            inputs,
-            owners,
-            tz,
-            received_at,
-            brand_new,
-            {s: ready_rows[s] for s in brand_new if s in ready_rows and len(fresh[s]) == 1},
+            db, conn, inputs, owners, tz, received_at, brand_new, [v.view for v in ready.values()]
         )
         if author.token_prefix and not await store.token_live(conn, author.token_prefix):
             raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
-        docs = {v.doc.submission_id: v.doc for v in views}
+        docs = {v.submission_id: v.told for v in views}
         untouched = {o.submission_id for o in outcomes if o.submission_id and o.submission_id not in docs}
-        docs |= await store.view_documents(conn, untouched)
+        docs |= {s: told(doc) for s, doc in (await store.view_documents(conn, untouched)).items()}
         return docs
 
     # One job of a group commit: committed (with the pushes beside it) before any receipt is built.
@@ -454,42 +350,36 @@ async def rebuild_views(
     tz: ZoneInfo,
     updated_at: str,
     new: set[str] = frozenset(),
-    ready: dict[str, Prepared] | None = None,
-) -> list[ViewRow]:
+    ready: Sequence[store.StoredView] = (),
+) -> list[store.StoredView]:
     """Merge each submission's revisions again and store its view and document.
 
-    `new`: the submissions created in this transaction; `ready`: views of new submissions built
-    before the transaction, with the stored blobs they saw (used when those are still the ones).
+    `new`: the submissions created in this transaction (or emptied in it); `ready`: the rows of
+    new visits worked out before the transaction, stored as they are.
     """
-    if not inputs:
+    if not inputs and not ready:
         return []
-    evidence = {e for s, revs in inputs.items() if not (ready and s in ready) for m, _ in revs for e in _evidence(m)}
-    evidence |= {e for prepared in (ready or {}).values() for e in prepared.evidence}
+    evidence = {e for revs in inputs.values() for m, _ in revs for e in _evidence(m)}
     blobs = await store.stored_blobs(conn, evidence)
     reviews = await store.latest_reviews(conn, [s for s in inputs if s not in new])
-    rows = []
+    rows = list(ready)
     for sub_id, revs in inputs.items():
-        prepared = ready.get(sub_id) if ready else None
-        if prepared is not None and prepared.blobs == prepared.evidence & blobs:
-            rows.append(prepared.row)
-            continue
         result = merge(m for m, _ in revs)
         index = None
         if result.view is not None:
             index = await store.checklist_index(db, result.view["checklist"]["id"], result.version, conn)
         offsets = {m.rev_id: off for m, off in revs}
-        rows.append(
-            build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
-        )
+        row = build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
+        rows.append(store.stored_view(row))
     await store.write_views(conn, rows, new)
     return rows
 
 
-def _still_holds(ready: Prepared, revision: RevisionIn, units: dict, staff: dict[str, bool]) -> bool:
-    """Whether the unit and staff rows a prepared revision was checked against are still the same."""
-    if units.get(revision.unit_id) != ready.unit:
+def _still_holds(checked: Checked, d: Decoded, units: dict, staff: dict[str, bool]) -> bool:
+    """Whether these checks were of this revision and saw what the transaction sees (unit, staff, checklist)."""
+    if checked.sha256 != d.sha256 or not checked.indexed or units.get(d.unit_id) != checked.unit:
         return False
-    return all(staff.get(s) == ready.staff.get(s) for s in revision.staff_ids or ())
+    return all(staff.get(s) == checked.staff.get(s) for s in d.staff_ids or ())
 
 
 def _reused(rev_id: str) -> Problem:
@@ -500,7 +390,7 @@ def _reused(rev_id: str) -> Problem:
     )
 
 
-def _receipt(outcome: _Outcome, docs: dict, author: Author) -> Receipt:
+def _receipt(outcome: _Outcome, docs: dict[str, Told], author: Author) -> Receipt:
     doc = docs.get(outcome.submission_id) if outcome.submission_id else None
     if doc is not None and author.rank == "auditor" and doc.auditor != author.name:
         doc = None  # another auditor's submission (a `not_owner` receipt): nothing of it is told
@@ -509,7 +399,7 @@ def _receipt(outcome: _Outcome, docs: dict, author: Author) -> Receipt:
     missing_parents: list[str] = []
     problem = outcome.problem
     if status in ("stored", "duplicate") and doc is not None:
-        pending = {p.rev_id: p.missing_parents for p in doc.pending}
+        pending = doc.pending
         if status == "stored":
             if outcome.rev_id in pending:
                 status = "pending"
@@ -533,6 +423,6 @@ def _receipt(outcome: _Outcome, docs: dict, author: Author) -> Receipt:
         heads=heads,
         missing_blobs=missing_blobs,
         missing_parents=missing_parents,
-        score=doc.scores.visit if doc and doc.scores and status not in ("rejected", "quarantined") else None,
+        score=doc.visit_score if doc and status not in ("rejected", "quarantined") else None,
         problem=problem,
     )

@@ -101,17 +101,57 @@ class _ExactRevision(RevisionIn, forbid_unknown_fields=True):
 _exact_decoder = msgspec.json.Decoder(_ExactRevision)
 
 
-class Decoded(msgspec.Struct, kw_only=True, frozen=True):
-    """A revision that decoded: typed, canonical (and its JSON bytes), hashed."""
+class Decoded(msgspec.Struct, kw_only=True, dict=True, tag=True, array_like=True):
+    """A revision that decoded: its ids and references, canonical JSON bytes and hash.
 
-    revision: RevisionIn
-    canonical: dict
+    In the process that decoded it, `revision` (typed) and `canonical` (the canonical form as a
+    dict) are at hand. A Decoded handed over from a push worker (`server.sync.prepare`) carries
+    only the fields below, which is all the writer needs for a new visit; there `canonical` is
+    decoded from `canonical_json` when asked for (JSON gives back exactly the same values), and
+    `revision` from the revision's bytes as the tablet sent them (`keep_raw`), so that field
+    paths keep the tablet's order.
+    """
+
+    rev_id: str
+    submission_id: str
+    parents: list[str]
+    checklist_id: str
+    checklist_version: int
+    hlc: str | None
+    unit_id: str
+    staff_ids: list[str] | None
     canonical_json: bytes
     sha256: str
     evidence: list[str]  # the blobs its answers reference, sorted
 
+    @property
+    def revision(self) -> RevisionIn:
+        if "_revision" not in self.__dict__:
+            self._again()
+        return self.__dict__["_revision"]
 
-class Undecodable(msgspec.Struct, kw_only=True, frozen=True):
+    @property
+    def canonical(self) -> dict:
+        if "_canonical" not in self.__dict__:
+            self.__dict__["_canonical"] = msgspec.json.decode(self.canonical_json)
+        return self.__dict__["_canonical"]
+
+    def keep(self, revision: RevisionIn, canonical: dict) -> Decoded:
+        self.__dict__["_revision"], self.__dict__["_canonical"] = revision, canonical
+        return self
+
+    def keep_raw(self, raw: bytes | dict) -> None:
+        """The revision as sent, for working out `revision` and `canonical` again if they are needed."""
+        self.__dict__["_raw"] = raw
+
+    def _again(self) -> None:
+        again = decode_revision(self.__dict__["_raw"])
+        if not isinstance(again, Decoded) or again.sha256 != self.sha256:
+            raise RuntimeError(f"revision {self.rev_id} decoded differently a second time")
+        self.__dict__["_revision"] = again.revision
+
+
+class Undecodable(msgspec.Struct, kw_only=True, frozen=True, tag=True, array_like=True):
     """A revision that did not decode: what can still be told of it."""
 
     rev_id: str | None
@@ -157,7 +197,7 @@ def decode_revision(raw: bytes | dict) -> Decoded | Undecodable | Oversized:
         return _undecodable(raw, doc, "", "nested too deeply")
 
 
-class Oversized(msgspec.Struct, kw_only=True, frozen=True):
+class Oversized(msgspec.Struct, kw_only=True, frozen=True, tag=True, array_like=True):
     """A revision larger than MAX_REVISION_BYTES: refused and not stored."""
 
     rev_id: str | None
@@ -203,14 +243,19 @@ def _undecodable(raw: bytes | dict, doc: object, path: str, message: str) -> Und
 
 def _decoded(revision: RevisionIn, canonical: dict) -> Decoded:
     data = encode_normalized(canonical)
-    evidence = sorted({e for a in canonical["answers"] for e in a.get("evidence", ())})
     return Decoded(
-        revision=revision,
-        canonical=canonical,
+        rev_id=canonical["rev_id"],
+        submission_id=canonical["submission_id"],
+        parents=canonical["parents"],
+        checklist_id=revision.checklist.id,
+        checklist_version=revision.checklist.version,
+        hlc=canonical.get("hlc"),
+        unit_id=revision.unit_id,
+        staff_ids=revision.staff_ids,
         canonical_json=data,
         sha256=hashlib.sha256(data).hexdigest(),
-        evidence=evidence,
-    )
+        evidence=sorted({e for a in canonical["answers"] for e in a.get("evidence", ())}),
+    ).keep(revision, canonical)
 
 
 def _raw_text(doc: object) -> str:

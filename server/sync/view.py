@@ -130,6 +130,28 @@ class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
     standards: list[tuple[str, float, bool]]  # (code, raw score in [0, 1], met)
 
 
+class Told(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """What a push receipt tells of a submission (from its document)."""
+
+    auditor: str
+    heads: list[str]
+    pending: dict[str, list[str]]  # rev_id -> missing parents
+    checklist_changed: list[str]
+    missing_blobs: list[str]
+    visit_score: float | None  # as shown (rounded)
+
+
+def told(doc: SubmissionDoc) -> Told:
+    return Told(
+        auditor=doc.auditor,
+        heads=doc.heads,
+        pending={p.rev_id: p.missing_parents for p in doc.pending},
+        checklist_changed=doc.checklist_changed,
+        missing_blobs=doc.missing_blobs,
+        visit_score=doc.scores.visit if doc.scores else None,
+    )
+
+
 COUNTED = {"approved": 2, "received": 1, "needs_review": 1, "awaiting_evidence": 1}
 
 

@@ -1,0 +1,228 @@
+"""The CPU half of a push: its revisions decoded and checked, its new visits merged and scored.
+
+This is most of a push's work, and none of it needs the writer: it reads committed state (the
+unit and staff rows, stored revision ids and blobs, checklist versions) and produces what the
+write transaction needs, the `PushWork`. It runs in a push worker process (`PushWorkers`), so
+that pushes are decoded on every core while the one writer writes, or on the event loop itself
+for small pushes, a reviewer's correction, a replay, and when `push_workers` is 0.
+
+Inside the transaction the push uses a verdict or a view worked out here only if what it was
+worked out from still holds there (`server.sync.push`); otherwise it works it out again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import Generator, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from checklists.score import ChecklistIndex
+from server.db import DIRECT_BUSY_TIMEOUT_MS, Database
+from server.store import sync as store
+from server.sync.merge import MergeInput, merge
+from server.sync.quarantine import Problem, UnitRow, revision_problem
+from server.sync.revision import Decoded, Oversized, Undecodable, decode_revision
+from server.sync.view import build_document
+
+# Pushes with fewer revisions are worked out on the event loop: handing them to a worker costs
+# more than the work.
+MIN_FOR_WORKERS = 4
+
+
+class Author(msgspec.Struct, kw_only=True, frozen=True):
+    """Who sends the revisions and how they rank in the merge."""
+
+    name: str
+    rank: str  # auditor | reviewer
+    device_id: str | None
+    token_prefix: str
+    offset_ms: int  # server time - the device's sent_at; 0 for reviewers
+
+
+class Checked(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """A revision's checks against committed state: what they saw, and the verdict."""
+
+    sha256: str  # of the revision checked
+    unit: UnitRow | None
+    staff: dict[str, bool]  # of the revision's staff ids, those found, and whether active
+    indexed: bool  # whether its checklist version was published
+    problem: Problem | None
+
+
+class NewVisit(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """The rows of a visit whose first revision this is, worked out before the transaction."""
+
+    blobs: frozenset[str]  # those of the revision's evidence that were stored
+    view: store.StoredView
+
+
+class PushWork(msgspec.Struct, kw_only=True, array_like=True):
+    revisions: list[Decoded | Undecodable | Oversized]  # in the order sent
+    checked: dict[str, Checked]  # rev_id -> checks, of the decoded revisions not stored yet
+    new: dict[str, NewVisit]  # rev_id -> rows, of the new visits that passed every check
+
+
+def merge_input(content: dict, rank: str, released: bool = False) -> MergeInput:
+    """A canonical revision as input of the merge."""
+    return MergeInput(
+        rev_id=content["rev_id"],
+        parents=tuple(content["parents"]),
+        rank=rank,
+        hlc=content.get("hlc"),
+        version=content["checklist"]["version"],
+        content=content,
+        released=released,
+    )
+
+
+def work_out(
+    conn: sqlite3.Connection,
+    indexes: dict[tuple[str, int], ChecklistIndex],
+    raws: Sequence[bytes | dict],
+    author: Author,
+    tz: ZoneInfo,
+    received_at: str,
+    views: bool = True,
+) -> Generator[None, None, PushWork]:
+    """The push's work, yielding after each revision (see `work_here`); `views=False` skips new visits."""
+    decoded = []
+    for raw in raws:
+        decoded.append(decode_revision(raw))
+        yield
+    work = PushWork(revisions=decoded, checked={}, new={})
+    good = [d for d in decoded if isinstance(d, Decoded)]
+    if not good:
+        return work
+    found = store.lookups_now(
+        conn,
+        [d.rev_id for d in good],
+        (),
+        {d.unit_id for d in good},
+        {s for d in good for s in d.staff_ids or ()},
+        {e for d in good if not d.parents for e in d.evidence},
+    )
+    for d in good:
+        if d.rev_id in found.known or d.rev_id in work.checked:
+            continue
+        index = store.checklist_index_now(conn, indexes, d.checklist_id, d.checklist_version)
+        unit = found.units.get(d.unit_id)
+        staff = {s: found.staff[s] for s in d.staff_ids or () if s in found.staff}
+        problem = revision_problem(d.revision, index, unit, staff)
+        work.checked[d.rev_id] = Checked(
+            sha256=d.sha256, unit=unit, staff=staff, indexed=index is not None, problem=problem
+        )
+        if views and problem is None and not d.parents and author.rank == "auditor":
+            work.new[d.rev_id] = _new_visit(d, author, index, found.blobs, tz, received_at)
+        yield
+    return work
+
+
+def _new_visit(
+    d: Decoded, author: Author, index: ChecklistIndex, blobs: set[str], tz: ZoneInfo, received_at: str
+) -> NewVisit:
+    given = merge_input(d.canonical, author.rank)
+    row = build_document(
+        d.submission_id, author.name, merge([given]), index, {d.rev_id: author.offset_ms}, blobs, tz, received_at
+    )
+    return NewVisit(blobs=frozenset(e for e in d.evidence if e in blobs), view=store.stored_view(row))
+
+
+def finish(steps: Generator[None, None, PushWork]) -> PushWork:
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+# On the event loop, one push's work at a time, letting the loop run between revisions: the
+# writer's transaction, whose every statement ends with a callback on the loop, then waits behind
+# one revision's work, not behind every push's batch.
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def work_here(
+    db: Database,
+    raws: Sequence[bytes | dict],
+    author: Author,
+    tz: ZoneInfo,
+    received_at: str,
+    views: bool = True,
+) -> PushWork:
+    """The push's work on the event loop (with the server's read-only connection and index cache)."""
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Lock()
+    steps = work_out(db.direct, db.checklist_indexes, raws, author, tz, received_at, views)
+    async with turn:
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+            await asyncio.sleep(0)
+
+
+# --- in a push worker process -----------------------------------------------------------------
+
+_connections: dict[str, tuple[sqlite3.Connection, dict]] = {}
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(PushWork)
+
+
+def work_in_worker(db_path: str, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> bytes:
+    """`work_out` in a worker process, with its own read-only connection; the work as msgpack.
+
+    msgpack of flat structs: decoding it on the event loop costs a few µs per revision, where
+    handing over the typed revisions and documents cost more than working them out.
+    """
+    held = _connections.get(db_path)
+    if held is None:
+        conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in ("PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}"):
+            conn.execute(pragma)
+        held = _connections[db_path] = (conn, {})
+    conn, indexes = held
+    return _encoder.encode(finish(work_out(conn, indexes, raws, author, tz, received_at)))
+
+
+class PushWorkers:
+    """The push worker processes, started at the first push that uses them."""
+
+    def __init__(self, workers: int, db_path: Path) -> None:
+        self.workers = workers
+        self.db_path = str(db_path.resolve())
+        self._pool: Executor | None = None
+
+    async def work(self, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> PushWork | None:
+        """The push's work from a worker; None when the workers are gone (the caller works it out itself)."""
+        from server.workers import process_pool
+
+        if self._pool is None:
+            self._pool = process_pool(self.workers)
+        loop = asyncio.get_running_loop()
+        try:
+            data = await loop.run_in_executor(self._pool, work_in_worker, self.db_path, raws, author, tz, received_at)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start new ones for the next push.
+            self.close(wait=False)
+            return None
+        work = _decoder.decode(data)
+        for d, raw in zip(work.revisions, raws, strict=True):
+            if isinstance(d, Decoded):
+                d.keep_raw(raw)
+        return work
+
+    def close(self, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None

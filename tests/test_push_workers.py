@@ -1,0 +1,234 @@
+"""Push workers: the CPU half of a push worked out in another process stores exactly what the
+event loop would, checks are made again where the directory changed in between, and the server
+goes on when a worker dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import msgspec
+import pytest
+
+from server.db import Database
+from server.sync.prepare import MIN_FOR_WORKERS, Author, PushWorkers, work_here
+from server.sync.push import store_revisions, store_work
+from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.live import LiveServer, children
+from tests.tablet import PASSING, Tablet
+
+TZ = ZoneInfo("Asia/Almaty")
+RECEIVED = "2026-10-20T08:00:00.000Z"
+PHOTO = "ab" * 32
+UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
+TABLES = {
+    "revisions": "rev_id",
+    "submissions": "submission_id",
+    "submission_views": "submission_id",
+    "visit_scores": "submission_id",
+    "visit_staff": "submission_id, staff_id",
+    "view_evidence": "submission_id, sha256",
+    "revision_evidence": "submission_id, sha256",
+    "quarantine": "rev_id",
+    "changes": "seq",
+    "dirty_groups": "period, counted, unit_id",
+}
+
+
+@pytest.fixture
+def world(client, admin, example_checklist, settings, tmp_path):
+    """An organisation with one stored visit, copied into two database files."""
+    client.put("/v1/units/U1", json=UNIT, headers=admin)
+    client.put("/v1/units/U2", json=UNIT, headers=admin)
+    client.put("/v1/staff/E1", json={"name": "Нұрланова Әлия", "unit_id": "U1"}, headers=admin)
+    client.put("/v1/staff/E2", json={"name": "Иванова Мария", "unit_id": "U1", "active": False}, headers=admin)
+    tablet = Tablet(make_user(client, admin, "aigerim", "auditor"))
+    stored = tablet.revision()
+    assert tablet.push(client, [stored])[0]["status"] == "applied"
+    copies = []
+    for name in ("workers", "here"):
+        target = tmp_path / f"{name}.sqlite3"
+        with sqlite3.connect(settings.db_path) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        copies.append(target)
+    return tablet, stored, copies
+
+
+def _batch(tablet: Tablet, stored: dict) -> list[bytes]:
+    """Every kind of revision a push can hold, as the tablet sends them."""
+    root = tablet.revision(state="draft")
+    with_photo = tablet.revision()
+    with_photo["answers"].append({"item": "CLEAN.2", "evidence": [PHOTO]})
+    bad_answer = tablet.revision()
+    bad_answer["answers"] = list(reversed(bad_answer["answers"]))  # paths name the order sent
+    bad_answer["answers"][2]["value"] = "not a number"
+    revisions = [
+        tablet.revision(),
+        tablet.revision(answers=PASSING | {"PAY.1": True}),
+        with_photo,
+        root,
+        tablet.edit(root, state="submitted"),
+        tablet.edit(stored, answers=PASSING | {"GREET.2": 2}),
+        stored,
+        stored | {"answers": []},
+        tablet.revision(parents=[str(uuid.uuid4())]),
+        tablet.revision(unit_id="NOPE"),
+        tablet.revision(staff_ids=["E1", "E2"]),
+        bad_answer,
+        {"hello": "tablet"},
+        tablet.revision(app_build="7.1"),
+    ]
+    raws = [msgspec.json.encode(r) for r in revisions]
+    raws.insert(3, b'{"rev_id": "' + str(uuid.uuid4()).encode() + b'", "padding": "' + b"x" * 1_100_000 + b'"}')
+    return raws
+
+
+def _author(tablet: Tablet) -> Author:
+    return Author(name="aigerim", rank="auditor", device_id=tablet.device_id, token_prefix="", offset_ms=1500)
+
+
+def _rows(path: Path) -> dict[str, list]:
+    with sqlite3.connect(path) as db:
+        return {t: db.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall() for t, key in TABLES.items()}
+
+
+async def _store(path: Path, raws: list[bytes], author: Author, workers: PushWorkers | None) -> list:
+    db = await Database.open(path)
+    try:
+        return await store_revisions(db, raws, author, TZ, received_at=RECEIVED, workers=workers)
+    finally:
+        await db.close()
+        if workers is not None:
+            workers.close()
+
+
+def test_workers_store_exactly_what_the_event_loop_stores(world):
+    tablet, stored, (with_workers, here) = world
+    raws = _batch(tablet, stored)
+    assert len(raws) >= MIN_FOR_WORKERS
+    by_workers = asyncio.run(_store(with_workers, raws, _author(tablet), PushWorkers(1, with_workers)))
+    on_loop = asyncio.run(_store(here, raws, _author(tablet), None))
+    assert by_workers == on_loop
+    statuses = [r.status for r in on_loop]
+    assert statuses == [
+        "applied",
+        "applied",
+        "applied",
+        "rejected",  # over 1 MiB
+        "applied",  # the draft root, then its child
+        "applied",
+        "applied",  # an edit of the stored visit
+        "duplicate",
+        "rejected",  # the stored rev_id with other content
+        "pending",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "rejected",  # no rev_id
+        "applied",  # an unknown field is kept
+    ]
+    problems = {r.problem.code: r.problem.path for r in on_loop if r.problem}
+    assert problems["unknown_unit"] == "unit_id"
+    assert problems["inactive_staff"] == "staff_ids[1]"
+    assert problems["invalid_answer"] == "answers[2].value"
+    assert on_loop[2].missing_blobs == [PHOTO]
+    assert _rows(with_workers) == _rows(here)
+
+
+def test_a_check_is_made_again_when_the_directory_changed_in_between(world):
+    """Worked out against committed rows; stored after the unit was closed and a person left."""
+    tablet, _, (path, _) = world
+    visits = [tablet.revision(), tablet.revision(unit_id="U2"), tablet.revision(staff_ids=["E1"])]
+    visits[2]["answers"] = list(reversed(visits[2]["answers"]))
+    raws = [msgspec.json.encode(v) for v in visits] * 2  # resent in the same push
+    author = _author(tablet)
+
+    async def run() -> list:
+        db = await Database.open(path)
+        workers = PushWorkers(1, path)
+        try:
+            work = await workers.work(raws, author, TZ, RECEIVED)
+            assert work is not None and len(work.new) == 3  # all passed against what was committed
+            async with db.transaction() as conn:
+                await conn.execute("UPDATE units SET active = 0 WHERE unit_id = 'U2'")
+                await conn.execute("UPDATE staff SET active = 0 WHERE staff_id = 'E1'")
+            return await store_work(db, work, author, TZ, RECEIVED)
+        finally:
+            workers.close()
+            await db.close()
+
+    receipts = asyncio.run(run())
+    assert [r.status for r in receipts] == ["quarantined"] * 3 + ["quarantined"] * 3
+    assert [r.problem.code for r in receipts[:3]] == ["inactive_staff", "inactive_unit", "inactive_staff"]
+    assert receipts[2].problem.path == "staff_ids[0]"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM submission_views").fetchone()[0] == 1  # the visit stored before
+
+
+def test_work_on_the_event_loop_is_the_same_work(world):
+    """`work_here` (small pushes, replays, corrections) and a worker produce the same PushWork."""
+    tablet, stored, (path, _) = world
+    raws = [r for r in _batch(tablet, stored) if len(r) < 100_000]
+    author = _author(tablet)
+
+    async def run():
+        db = await Database.open(path)
+        workers = PushWorkers(1, path)
+        try:
+            return await workers.work(raws, author, TZ, RECEIVED), await work_here(db, raws, author, TZ, RECEIVED)
+        finally:
+            workers.close()
+            await db.close()
+
+    there, here = asyncio.run(run())
+    encode = msgspec.msgpack.encode
+    assert encode(there) == encode(here)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
+def test_a_killed_worker_costs_no_push(tmp_path):
+    with LiveServer(tmp_path / "var", env={"TEKSERU_PUSH_WORKERS": "1"}) as server:
+        admin = server.admin_headers()
+        with httpx.Client(base_url=server.url, timeout=30) as api:
+            checklist = EXAMPLE_CHECKLIST.read_bytes()
+            api.post("/v1/checklists", content=checklist, headers=admin | {"Content-Type": "application/toml"})
+            api.put("/v1/units/U1", json=UNIT, headers=admin)
+            api.put("/v1/staff/E1", json={"name": "Нұрланова Әлия", "unit_id": "U1"}, headers=admin)
+            made = api.post("/v1/users", json={"name": "aigerim", "role": "auditor"}, headers=admin).json()
+            tablet = Tablet({"Authorization": f"Bearer {made['token']}", "Tekseru-Device-Id": str(uuid.uuid4())})
+
+            def push() -> list[str]:
+                batch = [tablet.revision() for _ in range(MIN_FOR_WORKERS)]
+                response = api.post("/v1/sync/push", json=tablet.envelope(batch), headers=tablet.headers)
+                assert response.status_code == 200, response.text
+                return [r["status"] for r in response.json()["receipts"]]
+
+            assert push() == ["applied"] * MIN_FOR_WORKERS
+            workers = {p for p in children(server.process.pid) if "spawn_main" in _cmdline(p)}
+            assert len(workers) == 1
+            os.kill(workers.pop(), signal.SIGKILL)
+            for _ in range(3):  # the push that finds the worker gone, then new workers
+                assert push() == ["applied"] * MIN_FOR_WORKERS
+            count = api.get("/v1/submissions", params={"limit": 100}, headers=admin).json()
+            assert len(count["items"]) == 4 * MIN_FOR_WORKERS
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def test_the_setting_is_read_from_the_environment():
+    from server.settings import Settings, settings_from_env
+
+    assert settings_from_env({"TEKSERU_PUSH_WORKERS": "0"}).push_workers == 0
+    assert Settings().push_workers >= 1
