@@ -9,7 +9,8 @@ import msgspec
 
 T = TypeVar("T")
 
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["ALM-014"])]
+SLUG_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+Slug = Annotated[str, msgspec.Meta(pattern=SLUG_PATTERN, examples=["ALM-014"])]
 UserName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", examples=["aigerim.n"])]
 # A person's, unit's or region's name: any text on one line (no control characters, which no
 # spreadsheet cell or PDF line can show).
