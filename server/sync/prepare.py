@@ -30,6 +30,7 @@ from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, UnitRow, revision_problem
 from server.sync.revision import Decoded, Oversized, Undecodable, decode_revision
 from server.sync.view import build_document
+from server.workers import process_pool
 
 # Pushes with fewer revisions are worked out on the event loop: handing them to a worker costs
 # more than the work.
@@ -205,8 +206,6 @@ class PushWorkers:
 
     async def work(self, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> PushWork | None:
         """The push's work from a worker; None when the workers are gone (the caller works it out itself)."""
-        from server.workers import process_pool
-
         if self._pool is None:
             self._pool = process_pool(self.workers)
         loop = asyncio.get_running_loop()

@@ -159,7 +159,7 @@ class Decoded(msgspec.Struct, kw_only=True, dict=True, tag=True, array_like=True
         return self
 
     def keep_raw(self, raw: bytes | dict) -> None:
-        """The revision as sent, for working out `revision` and `canonical` again if they are needed."""
+        """The revision as sent, for working out `revision` again if it is needed."""
         self.__dict__["_raw"] = raw
 
     def _again(self) -> None:
