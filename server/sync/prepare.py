@@ -221,6 +221,10 @@ class PushWorkers:
                 d.keep_raw(raw)
         return work
 
+    def running(self) -> bool:
+        """Whether worker processes are started (they start at the first push that uses them)."""
+        return self._pool is not None
+
     def close(self, wait: bool = True) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
