@@ -222,7 +222,9 @@ def test_a_killed_worker_costs_no_push(world):
 
 
 def test_the_setting_is_read_from_the_environment():
-    from server.settings import Settings, settings_from_env
+    from server.settings import Settings, default_push_workers, settings_from_env
 
     assert settings_from_env({"TEKSERU_PUSH_WORKERS": "0"}).push_workers == 0
-    assert Settings().push_workers >= 1
+    assert settings_from_env({"TEKSERU_PUSH_WORKERS": "3"}).push_workers == 3
+    assert Settings().push_workers == default_push_workers()
+    assert [default_push_workers(n) for n in (1, 2, 3, 8, 64)] == [1, 1, 2, 4, 4]
