@@ -275,6 +275,22 @@ def test_unknown_fields_on_the_wire_are_kept_and_hashed(add) -> None:
     assert decoded.sha256 != decode_revision(msgspec.json.encode(revision(R))).sha256
 
 
+@pytest.mark.parametrize("item", ["Q1", "BR-01.1", "a" * 64, "a" * 65, "", "ab c", "é", "Q1\n", "Q\u00001"])
+def test_item_ids_are_judged_alike_on_both_paths(item: str) -> None:
+    """The fast path checks item ids itself (once per distinct id); the general path with msgspec."""
+    doc = revision(R)
+    doc["answers"][0]["item"] = item
+    for _ in range(2):  # the second time from what the fast path remembers
+        fast = decode_revision(msgspec.json.encode(doc))
+        general = decode_revision(copy.deepcopy(doc))
+        assert type(fast) is type(general)
+        if isinstance(general, Decoded):
+            assert fast.canonical_json == general.canonical_json
+        else:
+            assert fast.path == general.path == "answers[0].item"
+            assert fast.message == general.message
+
+
 # --- 10. heads, and what any complete DAG's view must satisfy ------------------------------------
 
 

@@ -100,8 +100,8 @@ class _ExactRevision(RevisionIn, forbid_unknown_fields=True):
 
 _exact_decoder = msgspec.json.Decoder(_ExactRevision)
 
-# msgspec checks a pattern with `re` on every value: for a visit's 60 item ids that was five
-# sixths of decoding it. Item ids repeat across every visit of a checklist, so the fast path checks
+# msgspec checks a pattern with `re` on every value: for a visit's 56 item ids that was two thirds
+# of decoding it (22 -> 7 µs). Item ids repeat across every visit of a checklist, so the fast path checks
 # each distinct one once (with the same `search` msgspec uses) and remembers those that passed.
 _slug = re.compile(SLUG_PATTERN).search
 _slugs_seen: set[str] = set()
