@@ -101,27 +101,20 @@ async def lookups(
     staff_ids: Iterable[str],
     hashes: Iterable[str] = (),
 ) -> Lookups:
-    return await run_on(
-        conn, _lookups, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids), list(hashes)
-    )
+    """`lookups_on` on the connection's own thread (the writer's, inside a push's transaction)."""
+    return await run_on(conn, lookups_on, rev_ids, submission_ids, unit_ids, staff_ids, hashes)
 
 
-def lookups_now(
-    db: Database | sqlite3.Connection,
+def lookups_on(
+    c: sqlite3.Connection,
     rev_ids: Iterable[str],
     submission_ids: Iterable[str],
     unit_ids: Iterable[str],
     staff_ids: Iterable[str],
     hashes: Iterable[str] = (),
 ) -> Lookups:
-    """`lookups` of committed state on a plain connection, right away (indexed reads, well under a ms)."""
-    c = db.direct if isinstance(db, Database) else db
-    return _lookups(c, list(rev_ids), list(submission_ids), list(unit_ids), list(staff_ids), list(hashes))
-
-
-def _lookups(
-    c: sqlite3.Connection, rev_ids: list, submission_ids: list, unit_ids: list, staff_ids: list, hashes: list
-) -> Lookups:
+    """What a push looks up, on a plain connection (a push worker's, or the event loop's read-only one)."""
+    rev_ids, hashes = list(rev_ids), list(hashes)
     known = _known(c, rev_ids)
     return Lookups(
         known=known,

@@ -101,7 +101,7 @@ def work_out(
     good = [d for d in decoded if isinstance(d, Decoded)]
     if not good:
         return work
-    found = store.lookups_now(
+    found = store.lookups_on(
         conn,
         [d.rev_id for d in good],
         (),
