@@ -28,6 +28,9 @@ class Tablet:
         self.device_id = headers["Tekseru-Device-Id"]
         self.clock_skew = clock_skew
         self.counter = 0
+        # A visit's start and finish are stamped once, as the app does; later
+        # revisions of the same visit carry them unchanged.
+        self.visit_times: dict[str, tuple[str, str]] = {}
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(ALMATY) + self.clock_skew
@@ -46,20 +49,26 @@ class Tablet:
         **fields: Any,
     ) -> dict:
         answers = PASSING if answers is None else answers
+        submission_id = submission_id or str(uuid.uuid4())
+        now = self.now()
+        started_at, finished_at = self.visit_times.get(
+            submission_id, ((now - dt.timedelta(minutes=30)).isoformat(), now.isoformat())
+        )
         revision = {
             "rev_id": str(uuid.uuid4()),
-            "submission_id": submission_id or str(uuid.uuid4()),
+            "submission_id": submission_id,
             "parents": parents or [],
             "hlc": self.hlc(),
             "checklist": {"id": "example", "version": 1},
             "unit_id": "U1",
             "staff_ids": ["E1"],
-            "started_at": (self.now() - dt.timedelta(minutes=30)).isoformat(),
-            "finished_at": self.now().isoformat(),
+            "started_at": started_at,
+            "finished_at": finished_at,
             "state": state,
             "answers": [{"item": item, "value": value} for item, value in answers.items()],
         }
         revision.update(fields)
+        self.visit_times.setdefault(submission_id, (revision["started_at"], revision["finished_at"]))
         return revision
 
     def edit(
