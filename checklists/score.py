@@ -16,7 +16,6 @@ Readings of the rules where DESIGN.md is terse, so that every caller agrees:
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,16 +30,34 @@ Scalar = None | bool | int | float | str
 _CENT = Decimal("0.01")
 
 
+# Below this magnitude x * 100 is off from the exact hundredfold of x's shortest decimal form by
+# at most ~1.5 units in its last place (under 1e-7), far inside `_NEAR_HALF`.
+_FAST_LIMIT = 1e6
+_NEAR_HALF = 1e-6
+
+
 def shown(x: float | None) -> float | None:
-    """Round a figure once for showing: 2 decimals, half up on its shortest decimal form."""
+    """Round a figure once for showing: 2 decimals, half up on its shortest decimal form.
+
+    The definition is `rounded_decimal`. A figure whose hundredfold is not within `_NEAR_HALF`
+    of a half lies on the same side of every rounding boundary as its decimal form, so the
+    nearest integer of x * 100, over 100 (a correctly rounded division, so the float nearest
+    to that decimal) is the same number, about seven times faster: a page of 500 units ×
+    30 standards rounds 30,000 figures. Near a half, and beyond the limit, the decimal decides.
+    """
     if x is None:
         return None
-    return _rounded(x)
+    if -_FAST_LIMIT < x < _FAST_LIMIT:
+        hundredfold = x * 100.0
+        whole = math.floor(hundredfold)
+        if abs(hundredfold - whole - 0.5) >= _NEAR_HALF:
+            cents = whole + 1 if hundredfold - whole > 0.5 else whole
+            return cents / 100 if cents else math.copysign(0.0, x)  # -0.001 is shown as -0.0, as Decimal does
+    return rounded_decimal(x)
 
 
-@functools.lru_cache(maxsize=4096)
-def _rounded(x: float) -> float:
-    # Cached: the scores of visits repeat (a standard of two items has a handful of values).
+def rounded_decimal(x: float) -> float:
+    """2 decimals, half up on the shortest decimal form of `x` (`repr`): the rule, by Decimal."""
     return float(Decimal(repr(x)).quantize(_CENT, ROUND_HALF_UP))
 
 

@@ -143,7 +143,7 @@ def unit_figures(
     now = {s.unit_id: s for s in current}
     before = {s.unit_id: s for s in previous}
     by_unit: dict[str, list[StandardSums]] = {}
-    for s in sorted(standards, key=lambda s: (s.unit_id, s.code)):
+    for s in standards:  # each unit's standards are put in code order below
         by_unit.setdefault(s.unit_id, []).append(s)
     out = []
     for unit in sorted(units, key=lambda u: u.unit_id):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from checklists.score import ChecklistIndex, answer_problems, item_score, score_visit, shown
+from checklists.score import ChecklistIndex, answer_problems, item_score, rounded_decimal, score_visit, shown
 from checklists.validate import load_checklist
 
 EXAMPLE = Path(__file__).parent / "data" / "example.toml"
@@ -185,6 +188,46 @@ ROUNDING = [
 @pytest.mark.parametrize(("value", "expected"), ROUNDING)
 def test_shown_rounds_half_up_on_the_shortest_decimal_form(value, expected):
     assert shown(value) == expected
+
+
+def _same(a: float, b: float) -> bool:
+    """Equal, and equal in the sign of a zero (-0.0 is shown as such)."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def _near_halves() -> st.SearchStrategy[float]:
+    """Figures at a rounding boundary (x.xx5) and a few units in the last place either side."""
+
+    def around(cents: int, steps: int) -> float:
+        x = (cents + 0.5) / 100
+        for _ in range(abs(steps)):
+            x = math.nextafter(x, math.inf if steps > 0 else -math.inf)
+        return x
+
+    return st.builds(around, st.integers(-200_000_000, 200_000_000), st.integers(-4, 4))
+
+
+@settings(max_examples=3000, derandomize=True)
+@given(
+    st.one_of(
+        st.floats(-100.0, 100.0),
+        st.floats(-3e6, 3e6),
+        st.floats(-1e20, 1e20),  # Decimal's 28 digits end beyond; a score is within ±100
+        _near_halves(),
+        st.integers(-10_000, 10_000).map(lambda cents: cents / 100),
+    )
+)
+def test_shown_is_the_decimal_rule(x):
+    """The quick path of `shown` gives what the rule, computed with Decimal, gives, to the sign of zero."""
+    assert _same(shown(x), rounded_decimal(x)), (x, shown(x), rounded_decimal(x))
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, -0.004, -0.005, -0.006, 0.004999, 1e6, -1e6, 1e19, math.nan])
+def test_shown_at_the_edges(x):
+    if math.isnan(x):
+        assert math.isnan(shown(x))
+    else:
+        assert _same(shown(x), rounded_decimal(x))
 
 
 PROBLEMS = [
