@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 
 import pytest
 
+from reports.aggregate import sum_standards
+from server.store import scores as score_store
 from tests.conftest import make_user
 from tests.tablet import PASSING, Tablet
 
@@ -78,7 +81,14 @@ def decide(client, headers, rev, decision, comment=None):
     return response.json()
 
 
-def test_unit_and_standard_figures_by_hand(client, world):
+@pytest.fixture(params=[32, 1], ids=["groups at once", "one group per transaction"])
+def refresh_groups(request, monkeypatch):
+    """The groups re-summed per write transaction: the default, and one (every group its own round)."""
+    monkeypatch.setattr(score_store, "REFRESH_GROUPS", request.param)
+    return request.param
+
+
+def test_unit_and_standard_figures_by_hand(client, world, refresh_groups):
     body = client.get("/v1/scores/units", params={"period": "2026-10"}, headers=world["hr"]).json()
     assert body["basis"] == "approved"
     units = {u["unit_id"]: u for u in body["items"]}
@@ -92,6 +102,51 @@ def test_unit_and_standard_figures_by_hand(client, world):
     assert standards["CLEAN"] == {"code": "CLEAN", "score": 75.0, "share_met": 75.0, "n": 4}
     assert standards["PAY"]["score"] == 100.0 and "NOTES" not in standards
     assert units["U3"]["visit_score"] == 0.0 and units["U3"]["n"] == 1
+
+
+def _sums_table(settings) -> dict[tuple, tuple]:
+    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3") as db:
+        rows = db.execute("SELECT period, counted, unit_id, code, total, n, met FROM standard_sums").fetchall()
+        assert db.execute("SELECT count(*) FROM dirty_groups").fetchone()[0] == 0, "every group was re-summed"
+    return {row[:4]: row[4:] for row in rows}
+
+
+def _sums_from_visits(settings) -> dict[tuple, tuple]:
+    """The sums as `sum_standards` makes them from every visit's stored standards (the oracle)."""
+    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3") as db:
+        rows = db.execute("SELECT period, counted, unit_id, standards FROM visit_scores").fetchall()
+    by_group: dict[tuple, list] = {}
+    for period, counted, unit_id, standards in rows:
+        by_group.setdefault((period, counted), []).append((unit_id, json.loads(standards)))
+    return {
+        (period, counted, s.unit_id, s.code): (s.total, s.n, s.met)
+        for (period, counted), visits in by_group.items()
+        for s in sum_standards(visits)
+    }
+
+
+def test_sums_re_summed_in_rounds_with_a_push_between_them(client, world, settings, refresh_groups):
+    """A read re-sums the dirty groups a few per transaction; a push between rounds is not lost."""
+    tablet, lead = world["tablet"], world["lead"]
+    tablet.push(client, [tablet.revision(started_at=OCTOBER, unit_id="U3", answers=PASSING | {"QUEUE.1": 1800})])
+    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3", isolation_level=None) as db:
+        db.execute("BEGIN IMMEDIATE")
+        assert score_store._refresh_some(db, "2026-10", 1) == 1  # one round of a read, then a push
+        db.execute("COMMIT")
+    late = tablet.revision(started_at=OCTOBER, answers=PASSING | {"CLEAN.1": False})
+    tablet.push(client, [late])
+    decide(client, lead, late, "approve")
+    body = client.get("/v1/scores/units", params={"period": "2026-10", "basis": "provisional"}, headers=lead).json()
+    u3 = {s["code"]: s for s in next(u for u in body["items"] if u["unit_id"] == "U3")["standards"]}
+    assert u3["QUEUE"]["n"] == 2 and u3["QUEUE"]["score"] == 50.0  # V4 (300 s: 1) and the new one (1800 s: 0)
+    assert _sums_table(settings) == _sums_from_visits(settings)
+    u1 = client.get("/v1/scores/units", params={"period": "2026-10", "unit_id": "U1"}, headers=lead).json()["items"]
+    assert {s["code"]: s for s in u1[0]["standards"]}["CLEAN"] == {
+        "code": "CLEAN",
+        "score": 60.0,
+        "share_met": 60.0,
+        "n": 5,
+    }  # V1-V3, V7 and the late visit
 
 
 def test_provisional_figures_include_unreviewed_but_not_rejected_or_drafts(client, world):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import msgspec
 
 from reports.aggregate import StandardSums, UnitInfo, UnitSums, sum_standards
 from reports.motivation import StaffInfo
-from server.db import Database
+from server.db import Database, insert_many, run_on
 
 APPROVED, PROVISIONAL = 2, 1
 
@@ -46,36 +48,61 @@ async def unit_sums(db: Database, period: str, counted: int, unit_id: str | None
     return [UnitSums(unit_id=u, total=t, n=n) for u, (t, n) in sorted(totals.items())]
 
 
-async def refresh_standard_sums(db: Database, period: str) -> int:
-    """Recompute the sums of the month's groups that changed since they were last read."""
-    if await db.fetch_one("SELECT 1 FROM dirty_groups WHERE period = ? LIMIT 1", (period,)) is None:
+# Groups re-summed per write transaction. A group is a unit's month, up to a few hundred visits;
+# in chunks, pushes get the writer between them and the event loop is never held for the whole.
+REFRESH_GROUPS = 32
+
+
+def _refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
+    """Re-sum up to `limit` of the month's dirty groups, in the caller's transaction; how many."""
+    groups = c.execute(
+        "SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? LIMIT ?", (period, limit)
+    ).fetchall()
+    if not groups:
         return 0
-    async with db.transaction() as conn:
-        async with conn.execute("SELECT period, counted, unit_id FROM dirty_groups WHERE period = ?", (period,)) as cur:
-            groups = [tuple(r) for r in await cur.fetchall()]
-        # One row per group: its visits' standards joined into one JSON array, decoded in one call.
-        async with conn.execute(
-            "SELECT v.counted, v.unit_id, '[' || group_concat(v.standards) || ']' FROM dirty_groups d"
-            " JOIN visit_scores v ON v.period = d.period AND v.counted = d.counted AND v.unit_id = d.unit_id"
-            " WHERE d.period = ? GROUP BY v.counted, v.unit_id",
-            (period,),
-        ) as cur:
-            joined = await cur.fetchall()
-        by_basis: dict[int, list[tuple[str, list]]] = {}
-        for counted, unit_id, visits in joined:
-            by_basis.setdefault(counted, []).extend((unit_id, standards) for standards in _visits.decode(visits))
-        sums = [
-            (period, counted, s.unit_id, s.code, s.total, s.n, s.met)
-            for counted, rows in by_basis.items()
-            for s in sum_standards(rows)
-        ]
-        await conn.executemany("DELETE FROM standard_sums WHERE period = ? AND counted = ? AND unit_id = ?", groups)
-        await conn.executemany(
-            "INSERT INTO standard_sums (period, counted, unit_id, code, total, n, met) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            sums,
-        )
-        await conn.executemany("DELETE FROM dirty_groups WHERE period = ? AND counted = ? AND unit_id = ?", groups)
+    # One row per group: its visits' standards joined into one JSON array, decoded in one call.
+    joined = c.execute(
+        "WITH g AS (SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? LIMIT ?)"
+        " SELECT v.counted, v.unit_id, '[' || group_concat(v.standards) || ']' FROM g"
+        " JOIN visit_scores v ON v.period = g.period AND v.counted = g.counted AND v.unit_id = g.unit_id"
+        " GROUP BY v.counted, v.unit_id",
+        (period, limit),
+    ).fetchall()
+    by_basis: dict[int, list[tuple[str, list]]] = {}
+    for counted, unit_id, visits in joined:
+        by_basis.setdefault(counted, []).extend((unit_id, standards) for standards in _visits.decode(visits))
+    sums = [
+        (period, counted, s.unit_id, s.code, s.total, s.n, s.met)
+        for counted, rows in by_basis.items()
+        for s in sum_standards(rows)
+    ]
+    c.executemany("DELETE FROM standard_sums WHERE period = ? AND counted = ? AND unit_id = ?", groups)
+    insert_many(
+        c,
+        "INSERT INTO standard_sums (period, counted, unit_id, code, total, n, met) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        sums,
+    )
+    c.executemany("DELETE FROM dirty_groups WHERE period = ? AND counted = ? AND unit_id = ?", groups)
     return len(groups)
+
+
+async def refresh_standard_sums(db: Database, period: str) -> int:
+    """Recompute the sums of the month's groups that changed since they were last read.
+
+    On the writer's thread, `REFRESH_GROUPS` groups per transaction. Groups that pushes mark
+    while it runs are left to the next read beyond one more round: the figures are then those of
+    a moment during the read, as when the read came a little earlier.
+    """
+    dirty = await db.fetch_one("SELECT count(*) AS n FROM dirty_groups WHERE period = ?", (period,))
+    rounds = -(-dirty["n"] // REFRESH_GROUPS) + 1 if dirty and dirty["n"] else 0
+    done = 0
+    for _ in range(rounds):
+        async with db.transaction() as conn:
+            some = await run_on(conn, _refresh_some, period, REFRESH_GROUPS)
+        done += some
+        if some < REFRESH_GROUPS:
+            break
+    return done
 
 
 async def standard_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
