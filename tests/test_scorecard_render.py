@@ -205,6 +205,29 @@ def test_same_bytes_in_a_fresh_process() -> None:
     assert done.stdout == here
 
 
+def test_reportlab_c_helpers_are_used_and_change_no_byte() -> None:
+    """rl_accel (reportlab's `accel` extra) is installed and in use, and reportlab's pure-Python
+    fallbacks give the same bytes: scorecards published before or without it still match."""
+    from reportlab.lib import rl_accel
+
+    assert {"fp_str", "escapePDF", "instanceStringWidthTTF"} <= set(rl_accel._c_funcs)
+    photo = Thumbnail(
+        date="2026-10-14", item="BR-11.1", caption="Фото", image=_photo_with_gps(), content_type="image/jpeg"
+    )
+    datas = [unit_data(lang) for lang in ("ru", "kk", "en")] + [unit_data("kk", thumbnails=[photo])]
+    without = "import sys\nsys.modules['_rl_accel'] = None  # reportlab falls back to Python\n"
+    for data in datas:
+        done = subprocess.run(
+            [sys.executable, "-c", without + _RENDER_FROM_STDIN],
+            input=msgspec.json.encode(data),
+            capture_output=True,
+            cwd=ROOT,
+            timeout=60,
+            check=True,
+        )
+        assert done.stdout == render(data)
+
+
 def test_each_language_gives_other_bytes_and_its_own_texts() -> None:
     pdfs = {lang: render(unit_data(lang)) for lang in ("ru", "kk", "en")}
     assert len(set(pdfs.values())) == 3
