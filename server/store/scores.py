@@ -56,13 +56,16 @@ REFRESH_GROUPS = 32
 def _refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
     """Re-sum up to `limit` of the month's dirty groups, in the caller's transaction; how many."""
     groups = c.execute(
-        "SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? LIMIT ?", (period, limit)
+        "SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? ORDER BY counted, unit_id LIMIT ?",
+        (period, limit),
     ).fetchall()
     if not groups:
         return 0
-    # One row per group: its visits' standards joined into one JSON array, decoded in one call.
+    # The same groups (the same ordered query in the same transaction), one row each: its visits'
+    # standards joined into one JSON array, decoded in one call. A group may have no visits left.
     joined = c.execute(
-        "WITH g AS (SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? LIMIT ?)"
+        "WITH g AS (SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? ORDER BY counted, unit_id"
+        " LIMIT ?)"
         " SELECT v.counted, v.unit_id, '[' || group_concat(v.standards) || ']' FROM g"
         " JOIN visit_scores v ON v.period = g.period AND v.counted = g.counted AND v.unit_id = g.unit_id"
         " GROUP BY v.counted, v.unit_id",
