@@ -59,14 +59,26 @@ async def _open(path: Path, *pragmas: str) -> aiosqlite.Connection:
     return conn
 
 
+def plain_connection(path: Path | str, *pragmas: str) -> sqlite3.Connection:
+    """A sqlite3 connection of its own (no aiosqlite thread), with the server's pragmas and `pragmas`."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    for pragma in (*_PRAGMAS, *pragmas):
+        conn.execute(pragma)
+    return conn
+
+
+def read_only_connection(path: Path | str) -> sqlite3.Connection:
+    """For small indexed reads beside the writer (`query_only`, a short busy timeout)."""
+    return plain_connection(path, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
+
+
 class _Checkpointer(threading.Thread):
     """Checkpoints the WAL beside the writer (PASSIVE: it never blocks the writer or a reader)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(name="wal-checkpoint", daemon=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in _PRAGMAS:
-            self._conn.execute(pragma)
+        self._conn = plain_connection(path)
         self._wrote = threading.Event()
         self._stopping = threading.Event()
 
@@ -102,10 +114,7 @@ class Database:
         # Small indexed lookups (a token, a push's ids) run right on the event loop: under load a
         # trip to the reader's thread and back cost milliseconds, the lookup itself well under one.
         # Read-only (`query_only`).
-        self._direct = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._direct.row_factory = sqlite3.Row
-        for pragma in (*_PRAGMAS, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}"):
-            self._direct.execute(pragma)
+        self._direct = read_only_connection(path)
         self._lock = asyncio.Lock()
         # Published checklist versions never change, so their indexes are cached for good.
         self.checklist_indexes: dict[tuple[str, int], Any] = {}

@@ -53,33 +53,24 @@ async def checklist_index(
 
     `conn` is the writer inside a transaction; without it the reader is used.
     """
-    key = (checklist_id, version)
-    cached = db.checklist_indexes.get(key)
-    if cached is None:
-        params = (checklist_id, version)
-        rows = await _fetch(conn, _CHECKLIST_BODY, params) if conn else await db.fetch_all(_CHECKLIST_BODY, params)
-        if not rows:
-            return None
-        cached = db.checklist_indexes[key] = _index(rows[0]["body"])
-    return cached
+    cached = db.checklist_indexes.get((checklist_id, version))
+    if cached is not None:
+        return cached
+    return await run_on(conn or db.reader, checklist_index_on, db.checklist_indexes, checklist_id, version)
 
 
-def checklist_index_now(
+def checklist_index_on(
     c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], checklist_id: str, version: int
 ) -> ChecklistIndex | None:
-    """`checklist_index` on a plain connection (a push worker's), with the caller's cache."""
+    """`checklist_index` on a plain connection (a push worker's, or on the connection's thread), with a cache."""
     key = (checklist_id, version)
     cached = cache.get(key)
     if cached is None:
         rows = c.execute(_CHECKLIST_BODY, key).fetchall()
         if not rows:
             return None
-        cached = cache[key] = _index(rows[0]["body"])
+        cached = cache[key] = ChecklistIndex(msgspec.json.decode(rows[0]["body"], type=Checklist))
     return cached
-
-
-def _index(body: str | bytes) -> ChecklistIndex:
-    return ChecklistIndex(msgspec.json.decode(body, type=Checklist))
 
 
 class Lookups(msgspec.Struct, kw_only=True):

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from checklists.score import ChecklistIndex
-from server.db import DIRECT_BUSY_TIMEOUT_MS, Database
+from server.db import Database, read_only_connection
 from server.store import sync as store
 from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, UnitRow, revision_problem
@@ -112,7 +112,7 @@ def work_out(
     for d in good:
         if d.rev_id in found.known or d.rev_id in work.checked:
             continue
-        index = store.checklist_index_now(conn, indexes, d.checklist_id, d.checklist_version)
+        index = store.checklist_index_on(conn, indexes, d.checklist_id, d.checklist_version)
         unit = found.units.get(d.unit_id)
         staff = {s: found.staff[s] for s in d.staff_ids or () if s in found.staff}
         problem = revision_problem(d.revision, index, unit, staff)
@@ -187,11 +187,7 @@ def work_in_worker(db_path: str, raws: list[bytes], author: Author, tz: ZoneInfo
     """
     held = _connections.get(db_path)
     if held is None:
-        conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        for pragma in ("PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}"):
-            conn.execute(pragma)
-        held = _connections[db_path] = (conn, {})
+        held = _connections[db_path] = (read_only_connection(db_path), {})
     conn, indexes = held
     return _encoder.encode(finish(work_out(conn, indexes, raws, author, tz, received_at)))
 
