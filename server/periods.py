@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from server.errors import ProblemError
+from server.errors import FieldError, ProblemError
 
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
@@ -32,6 +32,40 @@ def previous_period(period: str) -> str:
 def next_period(period: str) -> str:
     year, month = _year_month(period)
     return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
+# The months that can be closed: a snapshot is HR's record of a month that has happened, and the
+# server takes no visit before 2000 or after 2100 (API.md, robustness rules: times).
+FIRST_CLOSABLE, LAST_CLOSABLE = "2000-01", "2099-12"
+
+
+def check_closable(period: str, tz: ZoneInfo, now: dt.datetime) -> str:
+    """The period if it may be closed at `now`: 400 outside 2000..2100, 409 `period_not_ended` before its end.
+
+    A month ends at midnight of the next month's first day in the organisation's time zone, so HR in
+    Almaty may close October at 00:00 on 1 November local time, five hours before it ends in UTC.
+    """
+    check_period(period)
+    if not FIRST_CLOSABLE <= period <= LAST_CLOSABLE:
+        raise ProblemError(
+            400,
+            "period_out_of_range",
+            f"{period} cannot be closed: only months from {FIRST_CLOSABLE} to {LAST_CLOSABLE} can",
+            [FieldError(path="period", message=f"between {FIRST_CLOSABLE} and {LAST_CLOSABLE}")],
+        )
+    if now < period_end(period, tz):
+        raise ProblemError(
+            409,
+            "period_not_ended",
+            f"{period} has not ended yet in {tz.key}: it can be closed from {next_period(period)}-01 00:00 local time",
+        )
+    return period
+
+
+def period_end(period: str, tz: ZoneInfo) -> dt.datetime:
+    """The first instant after the period, in the organisation's time zone (a period of 2000..2099)."""
+    year, month = _year_month(next_period(period))
+    return dt.datetime(year, month, 1, tzinfo=tz)
 
 
 def current_period(tz: ZoneInfo, now: dt.datetime | None = None) -> str:

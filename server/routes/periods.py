@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter, SkipValidation
@@ -10,8 +11,9 @@ from litestar.params import JSONBody, PathParameter, QueryParameter, SkipValidat
 from reports.motivation import Adjustment, MotivationRow
 from reports.tables import to_csv, to_xlsx
 from server.auth import principal_of, roles
+from server.clock import utc_now
 from server.errors import not_found, problems
-from server.periods import PERIOD_PATTERN, check_period
+from server.periods import PERIOD_PATTERN, check_closable, check_period
 from server.store import periods as store
 from server.store import policies as policy_store
 from server.store.periods import CarriedAdjustment, PolicyRef, Snapshot
@@ -119,9 +121,14 @@ async def motivation(
 async def close_period(
     request: Request, period: PeriodPath, data: JSONBody[SkipValidation[CloseIn | None]] = None
 ) -> Closed:
-    """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review."""
+    """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review.
+
+    Only a month that has ended in the organisation's time zone, between 2000-01 and 2099-12, can be
+    closed (409 `period_not_ended`, 400 `period_out_of_range`).
+    """
     body = strict_body(data if data is not None else {}, CloseIn)
-    snapshot = await store.close(request.app.state.db, check_period(period), principal_of(request).name, body.force)
+    check_closable(period, ZoneInfo(request.app.state.settings.timezone), utc_now())
+    snapshot = await store.close(request.app.state.db, period, principal_of(request).name, body.force)
     return Closed(
         period=snapshot.period,
         snapshot_id=snapshot.snapshot_id,

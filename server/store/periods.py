@@ -119,64 +119,82 @@ async def close(db: Database, period: str, actor: str, force: bool) -> Snapshot:
                     for i, w in enumerate(waiting)
                 ],
             )
-    # The figures are read on the reader connection: the writer lock is not held while they are
-    # computed, and the insert below refuses a second close that raced this one (UNIQUE period).
-    policy, policy_sha = await policy_store.latest(db)
-    rows = await live_rows(db, period, policy, provisional=False)
-    carried: list[Adjustment] = []
-    for earlier in await db.fetch_all(
-        "SELECT period FROM period_snapshots WHERE period < ? ORDER BY period", (period,)
-    ):
-        pending, _ = await pending_adjustments(db, earlier["period"])
-        carried += pending
-    snapshot = Snapshot(
-        period=period,
-        snapshot_id=str(uuid.uuid4()),
-        closed_at=now_iso(),
-        closed_by=actor,
-        forced=force and bool(waiting),
-        policy=PolicyRef(id=policy.id, version=policy.version, sha256=policy_sha),
-        sha256=rows_hash(rows),
-        rows=rows,
-        carried=carried,
-    )
-    async with db.transaction() as conn:
-        try:
-            await conn.execute(
-                "INSERT INTO period_snapshots (snapshot_id, period, closed_at, closed_by, forced, policy_id,"
-                " policy_version, policy_sha256, sha256, rows, carried) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    snapshot.snapshot_id,
-                    period,
-                    snapshot.closed_at,
-                    actor,
-                    int(snapshot.forced),
-                    policy.id,
-                    policy.version,
-                    policy_sha,
-                    snapshot.sha256,
-                    msgspec.json.encode(rows).decode("utf-8"),
-                    msgspec.json.encode(carried).decode("utf-8"),
-                ),
-            )
-        except sqlite3.IntegrityError:
-            raise ProblemError(
-                409, "period_closed", f"{period} is already closed; its snapshot never changes"
-            ) from None
-        await audit(
-            conn,
-            actor,
-            "close_period",
-            "period",
-            period,
-            {
-                "snapshot_id": snapshot.snapshot_id,
-                "sha256": snapshot.sha256,
-                "forced": snapshot.forced,
-                "carried": len(carried),
-            },
+    # The figures are read on the reader connection, so the writer is not held while they are
+    # computed. What they carry depends on the snapshots already stored: a close of another month
+    # that commits meanwhile may carry the same adjustments, so the write checks that no snapshot
+    # was added since the read began, and reads again if one was (snapshots are only ever added).
+    # The UNIQUE period refuses a second close of the same month that raced this one.
+    while True:
+        closes_seen = await _snapshot_count(db.reader)
+        policy, policy_sha = await policy_store.latest(db)
+        rows = await live_rows(db, period, policy, provisional=False)
+        carried: list[Adjustment] = []
+        for earlier in await db.fetch_all(
+            "SELECT period FROM period_snapshots WHERE period < ? ORDER BY period", (period,)
+        ):
+            pending, _ = await pending_adjustments(db, earlier["period"])
+            carried += pending
+        snapshot = Snapshot(
+            period=period,
+            snapshot_id=str(uuid.uuid4()),
+            closed_at=now_iso(),
+            closed_by=actor,
+            forced=force and bool(waiting),
+            policy=PolicyRef(id=policy.id, version=policy.version, sha256=policy_sha),
+            sha256=rows_hash(rows),
+            rows=rows,
+            carried=carried,
         )
-    return snapshot
+        async with db.transaction() as conn:
+            if await _snapshot_count(conn) != closes_seen:
+                if await _one(conn, "SELECT 1 FROM period_snapshots WHERE period = ?", (period,)):
+                    raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
+                continue  # another month closed meanwhile: what to carry is read again
+            await _insert_snapshot(conn, snapshot)
+            await audit(
+                conn,
+                actor,
+                "close_period",
+                "period",
+                period,
+                {
+                    "snapshot_id": snapshot.snapshot_id,
+                    "sha256": snapshot.sha256,
+                    "forced": snapshot.forced,
+                    "carried": len(carried),
+                },
+            )
+        return snapshot
+
+
+async def _snapshot_count(conn: aiosqlite.Connection) -> int:
+    row = await _one(conn, "SELECT count(*) FROM period_snapshots", ())
+    return row[0]
+
+
+async def _insert_snapshot(conn: aiosqlite.Connection, snapshot: Snapshot) -> None:
+    try:
+        await conn.execute(
+            "INSERT INTO period_snapshots (snapshot_id, period, closed_at, closed_by, forced, policy_id,"
+            " policy_version, policy_sha256, sha256, rows, carried) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                snapshot.snapshot_id,
+                snapshot.period,
+                snapshot.closed_at,
+                snapshot.closed_by,
+                int(snapshot.forced),
+                snapshot.policy.id,
+                snapshot.policy.version,
+                snapshot.policy.sha256,
+                snapshot.sha256,
+                msgspec.json.encode(snapshot.rows).decode("utf-8"),
+                msgspec.json.encode(snapshot.carried).decode("utf-8"),
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise ProblemError(
+            409, "period_closed", f"{snapshot.period} is already closed; its snapshot never changes"
+        ) from None
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple) -> sqlite3.Row | None:
