@@ -3,6 +3,11 @@
 Columns are the JSON field names, in the order of the row type. CSV with `sep=";"` is for
 spreadsheet programs in locales that write a decimal comma (ru-KZ, kk-KZ): its numbers use a
 comma too, so they open as numbers, not text.
+
+Every text cell is data, never a formula (API.md, robustness rules): names come from the
+operator's CSV imports and forms, and a spreadsheet runs a cell that begins with `=`, `+`, `-` or
+`@` (some after a leading tab or CR) as a formula, which can fetch URLs or run commands (OWASP,
+"CSV injection"). `as_data` is the one place that rule lives; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -17,7 +22,22 @@ from typing import TYPE_CHECKING
 import msgspec
 
 if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
     from openpyxl.packaging.core import DocumentProperties
+
+
+# What a text cell may not begin with: a spreadsheet would read the cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_a_formula(text: str) -> bool:
+    """Whether a spreadsheet would read this text, as a cell, as a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def as_data(text: str) -> str:
+    """The text as a CSV cell that opens as text: a leading `'` where it would start a formula."""
+    return "'" + text if starts_a_formula(text) else text
 
 
 def _cell(value: object, decimal_comma: bool) -> str:
@@ -28,9 +48,11 @@ def _cell(value: object, decimal_comma: bool) -> str:
     if isinstance(value, float):
         text = repr(value)
         return text.replace(".", ",") if decimal_comma else text
+    if isinstance(value, int):
+        return str(value)  # `-3` is a number: only text is neutralised
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)
+        return as_data(" ".join(str(v) for v in value))
+    return as_data(str(value))
 
 
 def columns_of(row_type: type[msgspec.Struct]) -> list[str]:
@@ -74,6 +96,9 @@ def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], titl
     for row in rows:
         values = msgspec.structs.asdict(row)
         sheet.append([shown(values[c]) for c in columns])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                _text_cell(cell)
     for index, column in enumerate(columns, start=1):
         width = max(
             [len(column)] + [len(str(c.value or "")) for c in sheet.iter_cols(min_col=index, max_col=index).__next__()]
@@ -83,6 +108,16 @@ def to_xlsx(rows: Sequence[msgspec.Struct], row_type: type[msgspec.Struct], titl
     buffer = io.BytesIO()
     book.save(buffer)
     return _fixed_metadata(buffer.getvalue(), book.properties)
+
+
+def _text_cell(cell: Cell) -> None:
+    """Keep a text cell a string cell, whatever it begins with."""
+    # openpyxl makes a str that begins with `=` a formula cell and `#N/A` an error cell; an
+    # XLSX string cell is never evaluated. `quotePrefix` is the mark Excel stores for text typed
+    # after a `'`: the cell shows the text as it is and stays text when someone edits it.
+    cell.data_type = "s"
+    if starts_a_formula(cell.value):
+        cell.quotePrefix = True
 
 
 # The workbook's dates and its zip entries' times, fixed like the scorecards' (reportlab's invariant
