@@ -8,12 +8,17 @@ from checklists.model import Checklist
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
-    """One difference: `what` is `standard` or `item`, `how` is `added|removed|changed`."""
+    """One difference: `what` is `standard` or `item`, `how` is `added|removed|changed`.
+
+    For a change, `old` and `new` hold the changed fields' values (as JSON builtins) on each side.
+    """
 
     what: str
     id: str
     how: str
     fields: list[str] = []
+    old: dict[str, object] = {}
+    new: dict[str, object] = {}
 
 
 def diff_versions(old: Checklist, new: Checklist) -> list[Change]:
@@ -30,7 +35,16 @@ def diff_versions(old: Checklist, new: Checklist) -> list[Change]:
     new_home = {i.id: s.code for s in new.standards for i in s.items}
     for item_id in sorted(old_home.keys() & new_home.keys()):
         if old_home[item_id] != new_home[item_id]:
-            changes.append(Change(what="item", id=item_id, how="changed", fields=["standard"]))
+            changes.append(
+                Change(
+                    what="item",
+                    id=item_id,
+                    how="changed",
+                    fields=["standard"],
+                    old={"standard": old_home[item_id]},
+                    new={"standard": new_home[item_id]},
+                )
+            )
     return changes
 
 
@@ -44,5 +58,7 @@ def _compare(what: str, old: dict, new: dict, ignore: set[str]) -> list[Change]:
         a, b = msgspec.to_builtins(old[key]), msgspec.to_builtins(new[key])
         fields = sorted(f for f in a.keys() | b.keys() if f not in ignore and a.get(f) != b.get(f))
         if fields:
-            out.append(Change(what=what, id=key, how="changed", fields=fields))
+            before = {f: a.get(f) for f in fields}
+            after = {f: b.get(f) for f in fields}
+            out.append(Change(what=what, id=key, how="changed", fields=fields, old=before, new=after))
     return out

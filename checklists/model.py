@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
-Category = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_]{0,31}$")]
+# Each pattern ends `$(?!\n)`: msgspec matches with `re.search`, where a bare `$` also matches
+# before a final newline, so "ALM-014\n" would pass as an id.
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$(?!\n)")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$(?!\n)")]
+Category = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_]{0,31}$(?!\n)")]
 Weight = Annotated[float, msgspec.Meta(gt=0, le=1000)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 Seconds = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]

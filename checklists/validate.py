@@ -18,6 +18,7 @@ import msgspec
 
 from checklists.canonical import JsonValue, content_hash
 from checklists.model import Checklist
+from checklists.text import one_line_problem, stored_strings
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,7 +87,7 @@ def _reject_toml_times(value: object, path: str) -> None:
 
 
 def _toml_error_line(message: str) -> int | None:
-    m = re.search(r"at line (\d+)", message)
+    m = re.search(r"at line ([0-9]+)", message)
     return int(m.group(1)) if m else None
 
 
@@ -180,7 +181,7 @@ _KIND_SPECIFIC = {"pass_answer", "min", "max", "pass_at", "limit_s", "zero_at_s"
 
 def checklist_rule_problems(raw: dict[str, JsonValue]) -> list[Problem]:
     """The rules of the checklist language beyond field types, checked on the raw document."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _title_problems(raw.get("title"), "title")
     codes: dict[str, str] = {}
     item_ids: dict[str, str] = {}
     standards = raw.get("standards")
@@ -188,6 +189,7 @@ def checklist_rule_problems(raw: dict[str, JsonValue]) -> list[Problem]:
         if not isinstance(standard, dict):
             continue
         spath = f"standards[{si}]"
+        problems.extend(_title_problems(standard.get("title"), f"{spath}.title"))
         code = standard.get("code")
         if isinstance(code, str):
             if code in codes:
@@ -201,6 +203,18 @@ def checklist_rule_problems(raw: dict[str, JsonValue]) -> list[Problem]:
             if isinstance(item, dict):
                 problems.extend(_item_rule_problems(item, f"{spath}.items[{ii}]", item_ids))
     return problems
+
+
+def _title_problems(title: object, path: str) -> list[Problem]:
+    """A checklist's or a standard's title is one line of text in each language (checklists/text.py).
+
+    Checked when a version is published, not by the type: a version stored before the rule must
+    still decode when a tablet pushes a visit made on it.
+    """
+    if not isinstance(title, dict):
+        return []
+    texts = ((lang, text) for lang, text in title.items() if isinstance(text, str) and text)
+    return [Problem(path=f"{path}.{lang}", message=why) for lang, text in texts if (why := one_line_problem(text))]
 
 
 def _item_rule_problems(item: dict, path: str, seen: dict[str, str]) -> list[Problem]:
@@ -273,7 +287,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_PATH_RE = re.compile(r"^standards\[(\d+)\](?:\.items\[(\d+)\])?")
+_PATH_RE = re.compile(r"^standards\[([0-9]+)\](?:\.items\[([0-9]+)\])?")
 
 
 def locate(problems: list[Problem], raw: dict, text: str, fmt: str) -> list[Problem]:
@@ -331,7 +345,8 @@ class LoadedChecklist(msgspec.Struct, frozen=True, kw_only=True):
 
 def load_checklist(data: bytes, fmt: str = "toml", source: str = "<body>") -> LoadedChecklist:
     """Decode and validate one checklist version, or raise Invalid with every problem."""
-    raw = decode_document(data, fmt, source)
+    # Stored (and hashed) in NFC: the same title typed on two keyboards is one checklist.
+    raw = stored_strings(decode_document(data, fmt, source))
     problems = struct_problems(raw, Checklist) + checklist_rule_problems(raw)
     if problems:
         text = data.decode("utf-8", errors="replace")

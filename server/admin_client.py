@@ -41,7 +41,8 @@ def running_server_url(settings: Settings) -> str | None:
         answer = httpx.get(f"{url}/v1/health", timeout=2.0)
     except httpx.HTTPError:
         return None
-    return url if answer.status_code == 200 else None
+    # A degraded server (its disk full, say) is still the one writer: never open the database beside it.
+    return url if answer.status_code in (200, 503) else None
 
 
 def _admin_token(data_dir: Path) -> str:

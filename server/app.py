@@ -17,7 +17,7 @@ from server.admin_client import ADMIN_TOKEN_FILE, SERVER_URL_FILE
 from server.auth import LOCAL_ADMIN, authorize, new_token
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
-from server.files import write_private
+from server.files import secure_data_dir, write_private
 from server.openapi import finish_openapi
 from server.routes import (
     admin,
@@ -35,6 +35,7 @@ from server.routes import (
     uploads,
     users,
 )
+from server.routes.params import ascii_integers
 from server.scorecards import close_render_pool
 from server.settings import Settings, settings_from_env
 from server.store import blobs as blobs_store
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        secure_data_dir(settings.data_dir)
         db = await Database.open(settings.db_path)
         app.state.db = db
         app.state.settings = settings
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         await blobs_store.recover(db, settings.data_dir, ZoneInfo(settings.timezone))
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
-            url_file.write_text(announce_url + "\n", encoding="utf-8")
+            write_private(url_file, announce_url + "\n")
         try:
             yield
         finally:
@@ -90,7 +92,8 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
             if app.state.push_workers is not None:
                 app.state.push_workers.close()
             if announce_url:
-                url_file.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a read-only store must not stop the shutdown
+                    url_file.unlink(missing_ok=True)
             await db.close()
 
     openapi = OpenAPIConfig(
@@ -110,7 +113,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
     app = Litestar(
         route_handlers=routes,
         lifespan=[lifespan],
-        guards=[authorize],
+        guards=[authorize, ascii_integers],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         cors_config=CORSConfig(

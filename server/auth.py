@@ -6,7 +6,7 @@ route that forgets to declare its roles is refused (fail closed), never opened.
 
 Tokens are random (256 bits), shown once, stored as SHA-256 only, looked up by a short prefix
 and compared in constant time. An auditor's token is bound to the first `Tekseru-Device-Id` it
-is used with.
+is used with, and a device to the first user whose token used it.
 """
 
 from __future__ import annotations
@@ -142,9 +142,16 @@ async def authenticate(connection: ASGIConnection) -> Principal:
             raise unauthenticated(
                 "device_id_required", f"auditors send a valid {DEVICE_HEADER} (a UUID) on every request"
             )
-        bound = row["device_id"]
+        bound, owner = row["device_id"], row["device_owner"]
         if bound is None:
-            bound = await users_store.bind_device(db, row["prefix"], row["user_name"], device_id)
+            binding = await users_store.bind_device(db, row["prefix"], row["user_name"], device_id)
+            bound, owner = binding.device_id, binding.device_owner
+            if binding.device_revoked and owner == row["user_name"]:
+                raise unauthenticated("token_revoked", "the token or its device has been revoked")
+        # A device belongs to the first user seen on it: another user's token is refused there even
+        # when it was bound before this rule (such a binding never made it that user's device).
+        if owner != row["user_name"]:
+            raise unauthenticated("device_mismatch", "this device belongs to another user")
         if bound != device_id:
             raise unauthenticated("device_mismatch", "this token is bound to another device")
         if await users_store.device_revoked(db, device_id):

@@ -6,6 +6,10 @@ a blob path is always whole and right (a kill -9 leaves either the part or the b
 blob). An upload's bytes collect in `<data_dir>/uploads/<upload_id>.part`: each chunk is appended
 and fsynced before the database moves the upload's offset, and bytes past that offset (a crash
 mid-chunk, a rejected chunk) are cut off before the next chunk is appended.
+
+A file can still change at rest (a disk, a hand, a restore): `check_blob_file` reads one whole and
+notes its identity (`file_identity`), which stands in for a rehash while it stays the same, and
+`set_aside` moves a damaged one out of the blob tree.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import hashlib
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 # The checksums a chunk may carry (tus `checksum` extension): sha1, which tus requires, and sha256.
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 PART_SUFFIX = ".part"
+DAMAGED_DIR = "damaged-blobs"
 _IOV_MAX = 1024
 
 
@@ -50,7 +56,7 @@ def _make_dirs(path: Path) -> None:
         return
     _make_dirs(path.parent)
     try:
-        path.mkdir()
+        path.mkdir(mode=0o700)  # private whatever the umask (it can only take bits away from 0700)
     except FileExistsError:
         return
     fsync_dir(path.parent)
@@ -142,6 +148,57 @@ def promote(part: Path, data_dir: Path, sha256: str) -> Path:
     os.replace(part, target)
     fsync_dir(target.parent)
     fsync_dir(part.parent)
+    return target
+
+
+def _identity(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def file_identity(path: Path) -> str | None:
+    """What a verified marker records of a file (device, inode, size, mtime, ctime), or None when there is none.
+
+    A write in place moves mtime and ctime, a rename into place brings another inode, and ctime
+    cannot be set back by hand, so an unchanged identity means unchanged bytes.
+    """
+    try:
+        return _identity(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+class FileCheck(NamedTuple):
+    """What reading a blob file whole found: the identity of the file read (None: no file) and whether it is right."""
+
+    identity: str | None
+    intact: bool
+
+
+def check_blob_file(data_dir: Path, sha256: str, size: int) -> FileCheck:
+    """Read the blob file whole: intact when it has the recorded size and the SHA-256 of its name. Blocking."""
+    try:
+        f = open(blob_path(data_dir, sha256), "rb")  # noqa: SIM115 (closed below; opening is what may fail)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return FileCheck(None, False)
+    with f:
+        before = _identity(os.fstat(f.fileno()))
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        after = os.fstat(f.fileno())
+    # Nothing of ours writes a blob in place: a write while it was read is damage, whatever the hash said.
+    return FileCheck(_identity(after), digest == sha256 and before == _identity(after) and after.st_size == size)
+
+
+def set_aside(data_dir: Path, sha256: str) -> Path | None:
+    """Move a damaged blob file out of the blob tree, to `<data_dir>/damaged-blobs/` (kept to look at, never served)."""
+    source = blob_path(data_dir, sha256)
+    target = data_dir / DAMAGED_DIR / sha256
+    _make_dirs(target.parent)
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        return None
+    fsync_dir(source.parent)
+    fsync_dir(target.parent)
     return target
 
 

@@ -1,22 +1,30 @@
 """The `tekseru` command.
 
 Exit status 0 on success; 1 on a user error, with a message on stderr that says what and where
-(file, line, field) and never a traceback.
+(file, line, field) and never a traceback; 2 when the arguments themselves are wrong (argparse);
+141 when the reader of its output went away (`tekseru users list | head -1`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import errno
 import os
+import re
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
+import msgspec
+import uvicorn
 
 from checklists.validate import Invalid, load_checklist
 from server.admin_client import ApiError, admin_client, checked, running_server_url
+from server.periods import PERIOD_PATTERN
 from server.settings import Settings, settings_from_env
 
 
@@ -33,12 +41,14 @@ def _out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
+def _warn(line: str) -> None:
+    sys.stderr.write(f"tekseru: warning: {line}\n")
+
+
 # --- serve ---------------------------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
-
     from server.app import create_app
     from server.setup import prepare
     from server.transport import KEEP_ALIVE_S, guarded_http_protocol
@@ -47,17 +57,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     if running_server_url(settings):
         raise UserError(f"a server is already running on {settings.data_dir}")
     settings = settings_from_env(host=args.host, port=args.port, data_dir=settings.data_dir)
+    # The port first: one in use is a one-line error before the database is touched.
+    listener = _listen(settings.host, settings.port)
+    new_store = not settings.db_path.exists()
     report = asyncio.run(prepare(settings, demo=args.demo))
+    if new_store:
+        _out(f"created a new database in {settings.data_dir.resolve()}")
     for line in report:
         _out(line)
-    url = f"http://{_url_host(settings.host)}:{settings.port}"
-    _out(f"serving on {url}  (data in {settings.data_dir})")
     sys.stdout.flush()
-    tune_gc()
-    uvicorn.run(
+    url = f"http://{_url_host(settings.host)}:{listener.getsockname()[1]}"
+    config = uvicorn.Config(
         create_app(settings, announce_url=url),
         host=settings.host,
-        port=settings.port,
+        port=listener.getsockname()[1],
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         access_log=False,
         lifespan="on",
@@ -67,6 +80,46 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         # slow or stalled clients would turn every other request (health checks too) into a 503.
         # A waiting client costs an idle socket on the event loop; the deadlines below free it.
     )
+    server = _AnnouncingServer(config, f"serving on {url}  (data in {settings.data_dir.resolve()})")
+    tune_gc()
+    server.run(sockets=[listener])
+    if not server.started:
+        raise UserError("the server did not start (see the lines above)")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound and listening on host:port, or a UserError saying why it cannot be."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        hint = ": another program listens there (choose another with --port or TEKSERU_PORT)"
+        reason = hint if exc.errno == errno.EADDRINUSE else f": {exc.strerror or exc}"
+        raise UserError(f"cannot listen on {host}:{port}{reason}") from None
+    return sock
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that prints where it serves once it does: bound, and the app started."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            _out(self.announcement)
+            sys.stdout.flush()
 
 
 def _url_host(host: str) -> str:
@@ -136,28 +189,57 @@ def cmd_checklists(args: argparse.Namespace, settings: Settings) -> None:
                 state = "published" if response.status_code == 201 else "already published, unchanged"
                 _out(f"{name}: {body['id']} v{body['version']} {state} (sha256 {body['sha256']})")
         return
-    import msgspec
-
     from checklists.diff import diff_versions
     from checklists.model import Checklist
 
     with admin_client(settings) as api:
-        old, new = (
-            msgspec.convert(_call(api.get, f"/v1/checklists/{args.id}/versions/{v}")["checklist"], Checklist)
-            for v in (args.v1, args.v2)
-        )
+        old, new = (msgspec.convert(_checklist_version(api, args.id, v), Checklist) for v in (args.v1, args.v2))
     changes = diff_versions(old, new)
     if not changes:
         _out(f"{args.id}: v{args.v1} and v{args.v2} have the same standards and items")
     for change in changes:
         fields = f" ({', '.join(change.fields)})" if change.fields else ""
         _out(f"{change.how:<8} {change.what:<8} {change.id}{fields}")
+        for field in change.fields:
+            for path, before, after in _changed_values(field, change.old.get(field), change.new.get(field)):
+                _out(f"           {path}: {_shown(before)} -> {_shown(after)}")
+
+
+def _checklist_version(api: httpx.Client, checklist_id: str, version: int) -> dict:
+    """A published version's document; a missing one is named with the versions there are."""
+    response = api.get(f"/v1/checklists/{checklist_id}/versions/{version}")
+    if response.status_code != 404:
+        return _checked_json(response, f"{checklist_id} v{version}")["checklist"]
+    published = _pages(api, "/v1/checklists")
+    versions = [str(c["version"]) for c in published if c["id"] == checklist_id]
+    if versions:
+        raise UserError(f"{checklist_id} v{version} does not exist; versions: {', '.join(versions)}")
+    ids = sorted({c["id"] for c in published})
+    raise UserError(f"no checklist {checklist_id!r}; checklists: {', '.join(ids) or 'none published'}")
+
+
+def _changed_values(path: str, before: object, after: object) -> list[tuple[str, object, object]]:
+    """(path, old, new) of what differs, down into nested tables (`title.kk`), leaves as they are."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        for key in sorted(before.keys() | after.keys()):
+            if before.get(key) != after.get(key):
+                out.extend(_changed_values(f"{path}.{key}", before.get(key), after.get(key)))
+        return out
+    return [(path, before, after)]
+
+
+def _shown(value: object) -> str:
+    return "(none)" if value is None else msgspec.json.encode(value).decode()
 
 
 # --- import ----------------------------------------------------------------------------------------
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
+    if args.entity == "template":
+        _import_template(args.template_of)
+        return
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -167,6 +249,22 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
         response = api.post(f"/v1/admin/import/{args.entity}", content=data, headers={"Content-Type": "text/csv"})
         body = _checked_json(response, str(path))
     _out(f"{path}: imported {body['rows']} {args.entity} row(s)")
+
+
+def _import_template(entity: str) -> None:
+    """The header row and an example row on stdout (a file to fill in); what each column takes on stderr."""
+    import csv
+
+    from server.directory import import_template
+
+    template = import_template(entity)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([c.name for c in template])
+    writer.writerow([c.example for c in template])
+    sys.stdout.flush()
+    sys.stderr.write(f"columns of a {entity} file (UTF-8, `,` or `;` between fields, one row per line):\n")
+    for column in template:
+        sys.stderr.write(f"  {column.name:<14} {'required' if column.required else 'optional'}: {column.takes}\n")
 
 
 # --- quarantine, rebuild, backup -------------------------------------------------------------------
@@ -193,14 +291,52 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> None:
     with admin_client(settings) as api:
         body = _call(api.post, "/v1/admin/rebuild")
-    _out(f"rebuilt the views of {body['submissions']} submission(s) from their revisions")
+    _out(f"rebuilt the views of {body['submissions']} submission(s) from their revisions and decisions")
+
+
+def cmd_blobs(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        # Every blob is read whole: on a large store that takes longer than any usual request.
+        body = _call(api.post, "/v1/admin/blobs/verify", timeout=None)
+    _out(f"checked {body['checked']} blob(s): {body['ok']} ok")
+    for label, key in (
+        ("damaged (set aside in damaged-blobs/)", "damaged"),
+        ("missing file", "missing_file"),
+        ("recovered (a right file is back)", "recovered"),
+        ("lost earlier, not uploaded again yet", "still_lost"),
+    ):
+        _out(f"{label}: {len(body[key])}")
+        for sha256 in body[key]:
+            _out(f"  {sha256}")
+    lost = len(body["damaged"]) + len(body["missing_file"]) + len(body["still_lost"])
+    if lost:
+        raise UserError(
+            f"{lost} blob(s) damaged or missing: their visits await evidence until the tablets upload them"
+            " again (POST /v1/blobs/missing lists them)"
+        )
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> None:
-    path = str(Path(args.path).resolve())
+    from server.files import backup_target
+
+    path = Path(args.path).absolute()  # the server resolves symlinks and `..`; so does backup_target
+    if backup_target(settings.backups, path) is None:
+        raise UserError(
+            f"{args.path} is outside the backup directory {settings.backups.resolve()}:"
+            " write the backup there, or set TEKSERU_BACKUP_DIR"
+        )
     with admin_client(settings) as api:
-        body = _call(api.post, "/v1/admin/backup", json={"path": path})
+        body = _call(api.post, "/v1/admin/backup", json={"path": str(path), "with_blobs": args.with_blobs})
     _out(f"backup written to {body['path']} ({body['bytes']} bytes)")
+    if args.with_blobs:
+        _out(f"evidence: {body['blobs_copied']} of {body['blobs']} blob(s) copied to {body['blobs_dir']}")
+        if body["blobs_copied"] < body["blobs"]:
+            _out("  the others are missing or damaged: `tekseru blobs verify` names them")
+    else:
+        _out(
+            f"evidence NOT included: the copy records {body['blobs']} blob(s) that stay only in"
+            f" {settings.data_dir / 'blobs'}; add --with-blobs to copy them beside the backup"
+        )
 
 
 # --- policies and periods -------------------------------------------------------------------------
@@ -274,30 +410,54 @@ def cmd_periods(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_scorecards(args: argparse.Namespace, settings: Settings) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    period, kind = args.period, args.unit_kind
     with admin_client(settings) as api:
-        units = [u for u in _pages(api, "/v1/units") if u["kind"] == args.unit_kind and u["active"]]
+        units = [u for u in _pages(api, "/v1/units") if u["kind"] == kind and u["active"]]
         if args.unit_id:
+            unknown = sorted(set(args.unit_id) - {u["unit_id"] for u in units})
+            if unknown:
+                raise UserError(f"not an active {kind} unit: {', '.join(map(repr, unknown))}")
             units = [u for u in units if u["unit_id"] in args.unit_id]
         if not units:
-            raise UserError(f"no active {args.unit_kind} units")
-        progress = _Progress(len(units), f"{args.period} {args.unit_kind} ({args.lang})")
+            raise UserError(f"no active {kind} units")
+        # A scorecard counts approved visits only: a unit without one that month would get an empty card.
+        scores = _call(api.get, "/v1/scores/units", params={"period": period, "kind": kind})["items"]
+        visits = {row["unit_id"]: row["n"] for row in scores}
+        empty = [u["unit_id"] for u in units if not visits.get(u["unit_id"])]
+        units = [u for u in units if visits.get(u["unit_id"])]
+        if not units:
+            params = {"period": period, "kind": kind, "basis": "provisional"}
+            waiting = _call(api.get, "/v1/scores/units", params=params)["items"]
+            pending = sum(row["n"] for row in waiting if row["unit_id"] in empty)
+            note = f" ({pending} visit(s) of that month are not approved yet)" if pending else ""
+            _warn(f"no approved visits of {kind} units in {period}{note}: no scorecard built")
+            return
+        progress = _Progress(len(units), f"{period} {kind} ({args.lang})")
 
-        def one(unit: dict) -> dict:
-            body = {"scope": "unit", "unit_id": unit["unit_id"], "period": args.period, "lang": args.lang}
+        def one(unit: dict) -> tuple[dict, str]:
+            body = {"scope": "unit", "unit_id": unit["unit_id"], "period": period, "lang": args.lang}
             card = _call(api.post, "/v1/scorecards", json=body)
-            if args.publish:
-                card = _call(api.post, f"/v1/scorecards/{card['id']}/publish")
+            # The same data as a published card gives that card back (API.md), unchanged.
+            if card["status"] == "published":
+                state = "already published, unchanged"
+            elif args.publish:
+                card, state = _call(api.post, f"/v1/scorecards/{card['id']}/publish"), "published"
+            else:
+                state = "draft"
             progress.step()
-            return card
+            return card, state
 
         # The server renders each PDF in its worker processes; a few requests in flight keep them busy.
         with ThreadPoolExecutor(max_workers=4) as pool:
             cards = list(pool.map(one, units))
         progress.done()
-    state = "published" if args.publish else "draft"
-    _out(f"{len(cards)} {state} scorecard(s) for {args.period}:")
-    for card in cards:
-        _out(f"  {card['unit_id']:<10} {card['id']}  sha256 {card['sha256']}  {card['size'] // 1024} KB")
+    counts = {state: sum(1 for _, s in cards if s == state) for state in dict.fromkeys(s for _, s in cards)}
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items())
+    _out(f"{len(cards)} scorecard(s) for {period}, {kind} ({args.lang}): {summary}")
+    for card, state in cards:
+        _out(f"  {card['unit_id']:<10} {card['id']}  sha256 {card['sha256']}  {card['size'] // 1024} KB  {state}")
+    if empty:
+        _out(f"skipped {len(empty)} unit(s) with no approved visits in {period}: {', '.join(empty)}")
 
 
 class _Progress:
@@ -355,17 +515,62 @@ def _pages(api: httpx.Client, path: str) -> list[dict]:
             return items
 
 
+def period_argument(value: str) -> str:
+    """A period argument as `YYYY-MM`; anything else is an argument error that says how to write it."""
+    if not re.fullmatch(PERIOD_PATTERN, value):
+        example = dt.date.today().strftime("%Y-%m")
+        raise argparse.ArgumentTypeError(f"{value!r} is not a period: use YYYY-MM, e.g. {example}")
+    return value
+
+
+def version_argument(value: str) -> int:
+    """A checklist version: `2` or `v2`."""
+    digits = value.removeprefix("v")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 7:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a version: use its number, e.g. 2")
+    return int(digits)
+
+
+def check_store(settings: Settings, named_by: str | None) -> None:
+    """Refuse to make up a store where none was asked for: only `serve` creates the default one.
+
+    A command run from the wrong folder would otherwise create an empty `./var` there and answer
+    from it ("no users", "quarantine is empty") as if that were the organisation's data.
+    """
+    if settings.db_path.exists():
+        return
+    where = settings.data_dir.resolve()
+    if named_by is not None:
+        # Named on purpose: a first set-up. Made as `serve` makes it, and said, so a typo shows.
+        from server.setup import prepare
+
+        sys.stderr.write(f"tekseru: no database in {where} (named by {named_by}): creating a new one\n")
+        for line in asyncio.run(prepare(settings)):
+            sys.stderr.write(f"  {line}\n")
+        return
+    raise UserError(
+        f"no Tekseru data directory at {where}",
+        [
+            f"looked in ./var of this folder ({Path.cwd()}), the default: TEKSERU_DATA_DIR is not set",
+            "point at yours: tekseru --data-dir /path/to/data ...  or  export TEKSERU_DATA_DIR=/path/to/data",
+            "a new installation: `tekseru serve` creates it",
+        ],
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `tekseru`."""
     parser = argparse.ArgumentParser(prog="tekseru", description="Tekseru: service-quality audits.")
-    parser.add_argument("--data-dir", help="the data directory (default $TEKSERU_DATA_DIR or ./var)")
+    parser.add_argument(
+        "--data-dir", help="the data directory (default $TEKSERU_DATA_DIR, else ./var; only serve creates it)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="migrate, load the library, serve the API")
+    serve = sub.add_parser("serve", help="create the data directory if needed, migrate, load the library, serve")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="also load the demo organisation")
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=cmd_serve, opens_store=False)  # it creates the store: the one command that may
 
     users = sub.add_parser("users", help="users and their tokens")
     users_sub = users.add_subparsers(dest="action", required=True)
@@ -381,37 +586,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("checklists", help="validate, publish and compare checklist versions")
     cl_sub = cl.add_subparsers(dest="action", required=True)
-    cl_sub.add_parser("validate", help="check files, listing every problem").add_argument("files", nargs="+")
+    cl_validate = cl_sub.add_parser("validate", help="check files, listing every problem")
+    cl_validate.add_argument("files", nargs="+")
+    cl_validate.set_defaults(opens_store=False)
     cl_sub.add_parser("publish", help="publish files (TOML or JSON)").add_argument("files", nargs="+")
-    diff = cl_sub.add_parser("diff", help="what changed between two published versions")
+    diff = cl_sub.add_parser("diff", help="what changed between two published versions, with old and new values")
     diff.add_argument("id")
-    diff.add_argument("v1", type=int)
-    diff.add_argument("v2", type=int)
+    diff.add_argument("v1", type=version_argument)
+    diff.add_argument("v2", type=version_argument)
     cl.set_defaults(func=cmd_checklists)
 
     imp = sub.add_parser("import", help="import a CSV file of units, staff or assignments (all rows or none)")
-    imp.add_argument("entity", choices=["units", "staff", "assignments"])
-    imp.add_argument("file")
+    imp_sub = imp.add_subparsers(dest="entity", required=True)
+    for entity in ("units", "staff", "assignments"):
+        imp_sub.add_parser(entity, help=f"import {entity} (see: tekseru import template {entity})").add_argument("file")
+    template = imp_sub.add_parser("template", help="print a file's header row and an example row; columns on stderr")
+    template.add_argument("template_of", metavar="units|staff|assignments", choices=["units", "staff", "assignments"])
+    template.set_defaults(opens_store=False)
     imp.set_defaults(func=cmd_import)
     pol = sub.add_parser("policies", help="validate and publish motivation policies")
     pol_sub = pol.add_subparsers(dest="action", required=True)
-    pol_sub.add_parser("validate", help="check files, listing every problem").add_argument("files", nargs="+")
+    pol_validate = pol_sub.add_parser("validate", help="check files, listing every problem")
+    pol_validate.add_argument("files", nargs="+")
+    pol_validate.set_defaults(opens_store=False)
     pol_sub.add_parser("publish", help="publish files (TOML or JSON)").add_argument("files", nargs="+")
     pol.set_defaults(func=cmd_policies)
 
     per = sub.add_parser("periods", help="close a month, show its figures and later adjustments")
     per_sub = per.add_subparsers(dest="action", required=True)
     close = per_sub.add_parser("close", help="freeze the month's motivation snapshot")
-    close.add_argument("period", help="YYYY-MM")
+    close.add_argument("period", type=period_argument, help="YYYY-MM")
     close.add_argument("--force", action="store_true", help="close even while submissions await review")
-    per_sub.add_parser("show", help="the month's motivation rows").add_argument("period")
-    per_sub.add_parser("adjustments", help="what changed after the close").add_argument("period")
+    per_sub.add_parser("show", help="the month's motivation rows").add_argument(
+        "period", type=period_argument, help="YYYY-MM"
+    )
+    per_sub.add_parser("adjustments", help="what changed after the close").add_argument(
+        "period", type=period_argument, help="YYYY-MM"
+    )
     per.set_defaults(func=cmd_periods)
 
     cards = sub.add_parser("scorecards", help="render (and publish) the scorecards of every unit of a kind")
     cards_sub = cards.add_subparsers(dest="action", required=True)
-    build = cards_sub.add_parser("build", help="render all units of a kind for a period")
-    build.add_argument("--period", required=True, help="YYYY-MM")
+    build = cards_sub.add_parser(
+        "build", help="render the units of a kind that have approved visits in the period (others are skipped)"
+    )
+    build.add_argument("--period", required=True, type=period_argument, help="YYYY-MM")
     build.add_argument("--unit-kind", required=True, choices=["branch", "contact_centre", "field_technician"])
     build.add_argument("--lang", default="ru", choices=["ru", "kk", "en"])
     build.add_argument("--unit-id", action="append", help="only these units (repeat the option)")
@@ -425,10 +644,28 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("ids", nargs="*", type=int)
     quarantine.set_defaults(func=cmd_quarantine)
 
-    sub.add_parser("rebuild", help="recompute every derived view from the revisions").set_defaults(func=cmd_rebuild)
+    rebuild = sub.add_parser("rebuild", help="recompute every derived view from the revisions and decisions")
+    rebuild.set_defaults(func=cmd_rebuild)
 
-    backup = sub.add_parser("backup", help="write a consistent copy of the database")
-    backup.add_argument("path")
+    blobs = sub.add_parser("blobs", help="evidence files at rest")
+    blobs_sub = blobs.add_subparsers(dest="action", required=True)
+    blobs_sub.add_parser(
+        "verify", help="hash every stored blob; exit 1 if any is damaged or missing (their visits await it again)"
+    )
+    blobs.set_defaults(func=cmd_blobs)
+
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the database (evidence blobs only with --with-blobs)",
+        description="Write a consistent copy of the database to PATH, which must lie in the backup directory"
+        " (TEKSERU_BACKUP_DIR, default <data dir>/backups). The copy does NOT include the evidence files"
+        " (photos, audio) unless --with-blobs is given: they are then copied, each checked against its SHA-256,"
+        " to PATH.blobs/ in the data directory's layout (restore: the copy as tekseru.sqlite3, PATH.blobs as blobs).",
+    )
+    backup.add_argument("path", help="a new file in the backup directory")
+    backup.add_argument(
+        "--with-blobs", action="store_true", help="also copy the evidence blobs the copy records, to PATH.blobs/"
+    )
     backup.set_defaults(func=cmd_backup)
     return parser
 
@@ -437,11 +674,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit status."""
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
+    named_by = "--data-dir" if args.data_dir else ("TEKSERU_DATA_DIR" if env.get("TEKSERU_DATA_DIR") else None)
     if args.data_dir:
         env["TEKSERU_DATA_DIR"] = args.data_dir
     try:
         settings = settings_from_env(env)
+        if getattr(args, "opens_store", True):
+            check_store(settings, named_by)
         args.func(args, settings)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): the standard recipe, so that the interpreter's own
+        # flush at exit finds somewhere to write instead of printing a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UserError as exc:
         sys.stderr.write(f"tekseru: {exc.message}\n")
         for line in exc.details:

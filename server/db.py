@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from server.clock import now_iso
+from server.errors import INSUFFICIENT_STORAGE, STORE_UNAVAILABLE, ProblemError, storage_failure, storage_problem
+from server.files import claim_backup_file, make_private_dir, make_private_file
 
 BUSY_TIMEOUT_MS = 10_000
 DIRECT_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
@@ -40,6 +44,11 @@ WRITER_CACHE_KIB = 64 * 1024
 # of the WAL, so the WAL cannot start over).
 CHECKPOINT_EVERY_S = 0.05
 WRITER_CHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages
+# `/v1/health` probes the store at most this often: a health check every few milliseconds from a
+# load balancer must not become a write every few milliseconds.
+PROBE_EVERY_S = 1.0
+PROBE_FILE = ".write-probe"
+PROBE_BYTES = 4096  # one page: a full file system refuses it, where an empty file might still fit
 
 T = TypeVar("T")
 
@@ -104,6 +113,21 @@ class _Checkpointer(threading.Thread):
         self._conn.close()
 
 
+def _probe_directory(folder: Path) -> str | None:
+    """Write a page to a file in `folder` and remove it: None if that worked, else the storage failure."""
+    probe = folder / PROBE_FILE
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"\0" * PROBE_BYTES)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        return storage_failure(exc) or STORE_UNAVAILABLE
+    return None
+
+
 class Database:
     """The single writer and a reader on one SQLite file."""
 
@@ -124,11 +148,22 @@ class Database:
         self._committer: asyncio.Task | None = None
         self._checkpointer = _Checkpointer(path)
         self._checkpointer.start()
+        # Why the last write failed, when it failed for storage (`insufficient_storage`,
+        # `store_unavailable`); a commit clears it.
+        self.storage_failure: str | None = None
+        self._probed_at = -PROBE_EVERY_S
+        self._probe_outcome: str | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) the file, apply pending migrations, and return it."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating if needed) the file, apply pending migrations, and return it.
+
+        The directory is made 0700 and the file 0600 before SQLite opens it: SQLite creates the
+        WAL and shared-memory files with the database file's mode, whatever the umask.
+        """
+        make_private_dir(path.parent)
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            make_private_file(name, create=name == path)
         writer = await _open(
             path, f"PRAGMA cache_size=-{WRITER_CACHE_KIB}", f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}"
         )
@@ -152,15 +187,76 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """The one way to write: `BEGIN IMMEDIATE`, yield the writer, `COMMIT` (or roll back)."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._reclaim_wal()
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                self.next_arrival = None  # what the rolled-back transaction took is free again
+                await self._writer.execute("COMMIT")
+            except BaseException as exc:
+                await self._abandon(exc)
                 raise
-            await self._writer.execute("COMMIT")
-            self._checkpointer.wrote()
+            self._committed()
+
+    async def _abandon(self, exc: BaseException) -> None:
+        """Roll back whatever the failed transaction left, so the writer's next transaction starts clean.
+
+        A full disk or an I/O error may already have rolled the transaction back (then ROLLBACK
+        fails, harmlessly), or leave it open after a failed COMMIT (then ROLLBACK ends it).
+        """
+        if self._writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("ROLLBACK")
+        self.next_arrival = None  # what the rolled-back transaction took is free again
+        failure = storage_failure(exc)
+        if failure is not None:
+            self.storage_failed(failure)
+
+    async def _reclaim_wal(self) -> None:
+        """After a write failed for storage, move the WAL into the database and cut the WAL file to nothing.
+
+        On a full disk the WAL can hold the very room a checkpoint needs to grow the database, and
+        it never shrinks by itself: once room returns, new writes would take it first and wedge the
+        store again. So until a commit succeeds, every write starts with a TRUNCATE checkpoint
+        (which fails, harmlessly, while the disk is still full).
+        """
+        if self.storage_failure is None:
+            return
+        # A reader holding an old snapshot makes TRUNCATE wait: not for the writer's full timeout.
+        await self._writer.execute(f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
+        try:
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def _committed(self) -> None:
+        self.storage_failure = None
+        self._checkpointer.wrote()
+
+    def storage_failed(self, failure: str) -> None:
+        """A write failed for storage (`insufficient_storage`, `store_unavailable`): health says so."""
+        self.storage_failure = failure
+        self._probe_outcome = failure
+
+    async def storage_health(self) -> str | None:
+        """None while the store takes writes, else why not (probed at most every PROBE_EVERY_S).
+
+        A page written to the data directory (and removed) shows the file system has room and
+        takes writes. After a write failed for storage, a tiny write transaction (the database's
+        `user_version`, which nothing reads) must also succeed before the store counts as healthy
+        again; it is skipped while the writer is busy, whose own next commit answers the question.
+        """
+        now = time.monotonic()
+        if now - self._probed_at < PROBE_EVERY_S:
+            return self._probe_outcome
+        self._probed_at = now
+        outcome = await asyncio.to_thread(_probe_directory, self.path.parent)
+        if outcome is None and self.storage_failure is not None and not self._lock.locked():
+            with contextlib.suppress(sqlite3.Error, OSError):
+                async with self.transaction() as conn:
+                    await conn.execute("PRAGMA user_version = 0")
+        self._probe_outcome = outcome or self.storage_failure
+        return self._probe_outcome
 
     async def grouped(self, job: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run `job(writer)` in a write transaction shared with the jobs waiting beside it.
@@ -179,6 +275,7 @@ class Database:
     async def _commit_groups(self) -> None:
         while self._jobs:
             async with self._lock:
+                await self._reclaim_wal()
                 group, self._jobs = self._jobs[:GROUP_MAX], self._jobs[GROUP_MAX:]
                 outcomes: list[tuple[asyncio.Future, BaseException | None, Any]] = []
                 try:
@@ -188,19 +285,23 @@ class Database:
                         try:
                             value = await job(self._writer)
                         except Exception as exc:
+                            if storage_failure(exc) is not None or not self._writer.in_transaction:
+                                # A full disk or an I/O error fails the whole group: SQLite may
+                                # have rolled back the transaction with it, savepoints and all.
+                                raise
                             await self._writer.execute("ROLLBACK TO job")
                             await self._writer.execute("RELEASE job")
                             self.next_arrival = None
                             outcomes.append((future, exc, None))
                             continue
+                        if not self._writer.in_transaction:
+                            raise sqlite3.OperationalError("the group's transaction was rolled back under a job")
                         await self._writer.execute("RELEASE job")
                         outcomes.append((future, None, value))
                     await self._writer.execute("COMMIT")
-                    self._checkpointer.wrote()
+                    self._committed()
                 except BaseException as exc:
-                    with contextlib.suppress(Exception):
-                        await self._writer.execute("ROLLBACK")
-                    self.next_arrival = None
+                    await self._abandon(exc)
                     for _, future in group:
                         if not future.done():
                             future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("write cancelled"))
@@ -277,22 +378,41 @@ async def run_on(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -
     return await conn._execute(lambda: fn(conn._conn, *args))
 
 
-async def backup_database(db: Database, target: Path) -> int:
-    """Write a consistent copy of the database to `target` (a new file); return its size in bytes."""
-    from server.errors import ProblemError
+async def backup_database(db: Database, backup_dir: Path, target: Path) -> int:
+    """Write a consistent copy of the database to `target` (a new file below `backup_dir`); return its size.
 
+    `target` was resolved and checked to lie below `backup_dir` (`files.backup_target`). The copy
+    is 0600. A full backup disk is 507 and an unwritable one 400, without marking the store itself
+    degraded: the backup directory may lie on another disk.
+    """
     try:
-        if target.exists():
-            raise ProblemError(409, "backup_exists", "a file is already at that path; choose another")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        claim_backup_file(backup_dir, target)
+    except FileExistsError:
+        raise ProblemError(409, "backup_exists", "a file is already at that path; choose another") from None
     except OSError as exc:
+        if storage_failure(exc) == INSUFFICIENT_STORAGE:
+            raise storage_problem(INSUFFICIENT_STORAGE) from None
         raise ProblemError(400, "backup_path", f"cannot use that path: {exc.strerror}") from None
     async with db.writer_alone() as conn:
         try:
             await conn.execute("VACUUM INTO ?", (str(target),))
-        except sqlite3.OperationalError as exc:
-            raise ProblemError(400, "backup_path", f"cannot write the copy there: {exc}") from None
+        except sqlite3.Error as exc:
+            with contextlib.suppress(OSError):
+                target.unlink(missing_ok=True)  # half a copy is no backup
+            if storage_failure(exc) == INSUFFICIENT_STORAGE:
+                raise storage_problem(INSUFFICIENT_STORAGE) from None
+            raise ProblemError(400, "backup_path", "cannot write the copy there") from None
     return target.stat().st_size
+
+
+def backup_blob_hashes(target: Path) -> list[str]:
+    """The evidence blobs a backup's database records (read from the copy, so it matches the copy)."""
+    conn = sqlite3.connect(target)
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        return [row[0] for row in conn.execute("SELECT sha256 FROM blobs ORDER BY sha256")]
+    finally:
+        conn.close()
 
 
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from typing import Literal
 
 import msgspec
 
 from checklists.model import UnitKind
 from server.errors import FieldError
-from server.wire import Body, Name, Slug, UserName, Wire
+from server.wire import Body, Name, Slug, UserName, Wire, field_message
 
 
 class UnitIn(Body):
@@ -152,37 +153,56 @@ def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[st
     rows: list[tuple[str, Body]] = []
     lines: list[str] = []
     seen: dict[str, int] = {}
-    try:
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(rows) >= MAX_IMPORT_ROWS:
-                errors.append(FieldError(path=f"line {line}", message=f"more than {MAX_IMPORT_ROWS} rows"))
-                break
-            if len(record) != len(header):
-                errors.append(
-                    FieldError(path=f"line {line}", message=f"expected {len(header)} fields, found {len(record)}")
-                )
-                continue
-            values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
-            key = values.pop(key_column)
-            body, row_errors = _decode_line(key, values, body_type, line)
-            if key in seen:
-                row_errors.append(
-                    FieldError(path=f"line {line}.{key_column}", message=f"{key!r} is also on line {seen[key]}")
-                )
-            if row_errors or body is None:
-                errors.extend(row_errors)
-                continue
-            seen[key] = line
-            rows.append((key, body))
-            lines.append(f"line {line}")
-    except csv.Error as exc:
-        errors.append(FieldError(path=f"line {reader.line_num}", message=f"not valid CSV: {exc}"))
+    for line, record, problem in _records(reader):
+        if record is None:
+            errors.append(FieldError(path=f"line {line}", message=problem))
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) >= MAX_IMPORT_ROWS:
+            errors.append(FieldError(path=f"line {line}", message=f"more than {MAX_IMPORT_ROWS} rows"))
+            break
+        if len(record) != len(header):
+            message = f"expected {len(header)} fields ({', '.join(header)}), found {len(record)}"
+            errors.append(FieldError(path=f"line {line}", message=message))
+            continue
+        values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
+        key = values.pop(key_column)
+        body, row_errors = _decode_line(key, values, body_type, line)
+        if key in seen:
+            row_errors.append(
+                FieldError(path=f"line {line}.{key_column}", message=f"{key!r} is also on line {seen[key]}")
+            )
+        if row_errors or body is None:
+            errors.extend(row_errors)
+            continue
+        seen[key] = line
+        rows.append((key, body))
+        lines.append(f"line {line}")
     if errors:
         raise CsvRejected(errors)
     return rows, lines
+
+
+def _records(reader) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(line, record, "") for each record; (line, None, problem) for a malformed one, then on to the next.
+
+    A bad quote on one line must not hide the rows after it: every bad row is listed at once.
+    """
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # A quote left open swallows the lines after it; say where it began.
+            runs_on = ""
+            if reader.line_num > start:
+                runs_on = f" (a field quoted on line {start} runs on to line {reader.line_num})"
+            yield start, None, f"not valid CSV: {exc}{runs_on}"
+            continue
+        yield reader.line_num, record, ""
 
 
 class _Key(msgspec.Struct):
@@ -214,7 +234,8 @@ def _row_problems(key: str, values: dict[str, str], body_type: type[Body], line:
         try:
             _decode_row({**_placeholders(body_type), name: value}, body_type)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(path=f"line {line}.{name}", message=str(exc).split(" - at")[0]))
+            message = field_message(str(exc).split(" - at")[0], value)
+            errors.append(FieldError(path=f"line {line}.{name}", message=message))
     for f in msgspec.structs.fields(body_type):
         if f.required and f.encode_name not in cleaned:
             errors.append(FieldError(path=f"line {line}.{f.encode_name}", message="required, but empty"))
@@ -244,3 +265,71 @@ def _placeholders(body_type: type[Body]) -> dict[str, object]:
 def _decode_row(values: dict[str, object], body_type: type[Body]) -> Body:
     cleaned = {k: v for k, v in values.items() if v != ""}
     return msgspec.convert(cleaned, body_type, strict=False)
+
+
+class TemplateColumn(msgspec.Struct, frozen=True, kw_only=True):
+    """One column of an import file: whether it is required, an example value and what it takes."""
+
+    name: str
+    required: bool
+    example: str
+    takes: str
+
+
+# One consistent example organisation: the staff member works in the unit, the assignment sends
+# an auditor there, so the three templates import one after the other as printed.
+_TEMPLATE_EXAMPLES = {
+    "unit_id": "ALM-014",
+    "kind": "branch",
+    "name": "ПСС Алматы Абая 150",
+    "region": "Алматы",
+    "active": "true",
+    "staff_id": "E1001",
+    "position": "консультант",
+    "assignment_id": "A-2026-12-001",
+    "auditor": "auditor.aigerim",
+    "checklist_id": "branch",
+    "due_from": "2026-12-01",
+    "due_to": "2026-12-31",
+}
+_TEMPLATE_NAMES = {"staff": {"name": "Нұрланова Әлия"}}
+
+
+def import_template(entity: str) -> list[TemplateColumn]:
+    """The columns an import of `entity` accepts, key first, each with an example (the importer's own list)."""
+    key_column, body_type = IMPORTS[entity]
+    key_example = _TEMPLATE_EXAMPLES[key_column]
+    columns = [TemplateColumn(name=key_column, required=True, example=key_example, takes=_takes(None))]
+    for field in msgspec.inspect.type_info(body_type).fields:
+        example = _TEMPLATE_NAMES.get(entity, {}).get(field.encode_name, _TEMPLATE_EXAMPLES[field.encode_name])
+        columns.append(
+            TemplateColumn(name=field.encode_name, required=field.required, example=example, takes=_takes(field))
+        )
+    return columns
+
+
+def _takes(field: msgspec.inspect.Field | None) -> str:
+    """What a column takes, in words, from its type (the key column: an id)."""
+    if field is None:
+        return "the id: letters, digits, '.', '_', '-' (at most 64); a row with a known id replaces it"
+    kind = field.type
+    if isinstance(kind, msgspec.inspect.UnionType):  # `X | None`: an optional column
+        kind = next(t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType))
+    default = "" if field.required else f"; empty: {_default_text(field.default)}"
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(str(v) for v in kind.values) + default
+    if isinstance(kind, msgspec.inspect.BoolType):
+        return "true or false" + default
+    if isinstance(kind, msgspec.inspect.DateType):
+        return "a date, YYYY-MM-DD" + default
+    if field.encode_name in ("unit_id", "checklist_id"):
+        return f"an existing {field.encode_name.removesuffix('_id')}'s id" + default
+    if field.encode_name == "auditor":
+        return "an auditor's user name" + default
+    return "text on one line (at most 200 characters)" + default
+
+
+def _default_text(default: object) -> str:
+    if default is None or default is msgspec.NODEFAULT:
+        return "none"
+    return str(default).lower() if isinstance(default, bool) else str(default)

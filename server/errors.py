@@ -7,8 +7,10 @@ ever reaches a client: an unexpected exception is logged here and answered as `i
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 
 import msgspec
@@ -163,8 +165,80 @@ def _from_client_nesting(exc: RecursionError) -> bool:
     return innermost is not None and any(w in innermost.replace("\\", "/") for w in _DOCUMENT_WALKERS)
 
 
+# --- storage failures: a full disk or a store that cannot be written -------------------------------
+
+INSUFFICIENT_STORAGE = "insufficient_storage"
+STORE_UNAVAILABLE = "store_unavailable"
+STORAGE_RETRY_AFTER_S = 30
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_UNAVAILABLE_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO})
+# SQLite's primary result codes (Python 3.11 gives the extended code in `sqlite_errorcode`; its low
+# byte is the primary one): SQLITE_FULL, and SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN.
+_SQLITE_FULL = 13
+_SQLITE_UNAVAILABLE = frozenset({8, 10, 14})
+# The same failures by message, for an error that arrives without its code.
+_SQLITE_MESSAGES = (
+    ("database or disk is full", INSUFFICIENT_STORAGE),
+    ("attempt to write a readonly database", STORE_UNAVAILABLE),
+    ("disk i/o error", STORE_UNAVAILABLE),
+    ("unable to open database file", STORE_UNAVAILABLE),
+)
+
+
+def storage_failure(exc: BaseException | None) -> str | None:
+    """`insufficient_storage` or `store_unavailable` when `exc` (or what caused it) is a storage failure.
+
+    The one place that reads how the file system and SQLite say "full" or "cannot write".
+    """
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            if exc.errno in _FULL_ERRNOS:
+                return INSUFFICIENT_STORAGE
+            if exc.errno in _UNAVAILABLE_ERRNOS:
+                return STORE_UNAVAILABLE
+        elif isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF == _SQLITE_FULL:
+                return INSUFFICIENT_STORAGE
+            if code is not None and code & 0xFF in _SQLITE_UNAVAILABLE:
+                return STORE_UNAVAILABLE
+            message = str(exc).lower()
+            for words, failure in _SQLITE_MESSAGES:
+                if words in message:
+                    return failure
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def storage_problem(failure: str) -> ProblemError:
+    """The answer to a write refused for storage: 507 or 503, with `Retry-After`."""
+    retry = {"Retry-After": str(STORAGE_RETRY_AFTER_S)}
+    if failure == INSUFFICIENT_STORAGE:
+        detail = "the server's disk is full; nothing of this request was kept: retry later"
+        return ProblemError(507, INSUFFICIENT_STORAGE, detail, headers=retry)
+    detail = "the server cannot write its store; nothing of this request was kept: retry later"
+    return ProblemError(503, STORE_UNAVAILABLE, detail, headers=retry)
+
+
+def handle_storage(request: Request, exc: Exception) -> Response[bytes]:
+    """An OSError or SQLite error: a storage failure is answered 507/503, anything else as unexpected."""
+    failure = storage_failure(exc)
+    if failure is None:
+        return handle_unexpected(request, exc)
+    log.warning("write refused for storage (%s) on %s %s: %s", failure, request.method, request.url.path, exc)
+    db = getattr(request.app.state, "db", None)
+    if db is not None:
+        db.storage_failed(failure)
+    problem = storage_problem(failure)
+    return problem_response(problem.status, problem.code, problem.detail, headers=problem.headers)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response[bytes]:
-    """Anything else: log it with the traceback, answer a bare 500."""
+    """Anything else: log it with the traceback, answer a bare 500 (a storage failure gets its own answer)."""
+    if storage_failure(exc) is not None:
+        return handle_storage(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal_error", "the server failed to answer this request; it has been logged")
 
@@ -212,6 +286,8 @@ EXCEPTION_HANDLERS = {
     ProblemError: handle_problem,
     HTTPException: handle_http,
     RecursionError: handle_recursion,
+    OSError: handle_storage,
+    sqlite3.Error: handle_storage,
     Exception: handle_unexpected,
 }
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from server.errors import FieldError, ProblemError
 
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Ends `$(?!\n)` like every pattern here (server/wire.py): "2026-10\n" is not a period.
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$(?!\n)"
 
 
 def check_period(period: str) -> str:

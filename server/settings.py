@@ -28,6 +28,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_body_bytes: int = 16 * 1024 * 1024
     upload_expiry_s: int = 7 * 24 * 3600  # an unfinished evidence upload is dropped after this long idle
     max_blob_bytes: int = 200 * 1024 * 1024  # the largest photo or recording one upload may hold
+    # What one auditor may have under way: unfinished uploads, and bytes they declared but did not send yet.
+    uploads_per_auditor: int = 200
+    upload_bytes_per_auditor: int = 5 * 1024**3
     render_workers: int = 2  # processes that render scorecard PDFs; 0 renders in a thread of the server
     # Processes that decode, check and score pushes; 0 does it on the server's event loop.
     push_workers: int = msgspec.field(default_factory=default_push_workers)
@@ -36,11 +39,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     docs: bool = False
     cors_origins: tuple[str, ...] = ()
     log_level: str = "info"
+    # The one directory backups may be written to (and below); None means `<data dir>/backups`.
+    backup_dir: Path | None = None
 
     @property
     def db_path(self) -> Path:
         """The SQLite file."""
         return self.data_dir / "tekseru.sqlite3"
+
+    @property
+    def backups(self) -> Path:
+        """Where `tekseru backup` and `POST /v1/admin/backup` may write: `backup_dir` or `<data dir>/backups`."""
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
 
 _ENV_PREFIX = "TEKSERU_"

@@ -383,7 +383,7 @@ NOT_SECRET_CASES = [
     ),
     Case(
         "GET",
-        "/v1/checklists/{checklist_id:str}/versions/{version:int}",
+        "/v1/checklists/{checklist_id:str}/versions/{version:str}",
         lambda w: Req("/v1/checklists/example/versions/1"),
         OK,
         False,
@@ -391,7 +391,7 @@ NOT_SECRET_CASES = [
     ),
     Case(
         "POST",
-        "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire",
+        "/v1/checklists/{checklist_id:str}/versions/{version:str}/retire",
         lambda w: Req("/v1/checklists/retireme/versions/1/retire"),
         OK,
         False,
@@ -399,7 +399,7 @@ NOT_SECRET_CASES = [
     ),
     Case(
         "GET",
-        "/v1/policies/{policy_id:str}/versions/{version:int}",
+        "/v1/policies/{policy_id:str}/versions/{version:str}",
         lambda w: Req(f"/v1/policies/{w.policy['id']}/versions/{w.policy['version']}"),
         OK,
         False,

@@ -173,11 +173,13 @@ def test_cli_publish_and_diff(tmp_path, capsys):
     assert "example v2 published" in out and "already published, unchanged" in out
     assert main(["--data-dir", str(data_dir), "checklists", "diff", "example", "1", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split() for line in lines] == [
+    # Each change on a line; under a changed one, indented, its old and new values.
+    assert [line.split() for line in lines if not line.startswith(" ")] == [
         ["changed", "standard", "PAY", "(weight)"],
         ["removed", "item", "PHONE.1"],
         ["added", "item", "PHONE.2"],
     ]
+    assert lines[1].split() == ["weight:", "3.0", "->", "4.0"]
 
 
 def test_console_script_runs():

@@ -55,7 +55,9 @@ def test_writes_go_through_the_running_server(tmp_path, capsys):
         assert db.execute("SELECT role FROM users WHERE name = 'aigerim'").fetchone() == ("auditor",)
 
 
-def test_quarantine_rebuild_and_backup_commands(tmp_path, capsys):
+def test_quarantine_rebuild_and_backup_commands(tmp_path, capsys, monkeypatch):
+    # Backups go only to the directory the operator configured (tests/test_robust_storage.py).
+    monkeypatch.setenv("TEKSERU_BACKUP_DIR", str(tmp_path))
     data_dir = str(tmp_path / "var")
     assert main(["--data-dir", data_dir, "quarantine", "list"]) == 0
     assert "quarantine is empty" in capsys.readouterr().out

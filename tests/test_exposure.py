@@ -297,7 +297,13 @@ def demo(tmp_path_factory) -> Iterator[LiveServer]:
             f"{url}/v1/submissions", params={"period": last, "status": "approved", "limit": 1}, headers=lead
         ).json()["items"][0]
         view = httpx.get(f"{url}/v1/submissions/{approved['submission_id']}", headers=lead).json()
-        decision = {"decision": "reject", "comment": "Повторить", "heads": view["heads"]}
+        # The demo approved it on these heads: another outcome names the decision it replaces.
+        decision = {
+            "decision": "reject",
+            "comment": "Повторить",
+            "heads": view["heads"],
+            "supersedes": view["review"]["id"],
+        }
         rejected = httpx.post(f"{url}/v1/submissions/{approved['submission_id']}/review", json=decision, headers=lead)
         assert rejected.is_success, rejected.text
 

@@ -503,10 +503,11 @@ def test_every_body_taking_route_is_covered(client):
         ("DELETE", "/v1/users/{name:str}/tokens"),
         ("DELETE", "/v1/users/{name:str}/tokens/{prefix:str}"),
         ("DELETE", "/v1/devices/{device_id:str}"),
-        ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire"),
+        ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:str}/retire"),
         ("POST", "/v1/scorecards/{scorecard_id:str}/publish"),
         ("POST", "/v1/submissions/{submission_id:str}/release/{rev_id:str}"),
         ("POST", "/v1/admin/rebuild"),
+        ("POST", "/v1/admin/blobs/verify"),
     }
     writes = {(m, p) for m, p, _ in role_table(client.app) if m in {"POST", "PUT", "PATCH", "DELETE"}}
     assert tried | set(raw_or_tolerant) | without_body == writes

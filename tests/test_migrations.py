@@ -40,6 +40,20 @@ SEED_BEFORE[8] = [
     " ('2026-10', 2, 'U1', 'BR-01', 's1', 0.6666666666666666, 0),"
     " ('2026-10', 2, 'U1', 'BR-01', 's2', 1.0, 1)",
 ]
+SEED_BEFORE[9] = [
+    "INSERT INTO users (name, role, created_at) VALUES ('aigerim', 'auditor', 't')",
+    "INSERT INTO submissions (submission_id, auditor, created_at)"
+    " VALUES ('s1', 'aigerim', 't'), ('s2', 'aigerim', 't')",
+    "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at) VALUES"
+    " ('s1', 'approve', NULL, '[\"r1\"]', 'saule', 't'), ('s1', 'reject', 'Повторить', '[\"r1\"]', 'saule', 't')",
+    "INSERT INTO submission_views (submission_id, auditor, status, has_conflicts, document, updated_at) VALUES"
+    " ('s1', 'aigerim', 'rejected', 0, json_object('submission_id', 's1', 'visit', json('0.30000000000000004'),"
+    "  'review', json_object('decision', 'reject', 'comment', 'Повторить', 'heads', json_array('r1'))), 't'),"
+    " ('s2', 'aigerim', 'received', 0, json_object('submission_id', 's2', 'review', json('null')), 't')",
+]
+SEED_BEFORE[10] = [
+    "INSERT INTO blobs (sha256, size, content_type, stored_at) VALUES ('ab', 3, 'image/jpeg', 't')",
+]
 KEPT: dict[int, list[tuple[str, object]]] = {
     # Packed one row per visit, every double given back exactly.
     8: [
@@ -62,6 +76,20 @@ KEPT: dict[int, list[tuple[str, object]]] = {
         ("SELECT count(*) FROM submissions", 0),
     ],
 }
+KEPT[9] = [
+    # The latest decision's id joins the review it describes; everything else is kept as written.
+    (
+        "SELECT document FROM submission_views WHERE submission_id = 's1'",
+        '{"submission_id":"s1","visit":0.30000000000000004,'
+        '"review":{"decision":"reject","comment":"Повторить","heads":["r1"],"id":2}}',
+    ),
+    ("SELECT document FROM submission_views WHERE submission_id = 's2'", '{"submission_id":"s2","review":null}'),
+]
+KEPT[10] = [
+    # A blob from before is kept, not yet verified: its next read rehashes it.
+    ("SELECT size FROM blobs WHERE sha256 = 'ab' AND verified_file IS NULL", 3),
+    ("SELECT count(*) FROM lost_blobs", 0),
+]
 
 
 def _run(coro):

@@ -41,8 +41,8 @@ EXPECTED = {
     # checklists: admin all; quality_lead publish, retire, read; hr read
     ("POST", "/v1/checklists"): {A, Q},
     ("GET", "/v1/checklists"): {A, Q, H},
-    ("GET", "/v1/checklists/{checklist_id:str}/versions/{version:int}"): {A, Q, H},
-    ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire"): {A, Q},
+    ("GET", "/v1/checklists/{checklist_id:str}/versions/{version:str}"): {A, Q, H},
+    ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:str}/retire"): {A, Q},
     # sync: auditors only (own), as a device
     ("GET", "/v1/sync/pull"): {U},
     ("POST", "/v1/sync/push"): {U},
@@ -58,7 +58,7 @@ EXPECTED = {
     # policies: like checklists
     ("POST", "/v1/policies"): {A, Q},
     ("GET", "/v1/policies"): {A, Q, H},
-    ("GET", "/v1/policies/{policy_id:str}/versions/{version:int}"): {A, Q, H},
+    ("GET", "/v1/policies/{policy_id:str}/versions/{version:str}"): {A, Q, H},
     # scores: admin, quality_lead, hr
     ("GET", "/v1/scores/units"): {A, Q, H},
     ("GET", "/v1/scores/staff"): {A, Q, H},
@@ -80,6 +80,7 @@ EXPECTED = {
     ("POST", "/v1/admin/quarantine/replay"): {A},
     ("POST", "/v1/admin/rebuild"): {A},
     ("POST", "/v1/admin/backup"): {A},
+    ("POST", "/v1/admin/blobs/verify"): {A},
     # evidence uploads (tus): auditors, as a device; tus discovery needs no token
     ("OPTIONS", "/v1/uploads"): {"public"},
     ("POST", "/v1/uploads"): {U},
@@ -113,7 +114,7 @@ def _concrete(path: str) -> str:
         .replace("{staff_id:str}", "S1")
         .replace("{assignment_id:str}", "A1")
         .replace("{checklist_id:str}", "example")
-        .replace("{version:int}", "1")
+        .replace("{version:str}", "1")
         .replace("{entity:str}", "units")
         .replace("{submission_id:str}", str(uuid.uuid4()))
         .replace("{rev_id:str}", str(uuid.uuid4()))
@@ -245,6 +246,7 @@ def _write_request(org: Org, method: str, path: str) -> tuple[str, dict]:
         ),
         ("POST", "/v1/admin/quarantine/replay"): lambda: ("/v1/admin/quarantine/replay", {"json": {}}),
         ("POST", "/v1/admin/rebuild"): lambda: ("/v1/admin/rebuild", {}),
+        ("POST", "/v1/admin/blobs/verify"): lambda: ("/v1/admin/blobs/verify", {}),
         ("PUT", "/v1/assignments/{assignment_id:str}"): lambda: (
             "/v1/assignments/ASG-9",
             {
@@ -262,7 +264,7 @@ def _write_request(org: Org, method: str, path: str) -> tuple[str, dict]:
             "/v1/checklists",
             {"content": org.checklist_v2, "headers": {"Content-Type": "application/toml"}},
         ),
-        ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire"): lambda: (
+        ("POST", "/v1/checklists/{checklist_id:str}/versions/{version:str}/retire"): lambda: (
             "/v1/checklists/example/versions/1/retire",
             {},
         ),

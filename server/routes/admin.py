@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -12,15 +11,16 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import roles
-from server.db import backup_database
+from server.db import backup_blob_hashes, backup_database
 from server.directory import CsvRejected, parse_csv
-from server.errors import ProblemError, problems
+from server.errors import INSUFFICIENT_STORAGE, FieldError, ProblemError, problems, storage_failure, storage_problem
+from server.files import backup_target, blobs_beside, copy_blobs
 from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
 from server.store import submissions as submissions_store
 from server.store.submissions import QuarantinedOut, ReplayOutcome
-from server.wire import Body, Wire, decode_cursor, encode_cursor, strict_body
+from server.wire import Body, RowId, Wire, ascii_integer, decode_cursor, encode_cursor, strict_body
 
 
 class Imported(Wire):
@@ -69,7 +69,7 @@ class QuarantinePage(Wire):
 class ReplayIn(Body):
     """Which quarantined revisions to replay (by quarantine id); none given replays them all."""
 
-    ids: list[int] | None = None
+    ids: Annotated[list[RowId], msgspec.Meta(max_length=10_000)] | None = None
 
 
 class ReplayResult(Wire):
@@ -83,8 +83,7 @@ class Rebuilt(Wire):
 @get("/v1/admin/quarantine", opt=roles("admin"), responses=problems(400, 401, 403), tags=["admin"])
 async def list_quarantine(request: Request, limit: LimitParam = 100, cursor: CursorParam = None) -> QuarantinePage:
     """Revisions that could not be used, with the reason and field path, oldest first."""
-    key = decode_cursor(cursor)
-    after = int(key) if key.isdigit() and len(key) < 18 else 0
+    after = ascii_integer(decode_cursor(cursor)) or 0
     items = await submissions_store.quarantine_list(request.app.state.db, after, limit)
     return QuarantinePage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(items) == limit else None)
 
@@ -105,31 +104,68 @@ async def replay_quarantine(request: Request, data: JSONBody[SkipValidation[Repl
 
 @post("/v1/admin/rebuild", opt=roles("admin"), status_code=200, responses=problems(401, 403), tags=["admin"])
 async def rebuild(request: Request) -> Rebuilt:
-    """Recompute every derived view from the revisions (the source of truth)."""
+    """Recompute every derived view from what is recorded: revisions, review decisions, stored blobs."""
     tz = ZoneInfo(request.app.state.settings.timezone)
     return Rebuilt(submissions=await submissions_store.rebuild_all(request.app.state.db, tz))
 
 
 class BackupIn(Body):
-    """Where the server writes the copy: a path on the server's machine, absolute or relative to its data directory."""
+    """Where the server writes the copy: a path below its backup directory (`TEKSERU_BACKUP_DIR`, default
+    `<data dir>/backups`), absolute or relative to it. `with_blobs` also copies the evidence files."""
 
     path: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    with_blobs: bool = False
 
 
 class BackupOut(Wire):
     path: str
     bytes: int
+    # The evidence files the copy records, and how many of them were copied beside it (into
+    # `blobs_dir`, only with `with_blobs`): without them a restored copy has no photos or audio.
+    blobs: int
+    blobs_copied: int
+    blobs_dir: str | None
 
 
-@post("/v1/admin/backup", opt=roles("admin"), status_code=200, responses=problems(400, 401, 403, 409), tags=["admin"])
+@post(
+    "/v1/admin/backup",
+    opt=roles("admin"),
+    status_code=200,
+    responses=problems(400, 401, 403, 409, 503, 507),
+    tags=["admin"],
+)
 async def backup(request: Request, data: JSONBody[SkipValidation[BackupIn]]) -> BackupOut:
-    """A consistent copy of the database (`VACUUM INTO`, taken by the one writer) at the given path."""
+    """A consistent copy of the database (`VACUUM INTO`, by the one writer), and with `with_blobs` the evidence.
+
+    Only below the backup directory the operator configured: any other path (after symlinks and
+    `..` are resolved) is 400 `backup_path_not_allowed`.
+    """
     body = strict_body(data, BackupIn)
-    target = Path(body.path)
-    if not target.is_absolute():
-        target = request.app.state.settings.data_dir / target
-    size = await backup_database(request.app.state.db, target)
-    return BackupOut(path=str(target), bytes=size)
+    settings = request.app.state.settings
+    target = backup_target(settings.backups, body.path)
+    if target is None:
+        raise ProblemError(
+            400,
+            "backup_path_not_allowed",
+            "a backup may only be written below the backup directory (TEKSERU_BACKUP_DIR, by default"
+            " <data dir>/backups): give a file name, or a path inside it",
+            [FieldError(path="path", message="outside the backup directory")],
+        )
+    size = await backup_database(request.app.state.db, settings.backups, target)
+    hashes = await asyncio.to_thread(backup_blob_hashes, target)
+    copied, blobs_dir = 0, None
+    if body.with_blobs:
+        into = blobs_beside(target)
+        try:
+            copied, _ = await asyncio.to_thread(copy_blobs, settings.data_dir, hashes, into)
+        except FileExistsError:
+            raise ProblemError(409, "backup_exists", "a folder of blobs is already beside that path") from None
+        except OSError as exc:  # the backup disk, which may not be the store's: the store stays healthy
+            if storage_failure(exc) == INSUFFICIENT_STORAGE:
+                raise storage_problem(INSUFFICIENT_STORAGE) from None
+            raise ProblemError(400, "backup_path", f"cannot copy the blobs there: {exc.strerror}") from None
+        blobs_dir = str(into)
+    return BackupOut(path=str(target), bytes=size, blobs=len(hashes), blobs_copied=copied, blobs_dir=blobs_dir)
 
 
 ROUTES = [import_csv, list_quarantine, replay_quarantine, rebuild, backup]

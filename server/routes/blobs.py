@@ -1,10 +1,11 @@
-"""Evidence blobs: which hashes the server still lacks, and serving a blob to those who may see it."""
+"""Evidence blobs: which hashes the server still lacks, serving a blob to those who may see it, and
+checking every stored blob (`tekseru blobs verify`)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
@@ -20,12 +21,11 @@ from server.routes.uploads import ALLOWED_CONTENT_TYPES
 from server.store import blobs as store
 from server.wire import Body, Wire, strict_body
 
-log = logging.getLogger("tekseru")
-
 Sha256Hex = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[0-9a-fA-F]{64}$", examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+        pattern=r"^[0-9a-fA-F]{64}$(?!\n)",
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
     ),
 ]
 MAX_HASHES = 1000
@@ -76,7 +76,13 @@ async def missing_blobs(request: Request) -> MissingOut:
     except msgspec.DecodeError as exc:
         raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
     body = strict_body(data, MissingIn)
-    return MissingOut(missing=await store.missing(request.app.state.db, [h.lower() for h in body.sha256]))
+    settings = request.app.state.settings
+    hashes = [h.lower() for h in body.sha256]
+    return MissingOut(missing=await store.missing(request.app.state.db, settings.data_dir, hashes, _tz(request)))
+
+
+def _tz(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
 
 
 @get(
@@ -90,17 +96,29 @@ async def missing_blobs(request: Request) -> MissingOut:
     response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True)],
 )
 async def get_blob(request: Request, sha256: FromPath[str]) -> File:
-    """An evidence file, to those who may see a submission that references it (404 otherwise)."""
+    """An evidence file, to those who may see a submission that references it (404 otherwise).
+
+    404 `blob_damaged` when its stored file no longer matches its SHA-256 or is gone: it is then
+    listed by `POST /v1/blobs/missing` and its visits await it again until it is uploaded again.
+    """
     sha256 = sha256.lower()
     principal = principal_of(request)
     auditor = principal.name if principal.role == "auditor" else None
-    blob = await store.visible_blob(request.app.state.db, sha256, auditor) if len(sha256) == 64 else None
+    db, data_dir = request.app.state.db, request.app.state.settings.data_dir
+    blob = await store.visible_blob(db, sha256, auditor) if len(sha256) == 64 else None
     if blob is None:
         raise not_found("blob")
-    path = files.blob_path(request.app.state.settings.data_dir, blob["sha256"])
-    if files.stored_size(request.app.state.settings.data_dir, blob["sha256"]) != blob["size"]:
-        log.error("blob %s is recorded but its file is missing or of the wrong size", blob["sha256"])
-        raise not_found("blob")
+    # Checked before a byte is sent (a stat, or a whole rehash when the file is not the one last
+    # hashed): a 200 has promised the whole file, so damage found half way could only cut the
+    # connection, and the client would keep the bytes it got. A blob is at most `max_blob_bytes`.
+    if not await store.intact(db, data_dir, blob, _tz(request)):
+        raise ProblemError(
+            404,
+            "blob_damaged",
+            "the server's copy of this blob is damaged or gone; it is listed by POST /v1/blobs/missing"
+            " until the tablet that holds it uploads it again",
+        )
+    path = files.blob_path(data_dir, blob["sha256"])
     return File(
         path=path,
         filename=blob["sha256"],
@@ -111,4 +129,18 @@ async def get_blob(request: Request, sha256: FromPath[str]) -> File:
     )
 
 
-ROUTES = [missing_blobs, get_blob]
+@post(
+    "/v1/admin/blobs/verify",
+    opt=roles("admin"),
+    status_code=200,
+    responses=problems(401, 403),
+    tags=["admin"],
+)
+async def verify_blobs(request: Request) -> store.BlobsVerified:
+    """Read and hash every stored blob: those damaged or gone are taken out (their visits await them
+    again, `/v1/blobs/missing` lists them), lost ones whose right file is back are taken back."""
+    db, data_dir = request.app.state.db, request.app.state.settings.data_dir
+    return await store.verify_all(db, data_dir, _tz(request))
+
+
+ROUTES = [missing_blobs, get_blob, verify_blobs]

@@ -13,7 +13,7 @@ from server.errors import ProblemError, invalid, not_found, problems
 from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam, VersionPath
 from server.store import checklists as store
-from server.wire import Wire, decode_cursor, encode_cursor
+from server.wire import Wire, ascii_integer, decode_cursor, encode_cursor
 
 TOML_TYPES = ("application/toml", "text/toml", "text/x-toml")
 
@@ -96,7 +96,7 @@ async def publish_checklist(
 
 
 @get(
-    "/v1/checklists/{checklist_id:str}/versions/{version:int}",
+    "/v1/checklists/{checklist_id:str}/versions/{version:str}",
     opt=roles("admin", "quality_lead", "hr"),
     responses=problems(400, 401, 403, 404),
     tags=["checklists"],
@@ -115,7 +115,8 @@ async def list_checklists(
 ) -> ChecklistPage:
     """Published versions in (id, version) order."""
     cid, _, ver = decode_cursor(cursor).rpartition("@")
-    after = (cid, int(ver)) if ver.isdigit() and len(ver) < 10 else (decode_cursor(cursor), 0)
+    number = ascii_integer(ver)
+    after = (cid, number) if number is not None else (decode_cursor(cursor), 0)
     rows = await store.list_rows(request.app.state.db, after, limit, checklist_id)
     items = []
     for r in rows:
@@ -137,7 +138,7 @@ async def list_checklists(
 
 
 @post(
-    "/v1/checklists/{checklist_id:str}/versions/{version:int}/retire",
+    "/v1/checklists/{checklist_id:str}/versions/{version:str}/retire",
     opt=roles("admin", "quality_lead"),
     responses=problems(400, 401, 403, 404),
     status_code=200,

@@ -1,8 +1,11 @@
-"""`GET /v1/health`: is the server up and its database reachable."""
+"""`GET /v1/health`: is the server up, its database reachable, and its store taking writes."""
 
 from __future__ import annotations
 
-from litestar import Request, get
+from dataclasses import dataclass
+
+from litestar import Request, Response, get
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Reference
 
 from server.auth import roles
 from server.errors import problems
@@ -10,18 +13,46 @@ from server.wire import Wire
 
 
 class Health(Wire):
-    status: str
+    status: str  # `ok`, or `degraded` while the store cannot take writes
     version: str
     schema: int
+    # Why it is degraded: `insufficient_storage` (the disk is full) or `store_unavailable`.
+    storage: str | None = None
 
 
-@get("/v1/health", opt=roles("public"), responses=problems(500), tags=["health"], security=[{}])
-async def health(request: Request) -> Health:
-    """Liveness and the applied schema version."""
+@dataclass
+class _HealthOperation(Operation):
+    """503 is either the `degraded` health body or, when the database cannot even be read, a problem."""
+
+    def __post_init__(self) -> None:
+        degraded = (self.responses or {}).get("503")
+        if isinstance(degraded, OpenAPIResponse):
+            degraded.description = "degraded: a write probe fails (a full disk, a read-only or failing store)"
+            degraded.content = {
+                **(degraded.content or {}),
+                "application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Health")),
+            }
+
+
+@get(
+    "/v1/health",
+    opt=roles("public"),
+    responses=problems(500, 503),
+    tags=["health"],
+    security=[{}],
+    operation_class=_HealthOperation,
+)
+async def health(request: Request) -> Response[Health]:
+    """Liveness, the applied schema version, and whether the store takes writes (503 `degraded` if not)."""
     from importlib.metadata import version
 
-    row = await request.app.state.db.fetch_one("SELECT max(number) FROM schema_migrations")
-    return Health(status="ok", version=version("tekseru"), schema=row[0] or 0)
+    db = request.app.state.db
+    row = await db.fetch_one("SELECT max(number) FROM schema_migrations")
+    failure = await db.storage_health()
+    body = Health(
+        status="degraded" if failure else "ok", version=version("tekseru"), schema=row[0] or 0, storage=failure
+    )
+    return Response(body, status_code=503 if failure else 200, headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [health]

@@ -59,7 +59,7 @@ async def publish_policy(request: Request) -> Response[Published]:
 
 
 @get(
-    "/v1/policies/{policy_id:str}/versions/{version:int}",
+    "/v1/policies/{policy_id:str}/versions/{version:str}",
     opt=roles("admin", "quality_lead", "hr"),
     responses=problems(400, 401, 403, 404),
     tags=["policies"],

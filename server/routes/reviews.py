@@ -11,11 +11,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 
 from server.auth import principal_of, roles
 from server.errors import ProblemError, problems
+from server.periods import PERIOD_PATTERN
 from server.routes.params import CursorParam, LimitParam
 from server.routes.submissions import visible_document
 from server.store import reviews as store
 from server.sync.view import SubmissionDoc
-from server.wire import Body, Uuid, Wire, strict_body
+from server.wire import Body, RowId, Uuid, Wire, strict_body
 
 Comment = Annotated[str, msgspec.Meta(max_length=4000)]
 
@@ -27,6 +28,9 @@ class ReviewIn(Body):
     # The heads the reviewer saw; any that are not the current heads make the decision stale (409).
     heads: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(min_length=1, max_length=100)]
     comment: Comment | None = None
+    # The id of the decision in force that this one replaces: without it, another outcome on heads
+    # that already carry a decision is 409 `already_decided` (the same outcome again is a repeat).
+    supersedes: RowId | None = None
 
 
 class BulkReviewItem(ReviewIn, kw_only=True):
@@ -73,11 +77,20 @@ class QueuePage(Wire):
 async def review(
     request: Request, submission_id: FromPath[str], data: JSONBody[SkipValidation[ReviewIn]]
 ) -> SubmissionDoc:
-    """Approve or reject the submission as it was at the heads named."""
+    """Approve or reject the submission as it was at the heads named.
+
+    The same outcome again on the same heads answers the decision already recorded; another outcome
+    on heads that carry a decision is 409 `already_decided` unless it names that decision in
+    `supersedes` (the decision's `id`, as `review.id` shows it).
+    """
     body = strict_body(data, ReviewIn)
     doc = await visible_document(request, submission_id)
     decision = store.Decision(
-        submission_id=doc.submission_id, decision=body.decision, comment=body.comment, heads=body.heads
+        submission_id=doc.submission_id,
+        decision=body.decision,
+        comment=body.comment,
+        heads=body.heads,
+        supersedes=body.supersedes,
     )
     tz = ZoneInfo(request.app.state.settings.timezone)
     (result,) = await store.decide(request.app.state.db, principal_of(request).name, [decision], tz)
@@ -95,10 +108,16 @@ async def review(
     tags=["review"],
 )
 async def review_bulk(request: Request, data: JSONBody[SkipValidation[BulkReviewIn]]) -> BulkReviewOut:
-    """Several decisions at once; each applies or fails on its own (`stale_heads`, `not_found`, ...)."""
+    """Several decisions at once; each applies or fails on its own (`stale_heads`, `already_decided`, ...)."""
     body = strict_body(data, BulkReviewIn)
     decisions = [
-        store.Decision(submission_id=d.submission_id.lower(), decision=d.decision, comment=d.comment, heads=d.heads)
+        store.Decision(
+            submission_id=d.submission_id.lower(),
+            decision=d.decision,
+            comment=d.comment,
+            heads=d.heads,
+            supersedes=d.supersedes,
+        )
         for d in body.decisions
     ]
     tz = ZoneInfo(request.app.state.settings.timezone)
@@ -106,7 +125,7 @@ async def review_bulk(request: Request, data: JSONBody[SkipValidation[BulkReview
 
 
 _STATUS = "(draft|received|needs_review|awaiting_evidence|approved|rejected)"
-STATUS_PATTERN = rf"^(all|{_STATUS}(,{_STATUS})*)$"
+STATUS_PATTERN = rf"^(all|{_STATUS}(,{_STATUS})*)$(?!\n)"
 StatusParam = Annotated[
     str | None,
     QueryParameter(
@@ -125,7 +144,7 @@ async def list_submissions(
     unit_id: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     auditor: FromQuery[str | None] = None,
-    period: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    period: Annotated[str | None, QueryParameter(pattern=PERIOD_PATTERN)] = None,
     conflicts: FromQuery[bool | None] = None,
     sort: FromQuery[Literal["age", "recent"]] = "age",
     limit: LimitParam = 100,

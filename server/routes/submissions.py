@@ -111,6 +111,8 @@ async def correct_submission(request: Request, submission_id: FromPath[str]) -> 
         msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    # No device: a correction is made in the office, so its hlc may name any device (`own_problem`
+    # in server.sync.quarantine says why that is safe).
     author = Author(
         name=principal.name, rank="reviewer", device_id=None, token_prefix=principal.token_prefix, offset_ms=0
     )

@@ -10,7 +10,7 @@ from litestar import Request, get, post
 from litestar.params import QueryParameter
 
 from server.auth import principal_of, roles
-from server.clock import now_iso, utc_now
+from server.clock import RANGE_TEXT, in_range, now_iso, utc_now
 from server.errors import FieldError, ProblemError, problems
 from server.openapi import document_type, raw_body
 from server.store import pull as pull_store
@@ -71,6 +71,15 @@ def decode_envelope(body: bytes) -> _Envelope:
         ) from None
     except msgspec.DecodeError as exc:
         raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    if not in_range(envelope.sent_at):
+        # The device's clock offset is measured from `sent_at`; one this far off would shift every
+        # visit of the push out of any period (and year 9999 cannot even be converted to UTC).
+        raise ProblemError(
+            400,
+            "time_out_of_range",
+            f"sent_at is outside {RANGE_TEXT}: the device's date or clock is wrong",
+            [FieldError(path="sent_at", message=f"must lie in {RANGE_TEXT}")],
+        )
     if len(envelope.revisions) > MAX_REVISIONS_PER_PUSH:
         raise ProblemError(
             400,

@@ -24,6 +24,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -61,9 +62,10 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "audio/amr",
     }
 )
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_DIGITS = re.compile(r"^[0-9]{1,19}$")
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+# Whole-string checks: `fullmatch`, since `$` alone also matches before a final newline.
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 WRITE_BATCH_BYTES = 1 << 20
 
 UPLOAD = roles("auditor")
@@ -140,7 +142,7 @@ def _check_version(request: Request) -> None:
 
 def _number(request: Request, name: str) -> int:
     raw = request.headers.get(name.lower())
-    if raw is None or not _DIGITS.match(raw.strip()):
+    if raw is None or not _DIGITS.fullmatch(raw.strip()):
         raise _tus_problem(400, "invalid_header", f"`{name}` must be a non-negative integer")
     return int(raw)
 
@@ -157,7 +159,7 @@ def _metadata(raw: str | None) -> tuple[str, str]:
         except (binascii.Error, UnicodeDecodeError):
             raise _tus_problem(400, "invalid_metadata", f"`Upload-Metadata` {key}: not base64 of UTF-8 text") from None
     sha256 = values.get("sha256", "").strip().lower()
-    if not _SHA256_HEX.match(sha256):
+    if not _SHA256_HEX.fullmatch(sha256):
         raise _tus_problem(400, "invalid_metadata", "`Upload-Metadata` must hold `sha256`: the file's SHA-256 in hex")
     content_type = values.get("content_type", "").partition(";")[0].strip().lower()
     if content_type not in ALLOWED_CONTENT_TYPES:
@@ -266,7 +268,7 @@ async def _receive(request: Request, writer: files.PartWriter, room: int, slot: 
 async def _own_upload(request: Request, upload_id: str) -> dict:
     """The caller's upload from this device, or 404 (`upload_expired` once past its expiry)."""
     principal = principal_of(request)
-    row = await store.upload_row(request.app.state.db, upload_id) if _UPLOAD_ID.match(upload_id) else None
+    row = await store.upload_row(request.app.state.db, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
     if row is None or row["auditor"] != principal.name or row["device_id"] != principal.device_id:
         raise _tus_problem(404, "not_found", "no such upload")
     if row["expires_at"] <= now_iso():
@@ -316,7 +318,7 @@ async def tus_options(request: Request) -> Response[None]:
     opt=UPLOAD,
     status_code=201,
     media_type=MediaType.TEXT,
-    responses=problems(400, 401, 403, 412, 413),
+    responses=problems(400, 401, 403, 412, 413, 429),
     tags=["uploads"],
     exception_handlers=TUS_ERRORS,
     response_headers=[
@@ -324,7 +326,9 @@ async def tus_options(request: Request) -> Response[None]:
         _OFFSET_HEADERS[0],
     ],
     operation_class=_tus_operation(
-        _header("Upload-Length", "the file's size in bytes (at most the server's `Tus-Max-Size`)", pattern=r"^[0-9]+$"),
+        _header(
+            "Upload-Length", "the file's size in bytes (at most the server's `Tus-Max-Size`)", pattern=r"^[0-9]+$(?!\n)"
+        ),
         _header(
             "Upload-Metadata",
             "`sha256 <base64 of the hex SHA-256>,content_type <base64 of an image or audio type>`",
@@ -332,7 +336,11 @@ async def tus_options(request: Request) -> Response[None]:
     ),
 )
 async def create_upload(request: Request) -> Response[None]:
-    """Start an upload of one evidence file; if the blob is already stored there is nothing left to send."""
+    """Start an upload of one evidence file; if the blob is already stored there is nothing left to send.
+
+    429 `upload_quota_exceeded` when the auditor already has too many uploads under way, or too many
+    bytes declared and not sent yet (`TEKSERU_UPLOADS_PER_AUDITOR`, `TEKSERU_UPLOAD_BYTES_PER_AUDITOR`).
+    """
     _check_version(request)
     settings = request.app.state.settings
     length = _number(request, "Upload-Length")
@@ -357,6 +365,7 @@ async def create_upload(request: Request) -> Response[None]:
         length,
         length if done else 0,
         store.expiry(settings.upload_expiry_s),
+        store.UploadQuota(uploads=settings.uploads_per_auditor, bytes=settings.upload_bytes_per_auditor),
     )
     return Response(
         None, status_code=201, media_type=MediaType.TEXT, headers={**TUS, "Location": f"/v1/uploads/{upload_id}"}
@@ -364,17 +373,22 @@ async def create_upload(request: Request) -> Response[None]:
 
 
 async def _already_stored(request: Request, sha256: str, length: int, content_type: str) -> bool:
-    """True when the blob is stored (recording a whole blob file that a crash left without its row)."""
+    """True when the blob is stored intact (recording a whole blob file that a crash left without its row).
+
+    A stored blob whose file turns out damaged or gone is taken out here (its visits await it
+    again) and the upload starts from 0, never "already complete".
+    """
     db, settings = request.app.state.db, request.app.state.settings
+    tz = ZoneInfo(settings.timezone)
     blob = await store.stored(db, sha256)
     if blob is not None:
-        return blob["size"] == length
+        return blob["size"] == length and await store.intact(db, settings.data_dir, blob, tz)
     if files.stored_size(settings.data_dir, sha256) != length:
         return False
-    path = files.blob_path(settings.data_dir, sha256)
-    if await asyncio.to_thread(files.file_sha256, path) != sha256:
+    check = await asyncio.to_thread(files.check_blob_file, settings.data_dir, sha256, length)
+    if not check.intact:
         return False
-    await store.record_blob(db, sha256, length, content_type, ZoneInfo(settings.timezone))
+    await store.record_blob(db, sha256, length, content_type, tz, check.identity)
     return True
 
 
@@ -420,7 +434,7 @@ async def upload_offset(request: Request, upload_id: FromPath[str]) -> Response[
     exception_handlers=TUS_ERRORS,
     response_headers=_OFFSET_HEADERS,
     operation_class=_tus_operation(
-        _header("Upload-Offset", "where this chunk starts: the upload's current offset", pattern=r"^[0-9]+$"),
+        _header("Upload-Offset", "where this chunk starts: the upload's current offset", pattern=r"^[0-9]+$(?!\n)"),
         body="the next bytes of the file, starting at `Upload-Offset`",
     ),
 )
@@ -452,7 +466,7 @@ async def _append(request: Request, row: dict, checksum: tuple[str, bytes] | Non
     upload_id, base, length = row["upload_id"], row["offset"], row["length"]
     room = length - base
     announced = request.headers.get("content-length")
-    if announced is not None and announced.isdigit() and int(announced) > room:
+    if announced is not None and _DIGITS.fullmatch(announced) and int(announced) > room:
         raise _tus_problem(413, "too_large", f"the chunk is longer than the {room} bytes the upload still needs")
     part = files.part_path(settings.data_dir, upload_id)
     hashes = _running_hashes(request.app.state)
@@ -483,6 +497,12 @@ async def _append(request: Request, row: dict, checksum: tuple[str, bytes] | Non
             return _offset_answer(base)
         await asyncio.to_thread(writer.sync)
         offset = base + writer.written
+    except OSError:
+        # A full or failing disk (answered 507/503): cut off what this chunk wrote, freeing its
+        # space; the offset stays where it was acknowledged.
+        with contextlib.suppress(OSError):
+            writer.rollback()
+        raise
     finally:
         writer.close()
     expires_at = store.expiry(settings.upload_expiry_s)
@@ -517,8 +537,8 @@ async def _finish(
             " start a new one",
         )
 
-    async def place() -> None:
-        await asyncio.to_thread(files.promote, part, settings.data_dir, row["sha256"])
+    async def place() -> Path:
+        return await asyncio.to_thread(files.promote, part, settings.data_dir, row["sha256"])
 
     tz = ZoneInfo(settings.timezone)
     principal = principal_of(request)

@@ -16,6 +16,13 @@ from server.store.feed import record_change
 
 _COLUMNS = "checklist_id, version, unit_kind, sha256, body, published_at, retired_at"
 
+_encoder = msgspec.json.Encoder()
+# The spelled-out checklist of each published version, by (id, version, sha256): a version never
+# changes, so it is encoded once per process rather than on every pull. The content hash is in the
+# key because one process may open several databases (the tests do); the bound keeps that finite.
+_spelled_out: dict[tuple[str, int, str], bytes] = {}
+_SPELLED_OUT_KEPT = 256
+
 
 async def publish(db: Database, loaded: LoadedChecklist) -> bool:
     """Store a version; False when the same content was already there; 409 on other content."""
@@ -79,3 +86,18 @@ async def count(db: Database) -> int:
 def checklist_of(row: sqlite3.Row) -> Checklist:
     """The stored body as the checklist type."""
     return msgspec.json.decode(row["body"], type=Checklist)
+
+
+def spelled_out(row: sqlite3.Row) -> bytes:
+    """The version's checklist as its GET spells it out: every field, defaults included, in model order.
+
+    The stored body is the document as published (the hashed form), which leaves defaults out;
+    a tablet reading the change feed must not have to know them.
+    """
+    key = (row["checklist_id"], row["version"], row["sha256"])
+    document = _spelled_out.get(key)
+    if document is None:
+        if len(_spelled_out) >= _SPELLED_OUT_KEPT:
+            _spelled_out.clear()
+        document = _spelled_out[key] = _encoder.encode(checklist_of(row))
+    return document

@@ -8,14 +8,18 @@ import msgspec
 
 from server.db import Database
 from server.errors import ProblemError
+from server.store import checklists as checklist_store
 from server.store import directory as directory_store
 from server.store.feed import EVERY_AUDITOR
 from server.store.sync import database_id
+from server.wire import ascii_integer
 
 _encoder = msgspec.json.Encoder()
 
 
 class _ChecklistVersionDoc(msgspec.Struct, kw_only=True):
+    """`ChecklistVersion` of server/routes/checklists.py, field for field, its checklist already encoded."""
+
     id: str
     version: int
     unit_kind: str
@@ -37,14 +41,15 @@ async def decode_cursor(db: Database, cursor: str | None) -> int:
     db_id, _, seq = cursor.partition(".")
     row = await db.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
     newest = row["seq"] if row else 0
-    if db_id != await database_id(db) or not seq.isdigit() or len(seq) > 18 or int(seq) > newest:
+    after = ascii_integer(seq)  # not `int()`: it takes "٣" and " 7", and "²" passes `isdigit()` then fails
+    if db_id != await database_id(db) or after is None or after > newest:
         raise ProblemError(
             410,
             "cursor_expired",
             "this cursor is not from this server's database (or is ahead of it): pull again from the start, "
             "and keep the revisions not yet sent",
         )
-    return int(seq)
+    return after
 
 
 async def changes_after(db: Database, auditor: str, after: int, limit: int) -> tuple[list[sqlite3.Row], bool]:
@@ -114,7 +119,7 @@ async def _documents(db: Database, kind: str, ids: list[str]) -> dict[str, bytes
                             sha256=r["sha256"],
                             published_at=r["published_at"],
                             retired=r["retired_at"] is not None,
-                            checklist=msgspec.Raw(r["body"].encode("utf-8")),
+                            checklist=msgspec.Raw(checklist_store.spelled_out(r)),
                         )
                     )
     return out

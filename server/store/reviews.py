@@ -12,7 +12,7 @@ from server.db import Database
 from server.store import sync as sync_store
 from server.store.audit import audit
 from server.sync.push import rebuild_views
-from server.sync.view import SubmissionDoc
+from server.sync.view import ReviewOut, SubmissionDoc
 
 QUEUE_STATUSES = ("needs_review", "received", "awaiting_evidence")
 ALL_STATUSES = ("draft", "received", "needs_review", "awaiting_evidence", "approved", "rejected")
@@ -23,28 +23,43 @@ class Decision(msgspec.Struct, kw_only=True, frozen=True):
     decision: str
     comment: str | None
     heads: list[str]
+    # The id of the decision this one replaces; required to change the outcome on decided heads.
+    supersedes: int | None = None
 
 
 class DecisionResult(msgspec.Struct, kw_only=True, frozen=True):
     submission_id: str
     status: str
     problem: dict | None = None
+    # The decision now in force: the one just recorded, or the same one again for a repeat.
+    decision_id: int | None = None
 
 
 async def decide(db: Database, reviewer: str, decisions: list[Decision], tz: ZoneInfo) -> list[DecisionResult]:
-    """Record decisions, each bound to the heads the reviewer saw; the rest of a bulk still applies."""
+    """Record decisions, each bound to the heads the reviewer saw; the rest of a bulk still applies.
+
+    The current decision is read and the new one written in the same write transaction, so of two
+    reviewers deciding the same heads at once the second sees the first's decision (409 or a repeat).
+    """
     results: list[DecisionResult] = []
     decided: list[str] = []
     async with db.transaction() as conn:
-        docs = await sync_store.view_documents(conn, [d.submission_id for d in decisions])
+        ids = [d.submission_id for d in decisions]
+        docs = await sync_store.view_documents(conn, ids)
+        current = await sync_store.latest_reviews(conn, ids)
         for d in decisions:
-            doc = docs.get(d.submission_id)
-            problem = _decision_problem(doc, d)
+            heads = sorted(h.lower() for h in d.heads)
+            in_force = current.get(d.submission_id)
+            problem = _decision_problem(docs.get(d.submission_id), d)
+            if problem is None and in_force is not None and _repeats(in_force, d, heads):
+                results.append(_result(d.submission_id, in_force.decision, in_force.id))
+                continue
+            problem = problem or _supersede_problem(in_force, d, heads)
             if problem is not None:
                 results.append(DecisionResult(submission_id=d.submission_id, status="failed", problem=problem))
                 continue
-            heads = sorted(h.lower() for h in d.heads)
-            await conn.execute(
+            decided_at = now_iso()
+            cursor = await conn.execute(
                 "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -53,23 +68,36 @@ async def decide(db: Database, reviewer: str, decisions: list[Decision], tz: Zon
                     d.comment,
                     msgspec.json.encode(heads).decode("utf-8"),
                     reviewer,
-                    now_iso(),
+                    decided_at,
                 ),
             )
-            await audit(
-                conn, reviewer, d.decision, "submission", d.submission_id, {"heads": heads, "comment": d.comment}
+            decision_id = cursor.lastrowid
+            details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
+            if d.supersedes is not None:
+                details["supersedes"] = d.supersedes
+            await audit(conn, reviewer, d.decision, "submission", d.submission_id, details)
+            # A later item of the same bulk on this submission is checked against this decision.
+            current[d.submission_id] = ReviewOut(
+                decision=d.decision,
+                comment=d.comment,
+                heads=heads,
+                reviewer=reviewer,
+                decided_at=decided_at,
+                id=decision_id,
             )
             decided.append(d.submission_id)
-            results.append(
-                DecisionResult(
-                    submission_id=d.submission_id, status="approved" if d.decision == "approve" else "rejected"
-                )
-            )
+            results.append(_result(d.submission_id, d.decision, decision_id))
         if decided:
+            decided = list(dict.fromkeys(decided))  # a bulk may decide one submission twice
             owners = await sync_store.owners(conn, decided)
             inputs = await sync_store.merge_inputs(conn, decided)
             await rebuild_views(db, conn, inputs, owners, tz, now_iso())
     return results
+
+
+def _result(submission_id: str, decision: str, decision_id: int) -> DecisionResult:
+    status = "approved" if decision == "approve" else "rejected"
+    return DecisionResult(submission_id=submission_id, status=status, decision_id=decision_id)
 
 
 def _decision_problem(doc: SubmissionDoc | None, d: Decision) -> dict | None:
@@ -83,6 +111,43 @@ def _decision_problem(doc: SubmissionDoc | None, d: Decision) -> dict | None:
             "message": f"the submission changed since you saw it; its heads are now {', '.join(doc.heads)}",
         }
     return None
+
+
+def _repeats(in_force: ReviewOut, d: Decision, heads: list[str]) -> bool:
+    """The same outcome again on the heads it was made on: answered with that decision, not recorded twice."""
+    return sorted(in_force.heads) == heads and in_force.decision == d.decision
+
+
+def _supersede_problem(in_force: ReviewOut | None, d: Decision, heads: list[str]) -> dict | None:
+    """Why a decision may not replace the one in force (409), or None when it may."""
+    if d.supersedes is None:
+        if in_force is None or sorted(in_force.heads) != heads:
+            return None
+        return {
+            "code": "already_decided",
+            "message": f"these heads were already decided: {_described(in_force)}; to replace that decision,"
+            f' send yours again with "supersedes": {in_force.id}',
+            "current_decision_id": in_force.id,
+        }
+    if in_force is None:
+        return {
+            "code": "nothing_to_supersede",
+            "message": f"the submission has no decision, so decision {d.supersedes} cannot be superseded;"
+            " send the decision without supersedes",
+        }
+    if d.supersedes != in_force.id:
+        return {
+            "code": "already_decided",
+            "message": f"decision {d.supersedes} is not the current one: {_described(in_force)};"
+            f' to replace it, send "supersedes": {in_force.id}',
+            "current_decision_id": in_force.id,
+        }
+    return None
+
+
+def _described(review: ReviewOut) -> str:
+    verb = "approved" if review.decision == "approve" else "rejected"
+    return f"decision {review.id}, {verb} by {review.reviewer} at {review.decided_at}"
 
 
 def reasons(doc: SubmissionDoc) -> list[str]:

@@ -57,31 +57,43 @@ async def release(db: Database, submission_id: str, rev_id: str, tz: ZoneInfo, a
 
 
 async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
-    """Recompute every submission's view, document and derived rows from its revisions.
+    """Recompute every submission's view, document and derived rows from what is recorded.
 
-    One transaction: the derived tables are emptied and refilled, so a reader never sees half of
-    a rebuild, and a crash in the middle leaves what was there.
+    The recorded facts are the revisions (with their arrival metadata and released marks), the
+    review decisions, the stored blobs and the published checklist versions; everything in
+    submission_views, view_evidence, visit_scores, visit_staff and standard_sums is derived from
+    them. Closed periods' snapshots are never touched: they are records, not derived.
+
+    One transaction: the derived tables are emptied and refilled (the views replaced row by row),
+    so a reader never sees half of a rebuild, and a crash in the middle leaves what was there. A
+    submission whose document comes out the same keeps its `updated_at`; every submission is fed
+    to its auditor's tablets again (a tablet may hold a copy of a view that needed rebuilding).
     """
     ids = [
         r["submission_id"] for r in await db.fetch_all("SELECT submission_id FROM submissions ORDER BY submission_id")
     ]
     async with db.transaction() as conn:
-        for table in (
-            "visit_scores",
-            "visit_staff",
-            "view_evidence",
-            "submission_views",
-            "standard_sums",
-            "dirty_groups",
-        ):
+        # submission_views is replaced row by row below, after each row's document is read.
+        for table in ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups"):
             await conn.execute(f"DELETE FROM {table}")
+        await conn.execute(
+            "DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)"
+        )
         # Every submission's change is numbered again below (tablets pull the rebuilt views).
         await conn.execute("DELETE FROM changes WHERE kind = 'submission'")
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
+            marks = ", ".join("?" * len(chunk))
+            async with conn.execute(
+                f"SELECT submission_id, updated_at, document FROM submission_views WHERE submission_id IN ({marks})",
+                chunk,
+            ) as cur:
+                previous = {
+                    r["submission_id"]: (r["updated_at"], r["document"].encode("utf-8")) for r in await cur.fetchall()
+                }
             owners = await sync_store.owners(conn, chunk)
             inputs = await sync_store.merge_inputs(conn, chunk)
-            await rebuild_views(db, conn, inputs, owners, tz, now_iso(), set(chunk))
+            await rebuild_views(db, conn, inputs, owners, tz, now_iso(), set(chunk), previous=previous)
     return len(ids)
 
 

@@ -246,6 +246,14 @@ async def merge_inputs(
     return out
 
 
+async def parents_of(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, list[str]]:
+    """rev_id -> parents of every stored revision of the submissions."""
+    rows = await _fetch_in(
+        conn, "SELECT rev_id, parents FROM revisions WHERE submission_id IN ({marks})", submission_ids
+    )
+    return {r["rev_id"]: msgspec.json.decode(r["parents"]) for r in rows}
+
+
 def merge_input_of(row: sqlite3.Row) -> MergeInput:
     return MergeInput(
         rev_id=row["rev_id"],
@@ -419,7 +427,7 @@ async def latest_reviews(conn: aiosqlite.Connection, submission_ids: Iterable[st
     """The latest review decision of each submission that has one."""
     rows = await _fetch_in(
         conn,
-        "SELECT r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
+        "SELECT r.id, r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
         " JOIN (SELECT submission_id, max(id) AS id FROM reviews WHERE submission_id IN ({marks})"
         " GROUP BY submission_id) latest ON latest.id = r.id",
         submission_ids,
@@ -431,6 +439,7 @@ async def latest_reviews(conn: aiosqlite.Connection, submission_ids: Iterable[st
             heads=msgspec.json.decode(r["heads"]),
             reviewer=r["reviewer"],
             decided_at=r["decided_at"],
+            id=r["id"],
         )
         for r in rows
     }

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 
+import msgspec
+
 from server.clock import now_iso
 from server.db import Database
 from server.errors import ProblemError, not_found
 
 
 async def token_row(db: Database, prefix: str) -> sqlite3.Row | None:
-    """A token with its user's role and its device's revocation, by prefix (every request asks)."""
+    """A token with its user's role and its device's owner and revocation, by prefix (every request asks)."""
     rows = db.read_now(
         "SELECT t.prefix, t.user_name, t.hash, t.device_id, t.revoked_at, u.role,"
-        " d.revoked_at AS device_revoked_at"
+        " d.revoked_at AS device_revoked_at, d.user_name AS device_owner"
         " FROM tokens t JOIN users u ON u.name = t.user_name"
         " LEFT JOIN devices d ON d.device_id = t.device_id"
         " WHERE t.prefix = ?",
@@ -22,22 +24,39 @@ async def token_row(db: Database, prefix: str) -> sqlite3.Row | None:
     return rows[0] if rows else None
 
 
-async def bind_device(db: Database, prefix: str, user_name: str, device_id: str) -> str:
-    """Bind a token to its first device (first one wins a race); return the bound device."""
-    now = now_iso()
+class Binding(msgspec.Struct, kw_only=True, frozen=True):
+    """Where a token stands after its first request from a device."""
+
+    device_id: str | None  # the device the token is bound to (None: still unbound)
+    device_owner: str  # the user the requested device belongs to
+    device_revoked: bool
+
+
+async def bind_device(db: Database, prefix: str, user_name: str, device_id: str) -> Binding:
+    """Bind a token to its first device, unless that device belongs to another user or is revoked.
+
+    A device belongs to the first user whose token used it. Claiming the device and binding the
+    token happen in one write transaction, so of two users first seen on one device at the same
+    moment exactly one gets it; the other's token stays unbound (usable from its own tablet).
+    """
     async with db.transaction() as conn:
         await conn.execute(
             "INSERT INTO devices (device_id, user_name, first_seen_at) VALUES (?, ?, ?)"
             " ON CONFLICT (device_id) DO NOTHING",
-            (device_id, user_name, now),
+            (device_id, user_name, now_iso()),
         )
-        await conn.execute(
-            "UPDATE tokens SET device_id = ? WHERE prefix = ? AND device_id IS NULL",
-            (device_id, prefix),
-        )
+        async with conn.execute("SELECT user_name, revoked_at FROM devices WHERE device_id = ?", (device_id,)) as cur:
+            device = await cur.fetchone()
+        if device["user_name"] == user_name and device["revoked_at"] is None:
+            await conn.execute(
+                "UPDATE tokens SET device_id = ? WHERE prefix = ? AND device_id IS NULL",
+                (device_id, prefix),
+            )
         async with conn.execute("SELECT device_id FROM tokens WHERE prefix = ?", (prefix,)) as cur:
-            row = await cur.fetchone()
-    return row["device_id"]
+            token = await cur.fetchone()
+    return Binding(
+        device_id=token["device_id"], device_owner=device["user_name"], device_revoked=device["revoked_at"] is not None
+    )
 
 
 async def device_revoked(db: Database, device_id: str) -> bool:

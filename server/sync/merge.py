@@ -177,6 +177,40 @@ def merge(revisions: Iterable[MergeInput]) -> MergeResult:
     )
 
 
+def missing_ancestors(revisions: Iterable[MergeInput], result: MergeResult) -> dict[str, list[str]]:
+    """What holds each pending revision back: its ancestors that are not stored (a tablet's `missing_parents`).
+
+    `result.pending` lists a revision's own parents that are not stored, which is empty for the
+    child of a pending revision; a pending receipt names what the tablet still has to send, found
+    through the stored but unmerged ancestors (a released one's absent parents do not count).
+    Where nothing is missing (an ancestor left out for naming another checklist version, or a
+    cycle stored before cycles were refused), it is the parents that are not merged, so the list
+    is never empty: a pending revision has a parent, and one that is not merged.
+    """
+    stored: dict[str, MergeInput] = {}
+    for rev in revisions:
+        stored.setdefault(rev.rev_id, rev)
+    merged = set(result.merged)
+    out: dict[str, list[str]] = {}
+    for rev_id in result.pending:
+        missing: set[str] = set()
+        seen: set[str] = set()
+        stack = [rev_id]
+        while stack:
+            rev = stored[stack.pop()]
+            if rev.rev_id in seen:
+                continue
+            seen.add(rev.rev_id)
+            for parent in rev.parents:
+                if parent not in stored:
+                    if not rev.released:
+                        missing.add(parent)
+                elif parent not in merged:
+                    stack.append(parent)
+        out[rev_id] = sorted(missing) or sorted(p for p in stored[rev_id].parents if p not in merged)
+    return out
+
+
 def _single(rev: MergeInput, version: int | None, pending: dict, changed: list[str]) -> MergeResult:
     """The merge of one revision: its own snapshot (the common case of a visit sent once)."""
     content = rev.content

@@ -115,7 +115,7 @@ def work_out(
         index = store.checklist_index_on(conn, indexes, d.checklist_id, d.checklist_version)
         unit = found.units.get(d.unit_id)
         staff = {s: found.staff[s] for s in d.staff_ids or () if s in found.staff}
-        problem = revision_problem(d.revision, index, unit, staff)
+        problem = revision_problem(d.revision, index, unit, staff, author.device_id)
         work.checked[d.rev_id] = Checked(
             sha256=d.sha256, unit=unit, staff=staff, indexed=index is not None, problem=problem
         )

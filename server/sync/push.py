@@ -22,7 +22,7 @@ from server.db import Database
 from server.errors import ProblemError
 from server.store import sync as store
 from server.store.audit import audit
-from server.sync.merge import MergeInput, merge
+from server.sync.merge import MergeInput, merge, missing_ancestors
 from server.sync.prepare import (
     MIN_FOR_WORKERS,
     Author,
@@ -33,7 +33,7 @@ from server.sync.prepare import (
     merge_input,
     work_here,
 )
-from server.sync.quarantine import Problem, revision_problem
+from server.sync.quarantine import Problem, cycle_problem, revision_problem
 from server.sync.revision import MAX_REVISION_BYTES, Decoded, Oversized, Undecodable
 from server.sync.view import Told, build_document, told
 
@@ -171,6 +171,11 @@ async def store_work(
         seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
         ready: dict[str, NewVisit] = {}  # new submission -> its rows worked out before the transaction
         arrival = await store.next_arrival(db, conn)
+        # rev_id -> parents of the stored revisions of the visits this push adds a new child to, and
+        # of those it stores: what `cycle_problem` walks.
+        parents_of = await store.parents_of(
+            conn, {d.submission_id for d in good if d.parents and d.rev_id not in known and d.submission_id in owners}
+        )
         for i in parents_first(decoded):
             d, outcome = decoded[i], outcomes[i]
             rev_id, sub_id = outcome.rev_id, outcome.submission_id
@@ -239,7 +244,10 @@ async def store_work(
                     problem = checked.problem  # checked before the transaction against the same rows
                 else:
                     index = await store.checklist_index(db, d.checklist_id, d.checklist_version, conn)
-                    problem = revision_problem(d.revision, index, units.get(d.unit_id), staff)
+                    problem = revision_problem(d.revision, index, units.get(d.unit_id), staff, author.device_id)
+                if problem is None and d.parents:
+                    # Only here, inside the transaction, are the revisions that could close a cycle all known.
+                    problem = cycle_problem(rev_id, d.parents, parents_of)
                 visit = work.new.get(rev_id) if owner is None and problem is None else None
                 if visit is not None and visit.blobs == {e for e in d.evidence if e in found.blobs}:
                     ready[sub_id] = visit
@@ -308,6 +316,7 @@ async def store_work(
             evidence_rows += [(e, sub_id) for e in outcome.evidence]
             fresh.setdefault(sub_id, []).append(d)
             seen_now[rev_id] = sha
+            parents_of[rev_id] = d.parents
             outcome.status = "stored"
 
         db.next_arrival = arrival
@@ -351,25 +360,37 @@ async def rebuild_views(
     updated_at: str,
     new: set[str] = frozenset(),
     ready: Sequence[store.StoredView] = (),
+    previous: dict[str, tuple[str, bytes]] | None = None,
 ) -> list[store.StoredView]:
     """Merge each submission's revisions again and store its view and document.
 
-    `new`: the submissions created in this transaction (or emptied in it); `ready`: the rows of
-    new visits worked out before the transaction, stored as they are.
+    `new`: the submissions created in this transaction (or whose derived rows were emptied in it);
+    `ready`: the rows of new visits worked out before the transaction, stored as they are;
+    `previous`: for a rebuild, each submission's stored (updated_at, document): a document that
+    comes out the same keeps its `updated_at`, since nothing about the submission changed.
     """
     if not inputs and not ready:
         return []
     evidence = {e for revs in inputs.values() for m, _ in revs for e in _evidence(m)}
     blobs = await store.stored_blobs(conn, evidence)
-    reviews = await store.latest_reviews(conn, [s for s in inputs if s not in new])
+    # Also for the submissions in `new`: a rebuild empties their derived rows, never their
+    # decisions (one created in this transaction simply has none yet).
+    reviews = await store.latest_reviews(conn, list(inputs))
     rows = list(ready)
     for sub_id, revs in inputs.items():
         result = merge(m for m, _ in revs)
+        if result.pending:
+            result = msgspec.structs.replace(result, pending=missing_ancestors([m for m, _ in revs], result))
         index = None
         if result.view is not None:
             index = await store.checklist_index(db, result.view["checklist"]["id"], result.version, conn)
         offsets = {m.rev_id: off for m, off in revs}
         row = build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
+        before = previous.get(sub_id) if previous else None
+        if before is not None:
+            same = msgspec.structs.replace(row.doc, updated_at=before[0])
+            if msgspec.json.encode(same) == before[1]:
+                row = msgspec.structs.replace(row, doc=same)
         rows.append(store.stored_view(row))
     await store.write_views(conn, rows, new)
     return rows

@@ -5,7 +5,8 @@ revision may carry fields this server does not know: they are kept (and hashed),
 The canonical form (DESIGN.md, "Content and equality") is what is hashed and compared:
 
 - keys sorted; ids lower-case (`rev_id`, `submission_id`, `parents`, evidence hashes, `hlc`);
-- times as UTC instants with milliseconds (`2026-10-14T05:32:05.000Z`);
+- times as UTC instants with milliseconds (`2026-10-14T05:32:05.000Z`), those outside 2000..2100
+  (quarantined) as sent;
 - `parents`, `staff_ids` and each answer's `evidence` as sorted sets; answers sorted by item;
 - integral numbers without a fraction (`4.0` is `4`), booleans never equal to numbers;
 - an optional field sent as `null` is the same as the field left out (API.md: "an absent field
@@ -24,12 +25,22 @@ from typing import Annotated, Literal
 import msgspec
 
 from checklists.canonical import canonical_json, canonical_value, encode_normalized, normalize_number
-from server.clock import iso_utc
+from server.clock import in_range, iso_utc
 from server.wire import SLUG_PATTERN, Slug, Uuid
 
-Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
-Hlc = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{16}:[0-9]{4}:[0-9a-fA-F-]{36}$")]
-AwareTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+# `$(?!\n)`: msgspec matches with `re.search`, where a bare `$` also matches before a final newline.
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$(?!\n)")]
+# The device part is a UUID in text form; that it names the pushing device is checked later
+# (`server.sync.quarantine`), so a wrong one is quarantined `invalid_hlc`, not refused as a shape.
+Hlc = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{16}:[0-9]{4}:[0-9a-fA-F-]{36}$(?!\n)")]
+AwareTime = Annotated[
+    dt.datetime,
+    msgspec.Meta(
+        tz=True,
+        description="RFC 3339 with an offset, within 2000-01-01T00:00:00Z..2100-01-01T00:00:00Z "
+        "(a revision's time outside is quarantined `time_out_of_range`; a push's `sent_at`, 400)",
+    ),
+]
 Scalar = None | bool | int | float | Annotated[str, msgspec.Meta(max_length=10_000)]
 Comment = Annotated[str, msgspec.Meta(max_length=10_000)]
 
@@ -180,7 +191,7 @@ class Undecodable(msgspec.Struct, kw_only=True, frozen=True, tag=True, array_lik
     sha256: str
 
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$(?!\n)")
 _OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location")
 
 
@@ -293,20 +304,30 @@ def _id_of(value: object) -> str | None:
     return value.lower() if isinstance(value, str) and _UUID_RE.match(value) else None
 
 
+def canonical_time(moment: dt.datetime) -> str:
+    """A revision's time in its canonical form: `iso_utc`, or as sent when out of range.
+
+    A time outside 2000..2100 quarantines its revision (`time_out_of_range`), which is still
+    hashed and kept: written as sent (ISO 8601 with its own offset) it never has to be converted
+    to UTC, which for year 9999 with a negative offset would overflow.
+    """
+    return iso_utc(moment) if in_range(moment) else moment.isoformat()
+
+
 def canonical_revision(doc: dict, revision: RevisionIn) -> dict:
     """The canonical form of a decoded revision (see the module docstring)."""
     out = {k: canonical_value(v) for k, v in doc.items() if k != "answers"}
     out["rev_id"] = revision.rev_id.lower()
     out["submission_id"] = revision.submission_id.lower()
     out["parents"] = sorted({p.lower() for p in revision.parents})
-    out["started_at"] = iso_utc(revision.started_at)
+    out["started_at"] = canonical_time(revision.started_at)
     for key in _OPTIONAL_TOP:
         if out.get(key) is None:
             out.pop(key, None)
     if revision.hlc is not None:
         out["hlc"] = revision.hlc.lower()
     if revision.finished_at is not None:
-        out["finished_at"] = iso_utc(revision.finished_at)
+        out["finished_at"] = canonical_time(revision.finished_at)
     if revision.staff_ids is not None:
         out["staff_ids"] = sorted(set(revision.staff_ids))
     if isinstance(out.get("location"), dict) and out["location"].get("accuracy_m") is None:
@@ -337,7 +358,7 @@ def _canonical_exact(revision: _ExactRevision) -> dict:
         "parents": sorted({p.lower() for p in revision.parents}),
         "checklist": {"id": revision.checklist.id, "version": revision.checklist.version},
         "unit_id": revision.unit_id,
-        "started_at": iso_utc(revision.started_at),
+        "started_at": canonical_time(revision.started_at),
         "state": revision.state,
     }
     if revision.hlc is not None:
@@ -347,7 +368,7 @@ def _canonical_exact(revision: _ExactRevision) -> dict:
     if revision.staff_ids is not None:
         out["staff_ids"] = sorted(set(revision.staff_ids))
     if revision.finished_at is not None:
-        out["finished_at"] = iso_utc(revision.finished_at)
+        out["finished_at"] = canonical_time(revision.finished_at)
     if (location := revision.location) is not None:
         place = {"lat": normalize_number(location.lat), "lon": normalize_number(location.lon)}
         if location.accuracy_m is not None:

@@ -96,6 +96,8 @@ class ReviewOut(msgspec.Struct, kw_only=True, frozen=True):
     heads: list[str]
     reviewer: str
     decided_at: str
+    # Stable: a decision that replaces this one names it as `supersedes`.
+    id: int
 
 
 class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):
