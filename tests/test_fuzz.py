@@ -7,6 +7,11 @@ codes, content types, response headers and bodies against the document, acceptan
 rejection of invalid data, auth). What each operation may answer to valid data is in
 `schemathesis.toml`, each exception with its reason.
 
+Schemathesis does not generate the values an attacker or an unlucky tablet sends (years 1, 999
+and 9999 with `-12:00`, ids with a trailing newline, `²`, `٣`, NFD names, U+202E, formulas):
+`test_hostile_examples_answer_within_the_contract` sends them, as explicit cases, to every
+operation as every role, through the same response checks.
+
 `TEKSERU_FUZZ_EXAMPLES` sets the cases per operation and phase (a few here; `make fuzz` runs
 many), `TEKSERU_FUZZ_SEED` the seed. This module is also the command's hooks module
 (`hooks` in `schemathesis.toml`): it teaches Schemathesis tus's chunk media type, and lets
@@ -27,11 +32,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+import requests
 import schemathesis
 
 from tests.live import LiveServer
@@ -255,3 +262,354 @@ def test_what_the_fuzzer_found(client, admin, default_policy, settings):
     # A file's Last-Modified is an HTTP date, and a blob comes with the type it was uploaded with.
     blob = document["paths"]["/v1/blobs/{sha256}"]["get"]["responses"]["200"]
     assert "format" not in blob["headers"]["last-modified"]["schema"] and "image/jpeg" in blob["content"]
+
+
+# -- Hostile examples: the values Schemathesis does not generate, through the same checks --
+#
+# Schemathesis draws from the schema's types; it does not think of a year 1 time with `-12:00`, an
+# id with a trailing newline (Python's `$` matches before it), `²` or `٣` (digits to `str.isdigit`,
+# not to a parser), a name in NFD, U+202E or a formula. Injecting them as schema examples would
+# make its "valid data is accepted" check fail on every value the contract refuses, so they are
+# sent as explicit cases (`operation.Case`) to every operation of the document, as every role, and
+# each answer goes through Schemathesis's own response checks: no 5xx, a documented status, content
+# type, headers and body; and every 4xx is problem+json with a `code`.
+
+HOSTILE_TIMES = (
+    "0001-01-01T00:00:00-12:00",
+    "0999-12-31T23:59:59-12:00",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00",  # .NET's DateTime.MinValue, without an offset
+    "9999-12-31T23:59:59.9999999+14:00",
+)
+HOSTILE_TEXT = (
+    '=HYPERLINK("http://x","y")',
+    "+1+1",
+    "-2",
+    "@SUM(A1)",
+    "²",
+    "٣",
+    unicodedata.normalize("NFD", "Йосиф Ёлкин Zoë"),
+    "\u202eКассир",
+    "Кассир\n",
+)
+HOSTILE_INTEGERS = ("1e3", "10.0", "²", "٣", "1\n", "-1", "0", "99999999999999999999999")
+HOSTILE_PERIODS = ("0001-01", "0999-12", "9999-12", "2026-10\n", "٢٠٢٦-١٠", "2026-1²", "2026-13")
+HOSTILE_CURSORS = ("1²", "12\n", "٣", "2026-12-01T00:00:00.000Z|x\n", "9999-12-31T23:59:59.999Z|")
+# Header values are Latin-1 on the wire: only the ASCII ones can be sent.
+HOSTILE_HEADER_INTEGERS = ("1e3", "10.0", "-1", "99999999999999999999999")
+PROBLEM_JSON = "application/problem+json"
+
+
+def _hostile_checks() -> list:
+    """Schemathesis's checks of an answer: no server error; status, content type, headers and body as documented."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    return [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
+
+
+class HostileWorld:
+    """Real ids of the demo (so that `id + "\\n"` names something that exists), a revision to vary, and users.
+
+    Each role is a user of its own, made here: the schemathesis run as the admin may have revoked the
+    demo users' tokens and devices by the time these cases run.
+    """
+
+    def __init__(self, server: LiveServer) -> None:
+        admin = server.admin_headers()
+        self.device_id = str(uuid.uuid4())
+        self.headers = {"admin": admin}
+        with httpx.Client(base_url=server.url, timeout=30) as api:
+            for role in ROLES[:-1]:
+                made = api.post("/v1/users", json={"name": f"fuzz.hostile.{role}", "role": role}, headers=admin)
+                assert made.status_code == 201, made.text
+                self.headers[role] = {"Authorization": f"Bearer {made.json()['token']}"}
+            self.headers["auditor"]["Tekseru-Device-Id"] = self.device_id
+            assignment = api.get("/v1/assignments", params={"limit": 1}, headers=admin).json()["items"][0]
+            card = api.get("/v1/scorecards", params={"limit": 1}, headers=admin).json()["items"][0]
+            visit = api.get("/v1/submissions", params={"status": "all", "limit": 1}, headers=admin).json()["items"][0]
+            doc = api.get(f"/v1/submissions/{visit['submission_id']}", headers=admin).json()
+            last = api.get(f"/v1/submissions/{visit['submission_id']}/revisions", headers=admin).json()["items"][-1]
+            metadata = (
+                f"sha256 {base64.b64encode(('0' * 64).encode()).decode()},"
+                f"content_type {base64.b64encode(b'image/jpeg').decode()}"
+            )
+            tus = {"Tus-Resumable": "1.0.0", "Upload-Length": "64", "Upload-Metadata": metadata}
+            upload = api.post("/v1/uploads", headers=self.headers["auditor"] | tus)
+            assert upload.status_code == 201, upload.text
+        self.submission_id = visit["submission_id"]
+        self.heads = doc["heads"]
+        self.content = last["content"]
+        self.unit_id = self.content["unit_id"]
+        self.staff_id = (self.content.get("staff_ids") or ["E1001"])[0]
+        self.checklist = self.content["checklist"]
+        self.period = card["period"]  # the demo's closed month: its scorecards are published
+        # Parameters by name: real values, harmless to name (an auditor no test uses, a device no
+        # test holds), so that a hostile value of another parameter reaches the code behind it.
+        self.valid = (
+            {
+                "unit_id": self.unit_id,
+                "staff_id": self.staff_id,
+                "assignment_id": assignment["assignment_id"],
+                "checklist_id": self.checklist["id"],
+                "policy_id": "default",
+                "version": 1,
+                "submission_id": self.submission_id,
+                "rev_id": self.heads[0],
+                "scorecard_id": card["id"],
+                "sha256": server.blob,
+                "upload_id": upload.headers["Location"].rpartition("/")[2],
+                "name": "auditor.daulet",
+                "auditor": "auditor.daulet",
+                "region": "Алматы",
+                "prefix": "tks_0000",
+                "device_id": str(uuid.uuid4()),
+                "entity": "units",
+                "period": self.period,
+                "kind": "branch",
+            }
+            | tus
+            | {"Upload-Offset": "0"}
+        )
+
+    def revision(self, **changes: object) -> dict:
+        """A new visit like the demo's, from the fuzz device, with `changes`."""
+        millis = int(time.time() * 1000)
+        revision = self.content | {
+            "rev_id": str(uuid.uuid4()),
+            "submission_id": str(uuid.uuid4()),
+            "parents": [],
+            "hlc": f"{millis:016d}:0000:{self.device_id}",
+            "state": "submitted",
+        }
+        return revision | changes
+
+    def push(self, *revisions: dict, **changes: object) -> dict:
+        envelope = {"device_id": self.device_id, "sent_at": dt.datetime.now(dt.UTC).isoformat(), "revisions": revisions}
+        return envelope | changes
+
+    def revision_variants(self, **base: object) -> list[tuple[str, dict]]:
+        """A revision with one hostile value at a time: times, every id kind with a newline, odd digits."""
+        first = self.content["answers"][0]
+        variants = [(f"started_at={t!r}", {"started_at": t}) for t in HOSTILE_TIMES]
+        variants += [(f"finished_at={t!r}", {"finished_at": t}) for t in HOSTILE_TIMES]
+        variants += [
+            ("rev_id+\\n", {"rev_id": f"{uuid.uuid4()}\n"}),
+            ("submission_id+\\n", {"submission_id": f"{uuid.uuid4()}\n"}),
+            ("parents[0]+\\n", {"parents": [f"{self.heads[0]}\n"]}),
+            ("parents=[self]", {"rev_id": (own := str(uuid.uuid4())), "parents": [own]}),
+            ("unit_id+\\n", {"unit_id": f"{self.unit_id}\n"}),
+            ("staff_ids[0]+\\n", {"staff_ids": [f"{self.staff_id}\n"]}),
+            ("checklist.id+\\n", {"checklist": self.checklist | {"id": f"{self.checklist['id']}\n"}}),
+            ("checklist.version=²", {"checklist": self.checklist | {"version": "²"}}),
+            ("hlc+\\n", {"hlc": f"{int(time.time() * 1000):016d}:0000:{self.device_id}\n"}),
+            ("hlc of another device", {"hlc": f"{int(time.time() * 1000):016d}:0000:{uuid.uuid4()}"}),
+            ("answers[0].item+\\n", {"answers": [first | {"item": f"{first['item']}\n"}]}),
+        ]
+        variants += [(f"unit_id={t!r}", {"unit_id": t}) for t in HOSTILE_TEXT]
+        variants += [(f"answers[0].value={t!r}", {"answers": [first | {"value": t}]}) for t in HOSTILE_TEXT]
+        return [(label, self.revision(**(base | change))) for label, change in variants]
+
+    def bodies(self, method: str, path: str) -> list[tuple[str, object, str]]:
+        """(label, body, media type) of one operation: hostile bodies, and a `valid` one for hostile parameters."""
+        csv_type, json_type = "text/csv", "application/json"
+        operation = (method, path)
+        if operation == ("POST", "/v1/sync/push"):
+            good = self.revision()
+            cases = [("valid", self.push(self.revision()), json_type)]
+            cases += [(label, self.push(revision), json_type) for label, revision in self.revision_variants()]
+            cases += [(f"sent_at={t!r}", self.push(self.revision(), sent_at=t), json_type) for t in HOSTILE_TIMES]
+            cases.append(("device_id+\\n", self.push(self.revision(), device_id=f"{self.device_id}\n"), json_type))
+            cases.append(
+                ("a good and a year-1 revision", self.push(good, self.revision(started_at=HOSTILE_TIMES[0])), json_type)
+            )
+            return cases
+        if operation == ("POST", "/v1/submissions/{submission_id}/revisions"):
+            base = {"submission_id": self.submission_id, "parents": self.heads}
+            return [("valid", self.revision(**base), json_type)] + [
+                (label, revision, json_type) for label, revision in self.revision_variants(**base)
+            ]
+        if operation == ("PUT", "/v1/units/{unit_id}"):
+            unit = {"kind": "branch", "name": "ПСС Алматы", "region": "Алматы"}
+            return [("valid", unit, json_type)] + [
+                (f"{field}={t!r}", unit | {field: t}, json_type) for field in ("name", "region") for t in HOSTILE_TEXT
+            ]
+        if operation == ("PUT", "/v1/staff/{staff_id}"):
+            person = {"name": "Нұрланова Әлия", "unit_id": self.unit_id, "position": "консультант"}
+            cases = [
+                ("valid", person, json_type),
+                ("unit_id+\\n", person | {"unit_id": f"{self.unit_id}\n"}, json_type),
+            ]
+            return cases + [
+                (f"{field}={t!r}", person | {field: t}, json_type)
+                for field in ("name", "position")
+                for t in HOSTILE_TEXT
+            ]
+        if operation == ("PUT", "/v1/assignments/{assignment_id}"):
+            assignment = {
+                "auditor": "auditor.daulet",
+                "unit_id": self.unit_id,
+                "checklist_id": self.checklist["id"],
+                "due_from": "2026-12-01",
+                "due_to": "2026-12-31",
+            }
+            changes = [
+                ("auditor+\\n", {"auditor": "auditor.daulet\n"}),
+                ("unit_id+\\n", {"unit_id": f"{self.unit_id}\n"}),
+                ("checklist_id+\\n", {"checklist_id": f"{self.checklist['id']}\n"}),
+                ("due_from=0001-01-01", {"due_from": "0001-01-01"}),
+                ("due_from=0999-12-31", {"due_from": "0999-12-31"}),
+                ("due_to=9999-12-31", {"due_to": "9999-12-31"}),
+                ("due_from=٢٠٢٦-١٢-٠١", {"due_from": "٢٠٢٦-١٢-٠١"}),
+            ]
+            return [("valid", assignment, json_type)] + [(label, assignment | c, json_type) for label, c in changes]
+        if operation == ("POST", "/v1/users"):
+            names = ["fuzz.hostile\n", *HOSTILE_TEXT]
+            return [(f"name={n!r}", {"name": n, "role": "auditor"}, json_type) for n in names]
+        if operation == ("POST", "/v1/scorecards"):
+            card = {"scope": "unit", "unit_id": self.unit_id, "period": self.period, "lang": "ru"}
+            cases = [(f"period={p!r}", card | {"period": p}, json_type) for p in HOSTILE_PERIODS]
+            cases.append(("unit_id+\\n", card | {"unit_id": f"{self.unit_id}\n"}, json_type))
+            person = {"scope": "staff", "staff_id": f"{self.staff_id}\n", "period": self.period, "lang": "ru"}
+            return [*cases, ("staff_id+\\n", person, json_type)]
+        if operation == ("POST", "/v1/submissions/{submission_id}/review"):
+            review = {"decision": "reject", "heads": [f"{self.heads[0]}\n"]}
+            return [("heads[0]+\\n", review, json_type)] + [
+                (f"comment={t!r}", review | {"comment": t}, json_type) for t in HOSTILE_TEXT
+            ]
+        if operation == ("POST", "/v1/submissions/review"):
+            decision = {"submission_id": f"{self.submission_id}\n", "decision": "reject", "heads": self.heads}
+            return [("decisions[0].submission_id+\\n", {"decisions": [decision]}, json_type)]
+        if operation == ("POST", "/v1/periods/{period}/close"):
+            return [("no body", None, json_type)]
+        if operation == ("PATCH", "/v1/uploads/{upload_id}"):
+            return [("valid", b"\xff\xd8 sixteen bytes", "application/offset+octet-stream")]
+        if operation == ("POST", "/v1/blobs/missing"):
+            return [
+                ("sha256[0]+\\n", {"sha256": [f"{self.valid['sha256']}\n"]}, json_type),
+                ("sha256[0]=٣×64", {"sha256": ["٣" * 64]}, json_type),
+            ]
+        if operation == ("POST", "/v1/admin/import/{entity}"):
+            header = "unit_id,kind,name,region\r\n"
+            rows = [
+                f'FUZZ-{i},branch,"{t.replace(chr(34), chr(34) * 2)}",Алматы\r\n' for i, t in enumerate(HOSTILE_TEXT)
+            ]
+            cases = [
+                (f"units: name={t!r}", (header + row).encode(), csv_type)
+                for t, row in zip(HOSTILE_TEXT, rows, strict=True)
+            ]
+            return [("units: all hostile names", (header + "".join(rows)).encode(), csv_type), *cases]
+        return []
+
+
+def _hostile_values(name: str, schema: dict, valid: object) -> tuple[object, ...]:
+    """The hostile values of one path, query or header parameter, by what it holds."""
+    kinds = json.dumps(
+        [schema.get("type")] + [s.get("type") for s in schema.get("oneOf", []) + schema.get("anyOf", [])]
+    )
+    if name == "period":
+        return HOSTILE_PERIODS
+    if name == "cursor":
+        return HOSTILE_CURSORS
+    if name.startswith(("Upload-", "Tus-")):
+        return HOSTILE_HEADER_INTEGERS if name in ("Upload-Length", "Upload-Offset") else ()
+    if "integer" in kinds:
+        return HOSTILE_INTEGERS
+    return ((f"{valid}\n",) if valid is not None else ()) + HOSTILE_TEXT
+
+
+def _hostile_cases(world: HostileWorld, operation) -> list[tuple[str, dict]]:
+    """Every explicit case of one operation: each parameter hostile in turn, then each hostile body."""
+    parameters = [
+        (p.location.value, p.name, p.definition.get("schema", {}), p.is_required)
+        for p in operation.iter_parameters()
+        # The role's own credentials; a header cannot carry a newline: the push body's device_id is varied.
+        if p.name not in ("Authorization", "Tekseru-Device-Id")
+    ]
+    base: dict[str, dict] = {"path": {}, "query": {}, "header": {}}
+    for where, name, _, required in parameters:
+        if where in base and (required or where == "path"):
+            base[where][name] = world.valid.get(name, "x")
+    bodies = world.bodies(operation.method.upper(), operation.path)
+    valid_body = next(((body, media) for label, body, media in bodies if label in ("valid", "no body")), None)
+    if valid_body is None and bodies:
+        valid_body = bodies[0][1:]
+    cases = []
+    for where, name, schema, _ in parameters:
+        if where not in base:
+            continue
+        for value in _hostile_values(name, schema, world.valid.get(name)):
+            parts = {k: dict(v) for k, v in base.items()}
+            parts[where][name] = value
+            cases.append((f"{where}.{name}={value!r}", parts | {"body": valid_body}))
+    for label, body, media in bodies:
+        if label != "valid":
+            cases.append((f"body {label}", base | {"body": (body, media)}))
+    return cases
+
+
+def _finding(exc: BaseException) -> str:
+    """What a failed case broke: each failed check, by name and title."""
+    found = getattr(exc, "exceptions", None) or [exc]
+    lines = [f"{type(e).__name__}: {getattr(e, 'title', None) or str(e)[:300]}" for e in found]
+    return "; ".join(lines)
+
+
+@pytest.fixture(scope="module")
+def hostile_world(live):
+    return HostileWorld(live)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ROLES)
+def test_hostile_examples_answer_within_the_contract(live, hostile_world, role):
+    """Years 1/999/9999 with -12:00, ids ending in a newline, `²`, `٣`, NFD, U+202E, formulas: no 5xx, as documented."""
+    schema = schemathesis.openapi.from_url(f"{live.url}/schema/openapi.json")
+    checks = _hostile_checks()
+    headers = hostile_world.headers[role]
+    failures: list[str] = []
+    sent = 0
+    statuses: dict[int, int] = {}
+    started = time.monotonic()
+    with requests.Session() as session:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            for label, parts in _hostile_cases(hostile_world, operation):
+                body, media = parts["body"] if parts["body"] is not None else (None, None)
+                case = operation.Case(
+                    path_parameters=parts["path"] or None,
+                    query=parts["query"] or None,
+                    headers=parts["header"] or None,
+                    **({"body": body, "media_type": media} if body is not None else {}),
+                )
+                where = f"{operation.method.upper()} {operation.path} {label}"
+                sent += 1
+                try:
+                    response = case.call_and_validate(
+                        base_url=live.url, session=session, headers=headers, checks=checks
+                    )
+                # Failed checks come as a group (a BaseExceptionGroup); no answer at all is a finding too.
+                except (Exception, BaseExceptionGroup) as exc:
+                    failures.append(f"{where}: {_finding(exc)}\n    body: {body!r:.600}")
+                    continue
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if 400 <= response.status_code < 500 and operation.method.upper() != "HEAD":
+                    media_type = (response.headers.get("content-type") or [""])[0].split(";")[0]
+                    if media_type != PROBLEM_JSON or "code" not in response.json():
+                        failures.append(f"{where}: {response.status_code} {media_type} {response.text[:200]}")
+    print(
+        f"\nhostile examples as {role}: {sent} requests, {time.monotonic() - started:.1f} s, "
+        f"answers {dict(sorted(statuses.items()))}"
+    )
+    assert not failures, f"{len(failures)} of {sent} hostile requests broke the contract:\n" + "\n".join(failures)
