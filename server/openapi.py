@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
@@ -63,6 +64,7 @@ def finish_openapi(app: Litestar) -> None:
     _numbers_match_once(document)
     _http_dates(document)
     _problem_shaped_400s(document)
+    _storage_failures(document)
     _alternate_media(app, document)
 
 
@@ -155,6 +157,41 @@ def _problem_shaped_400s(document: OpenAPI) -> None:
                         PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ProblemBody"))
                     },
                 )
+
+
+def _storage_failures(document: OpenAPI) -> None:
+    """Every write may meet a full disk (507) or a store it cannot write (503), with `Retry-After`.
+
+    They are answered wherever the write happens (server/errors.py, `storage_failure`), so the
+    document lists them on every operation that writes rather than on each route by hand.
+    """
+    answers = {
+        "503": "Service Unavailable: the store cannot be written (`store_unavailable`); retry after `Retry-After`",
+        "507": "Insufficient Storage: the server's disk is full (`insufficient_storage`); retry after `Retry-After`",
+    }
+    for item in (document.paths or {}).values():
+        for method in ("put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            operation.responses = operation.responses or {}
+            for status, description in answers.items():
+                response = operation.responses.get(status)
+                if not isinstance(response, OpenAPIResponse):
+                    response = operation.responses[status] = OpenAPIResponse(
+                        description=description,
+                        content={
+                            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                                schema=Reference(ref="#/components/schemas/ProblemBody")
+                            )
+                        },
+                    )
+                response.headers = {
+                    **(response.headers or {}),
+                    "Retry-After": OpenAPIHeader(
+                        schema=Schema(type=OpenAPIType.STRING), description="seconds to wait before retrying"
+                    ),
+                }
 
 
 def _close_strict_schemas(document: OpenAPI) -> None:

@@ -474,6 +474,24 @@ def test_sqlite_reports_a_full_database_by_its_code(tmp_path):
     assert storage_failure(caught.value) == storage_failure(wrapped) == "insufficient_storage"
 
 
+def test_every_write_documents_its_storage_answers(client):
+    """A client generated from the document knows a write may get 507 or 503, with `Retry-After`."""
+    document = client.get("/schema/openapi.json").json()
+    writes = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("put", "post", "delete", "patch")
+    ]
+    assert len(writes) > 20
+    for path, method, operation in writes:
+        for status in ("503", "507"):
+            answer = operation["responses"].get(status)
+            assert answer is not None, f"{method.upper()} {path} does not document {status}"
+            assert "Retry-After" in answer["headers"], (method, path, status)
+            assert "application/problem+json" in answer["content"], (method, path, status)
+
+
 # --- file modes ---------------------------------------------------------------------------------------
 
 
