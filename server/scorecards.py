@@ -31,6 +31,7 @@ from server.blobs import blob_path
 from server.db import Database
 from server.errors import ProblemError, not_found
 from server.periods import previous_period
+from server.store import blobs as blobs_store
 from server.store import periods as periods_store
 from server.store import policies as policy_store
 from server.store import scores as scores_store
@@ -147,12 +148,17 @@ def _local_date(moment: str | None, tz: ZoneInfo) -> str:
     return dt.datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(tz).date().isoformat()
 
 
-async def _thumbnails(db: Database, data_dir, evidence: list[tuple[str, str, str, list[str]]]) -> list[Thumbnail]:
+async def _thumbnails(
+    db: Database, data_dir, evidence: list[tuple[str, str, str, list[str]]], tz: ZoneInfo
+) -> list[Thumbnail]:
+    """The photos of failed items; a photo whose file no longer holds its bytes is left out (and lost)."""
     out: list[Thumbnail] = []
     for date, item, caption, hashes in evidence:
         for sha in hashes:
-            row = await db.fetch_one("SELECT content_type FROM blobs WHERE sha256 = ?", (sha,))
+            row = await db.fetch_one("SELECT * FROM blobs WHERE sha256 = ?", (sha,))
             if row is None or row["content_type"] not in IMAGE_TYPES:
+                continue
+            if not await blobs_store.intact(db, data_dir, row, tz):
                 continue
             try:
                 image = blob_path(data_dir, sha).read_bytes()
@@ -253,7 +259,7 @@ async def _unit(db, data_dir, req: Request, tz, policy, policy_ref) -> Scorecard
         standards=[_standard_row(s, titles) for s in figures.standards],
         failed_items=failed,
         staff=staff,
-        thumbnails=await _thumbnails(db, data_dir, evidence),
+        thumbnails=await _thumbnails(db, data_dir, evidence, tz),
         ranking=[],
         weakest_standards=[],
         checklist_versions=sorted(f"{cid}@{v}" for cid, v in indexes),

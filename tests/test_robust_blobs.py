@@ -351,3 +351,56 @@ def test_concurrent_creations_never_pass_the_quota(tmp_path):
         with ThreadPoolExecutor(max_workers=12) as pool:
             statuses = sorted(pool.map(lambda seed: _start(client, auditor, 1000, seed).status_code, range(24)))
     assert statuses == [201] * 5 + [429] * 19
+
+
+# --- a scorecard never embeds a damaged photo ------------------------------------------------------------
+
+
+def _jpeg(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (seed % 256, 90, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _images_in(client, lead: dict[str, str], card: dict) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = client.get(card["pdf"], headers=lead).content
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_scorecard_leaves_out_a_damaged_photo_and_asks_for_it_again(client, org, settings, default_policy):
+    from tests.tablet import PASSING
+
+    tablet, lead = org
+    photo = _jpeg(7)
+    sha = _sha(photo)
+    revision = tablet.revision(started_at="2026-10-14T10:00:00+05:00", answers=PASSING | {"CLEAN.1": False})
+    (failed,) = [a for a in revision["answers"] if a["item"] == "CLEAN.1"]
+    failed["evidence"] = [sha]  # the photo of a failed critical item goes on the scorecard
+    tablet.push(client, [revision])
+    _upload(client, tablet.headers, photo)
+    submission = revision["submission_id"]
+    heads = client.get(f"/v1/submissions/{submission}", headers=lead).json()["heads"]
+    decided = client.post(
+        f"/v1/submissions/{submission}/review", json={"decision": "approve", "heads": heads}, headers=lead
+    )
+    assert decided.status_code == 200, decided.text
+    body = {"scope": "unit", "unit_id": "U1", "period": "2026-10", "lang": "ru"}
+    first = client.post("/v1/scorecards", json=body, headers=lead)
+    assert first.status_code == 201, first.text
+    assert _images_in(client, lead, first.json()) == 1
+
+    _damage(blob_path(settings.data_dir, sha), "flipped")
+    again = client.post("/v1/scorecards", json=body, headers=lead)
+    assert again.status_code == 201, again.text
+    assert again.json()["sha256"] != first.json()["sha256"]
+    assert _images_in(client, lead, again.json()) == 0
+    assert _missing(client, tablet.headers, sha) == [sha]
+    assert _status(client, lead, submission)[1] == [sha]
