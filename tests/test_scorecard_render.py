@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import subprocess
@@ -491,3 +492,127 @@ FORMATS = {  # what the call gives -> what a reader sees
 @pytest.mark.parametrize(("got", "expected"), FORMATS.values(), ids=FORMATS.keys())
 def test_formats(got: str, expected: str) -> None:
     assert got == expected
+
+
+# --- the bytes of a published scorecard never change ------------------------------------------------------
+
+
+def _staff_case(lang: str) -> ScorecardData:
+    person = unit_data(lang).staff[0]
+    return unit_data(
+        lang,
+        scope="staff",
+        subject=Subject(
+            unit_id="U0007", unit_name="ПСС Қарағанды-Әлихан", staff_id="S1", staff_name=person.name, position=None
+        ),
+        headline=Headline(score=96.5, n=4, previous=None, change=None, mark="green"),
+        standards=[s for s in branch_standards(lang) if s.attribution == "person"],
+        staff=[person],
+    )
+
+
+def _network_case(lang: str) -> ScorecardData:
+    ranking = [
+        RankedUnitRow(
+            rank=1, unit_id="U1", name="ПСС Астана-1", region="Астана", score=93.2, n=14, change=1.0, mark="green"
+        ),
+        RankedUnitRow(
+            rank=2, unit_id="U2", name="ПСС Өскемен", region="ШҚО", score=80.0, n=9, change=-4.5, mark="amber"
+        ),
+        RankedUnitRow(
+            rank=None, unit_id="U3", name="ПСС Ақтау", region="Маңғыстау", score=None, n=0, change=None, mark=None
+        ),
+    ]
+    return unit_data(
+        lang,
+        scope="network",
+        subject=Subject(unit_kind="branch"),
+        ranking=ranking,
+        weakest_standards=branch_standards(lang)[:10],
+        standards=branch_standards(lang),
+        staff=[],
+        failed_items=[],
+    )
+
+
+def _photo_case(lang: str) -> ScorecardData:
+    photo = _photo_with_gps()
+    thumbnails = [
+        Thumbnail(date="2026-10-14", item="BR-11.1", caption="Грубость", image=photo, content_type="image/jpeg"),
+        Thumbnail(date="2026-10-02", item="BR-21.1", caption="Дерек", image=photo, content_type="image/jpeg"),
+        Thumbnail(date="2026-10-03", item="BR-22.1", caption="Бұзылған", image=b"not a jpeg", content_type="image/png"),
+    ]
+    return unit_data(lang, thumbnails=thumbnails)
+
+
+def _empty_case(lang: str) -> ScorecardData:
+    return unit_data(
+        lang,
+        headline=Headline(score=None, n=0, previous=None, change=None, mark=None),
+        trend=[TrendPoint(period=f"2026-{m:02d}", score=None, n=0) for m in range(5, 11)],
+        standards=[],
+        failed_items=[],
+        staff=[],
+        basis="provisional",
+    )
+
+
+GOLDEN_CASES = {
+    f"{name}-{lang}": (build, lang)
+    for name, build in (
+        ("unit", unit_data),
+        ("unit-photos", _photo_case),
+        ("unit-empty", _empty_case),
+        ("staff", _staff_case),
+        ("network", _network_case),
+    )
+    for lang in ("ru", "kk", "en")
+}
+
+# SHA-256 of each case's PDF, recorded before the renderer was split into modules (issue 14): a
+# published scorecard's hash is checked by anyone who renders its data again, so these never change
+# unless the pinned reportlab or Pillow does.
+GOLDEN_SHA256 = {
+    "network-en": "e3f0e31fb91a34e49c7a2d8539e2716a2e70d85318f6b27a12eec127dd555e77",
+    "network-kk": "8795be5f9da5095fa3853148b60536108e73524474fbc43679be3289824e84ce",
+    "network-ru": "e40e876fa26fa2a76c576d91decc0fcac70521487ecc3bebbc5d74a742d33035",
+    "staff-en": "e9cb5ac73f58be7d4f31bdc113f5d3268da41aa18384227b0075cf547f84d0e9",
+    "staff-kk": "795f7c56df3ec1d0549a6d4f2441fefa3d20fa1d47e840c59c58879df9778535",
+    "staff-ru": "a06973766496b9bdb7e7a859e8d526d6e11e0f4fce9b7c5f91c852c905617131",
+    "unit-empty-en": "b8bd2b2013a9e6111281d74ff7e8bba47699b84a5eebfe73a3c57d3a34b07ea4",
+    "unit-empty-kk": "8189a0498e95b69eada32d2c75baf5a1a7b24ec1f771dfa35e3ea4dffca4e762",
+    "unit-empty-ru": "05132cbc2bf4ae612984dbf2526ece165b7c3c036bbd011e473cc3b46e6a8a6f",
+    "unit-en": "c85a30e50f4441d82cc3f8c99d1c3abb5bd3dedadbd5077dc301d0d494895c67",
+    "unit-kk": "bdf49671be8925274e32e03ee6bb12ad4a556b2e84fe822a005046d26c51c887",
+    "unit-photos-en": "ade690e0495caeb92343cf9390fdba59bcd1861df22c9211733b9beca6dd1138",
+    "unit-photos-kk": "4f593fb897e628ca3a27065e67805ab8c34e06cce46bb2c01260ffab697a2571",
+    "unit-photos-ru": "d02270aa8ef2ae0f386da86c5abcf47405075ca23e18725f52fe9cbd505e731b",
+    "unit-ru": "3ca990feb21f5ec28fbb1882659840416b52c41997e1129252dfcec6df4f95ea",
+}
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_the_bytes_of_known_scorecards_never_change(case: str) -> None:
+    build, lang = GOLDEN_CASES[case]
+    assert hashlib.sha256(render(build(lang))).hexdigest() == GOLDEN_SHA256[case]
+
+
+def test_charts_are_plain_shapes_that_another_backend_can_draw() -> None:
+    """The chart geometry is data (numbers, strings, colours as hex): JSON and back gives the same chart."""
+    from reports import charts
+    from reports.pdf_page import register_fonts, text_width
+
+    register_fonts()
+    measure = text_width
+
+    data = unit_data("kk")
+    made = [charts.trend_chart(data, 120 * charts.MM, 60 * charts.MM, measure)]
+    made += charts.standards_charts(data.standards, data, 178 * charts.MM, measure)
+    for chart in made:
+        again = msgspec.json.decode(msgspec.json.encode(chart), type=charts.Chart)
+        assert again == chart
+        kinds = {type(shape).__name__ for shape in chart.shapes}
+        assert kinds <= {"Rect", "Line", "Grid", "Label"} and "Rect" in kinds and "Label" in kinds
+    labels = [s.value for s in made[0].shapes if isinstance(s, charts.Label)]
+    assert "87,35" in labels and "90" in labels  # the current period's score and the green threshold
+    assert {s.fill for s in made[1].shapes if isinstance(s, charts.Rect)} >= {"#c8e6c9", "#9e2f2a"}
