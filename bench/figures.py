@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Row, Server
-from server.store.sync import encode_standard_scores
+from server.store.views import encode_standard_scores
 
 VISITS, UNITS, STAFF, STANDARDS = 25_000, 500, 5_000, 30
 PERIOD = "2026-10"

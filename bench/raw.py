@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from bench.common import BATCH
-from server.store.sync import encode_standard_scores
+from server.store.views import encode_standard_scores
 
 MAX_TRANSACTIONS = 100_000
 

@@ -6,6 +6,11 @@ checksum per chunk, an fsync and a database commit per chunk (each acknowledged 
 durable), the SHA-256 of the whole file, and the rename into the content-addressed path. The
 server's RSS is sampled throughout: it must stay flat (a chunk is streamed to disk, never held
 whole). Sizes are in MiB (`MB` below means 2**20 bytes).
+
+The CPU seconds per upload, of the server's event loop thread, of its other threads (the part
+file's writes and the hashes run there) and of this load generator, tell what bounds the
+ratio: on a machine with two cores, their sum over the upload's wall time near 2 means the
+upload waits for CPU, not for the disk.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Row, Server, checked, proc_status
+from bench.common import Row, Server, checked, proc_cpu_seconds, proc_status
 
 MB = 1 << 20
 RATIO_TARGET = 0.5
@@ -54,6 +59,22 @@ def raw_ceiling(folder: Path, chunks: list[tuple[int, bytes, str]]) -> float:
     elapsed = time.perf_counter() - start
     path.unlink()
     return elapsed
+
+
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of a process's main thread (the event loop), and of all its other threads."""
+    main = other = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if task.name == str(pid):
+            main += seconds
+        else:
+            other += seconds
+    return main, other
 
 
 def upload(api: httpx.Client, chunks: list[tuple[int, bytes, str]], length: int, sha256: str) -> float:
@@ -103,11 +124,15 @@ def run(quick: bool) -> list[dict]:
                 upload(api, _chunks(warm, MB), len(warm), hashlib.sha256(warm).hexdigest())
                 baseline = proc_status(server.pid, "VmRSS")
                 server.max_rss = 0
+                cpu = [0.0, 0.0, 0.0]  # the server's event loop, its other threads, this client
                 for _ in range(repeats):
                     data = rng.randbytes(size_mb * MB)  # a new recording each time: nothing is already stored
                     chunks = _chunks(data, chunk_mb * MB)
                     ceilings.append(raw_ceiling(server.data_dir, chunks))
+                    before = (*thread_cpu_seconds(server.pid), proc_cpu_seconds(os.getpid()))
                     uploads.append(upload(api, chunks, len(data), hashlib.sha256(data).hexdigest()))
+                    after = (*thread_cpu_seconds(server.pid), proc_cpu_seconds(os.getpid()))
+                    cpu = [total + b - a for total, a, b in zip(cpu, before, after, strict=True)]
                     del data, chunks
             peak = max(server.max_rss, proc_status(server.pid, "VmRSS"))
         finally:
@@ -117,6 +142,8 @@ def run(quick: bool) -> list[dict]:
     ratio = upload_mbs / raw_mbs
     growth = max(0, peak - baseline) / MB
     label = f"{size_mb} MB in {chunk_mb} MB chunks"
+    loop_ms, threads_ms, client_ms = (1000 * seconds / repeats for seconds in cpu)
+    wall_ms = 1000 * statistics.mean(uploads)
     return [
         Row(f"upload throughput, tus ({label}, sha256 per chunk)", round(upload_mbs, 1), "MB/s").as_dict(),
         Row(f"raw ceiling: write + fsync ({size_mb} MB, same disk)", round(raw_mbs, 1), "MB/s").as_dict(),
@@ -129,6 +156,15 @@ def run(quick: bool) -> list[dict]:
             growth < RSS_GROWTH_LIMIT_MB,
         ).as_dict(),
         Row("server peak RSS during uploads", round(peak / MB, 1), "MB").as_dict(),
+        Row("upload wall time (mean)", round(wall_ms), f"ms per {size_mb} MB").as_dict(),
+        Row("server CPU: event loop thread", round(loop_ms), f"ms per {size_mb} MB").as_dict(),
+        Row("server CPU: other threads (writes, hashes, SQLite)", round(threads_ms), f"ms per {size_mb} MB").as_dict(),
+        Row("load generator CPU (client)", round(client_ms), f"ms per {size_mb} MB").as_dict(),
+        Row(
+            "CPU busy during an upload (server + client)",
+            round((loop_ms + threads_ms + client_ms) / wall_ms, 2),
+            f"cores of {os.cpu_count()}",
+        ).as_dict(),
     ]
 
 

@@ -28,9 +28,7 @@ Attribution = Literal["person", "unit"]
 Critical = Literal["zero", "flag"]
 EvidenceRule = Literal["none", "optional", "required"]
 
-LANGUAGES = ("ru", "kk", "en")
 SCORED_KINDS = frozenset({"yes_no", "scale", "duration", "choice"})
-UNIT_KINDS: tuple[str, ...] = ("branch", "contact_centre", "field_technician")
 
 
 class Base(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

@@ -42,7 +42,7 @@ def shown(x: float | None) -> float | None:
     The definition is `rounded_decimal`. A figure whose hundredfold is not within `_NEAR_HALF`
     of a half lies on the same side of every rounding boundary as its decimal form, so the
     nearest integer of x * 100, over 100 (a correctly rounded division, so the float nearest
-    to that decimal) is the same number, about seven times faster: a page of 500 units ×
+    to that decimal) is the same number, several times faster than a Decimal: a page of 500 units ×
     30 standards rounds 30,000 figures. Near a half, and beyond the limit, the decimal decides.
     """
     if x is None:

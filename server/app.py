@@ -13,11 +13,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server.admin_client import ADMIN_TOKEN_FILE, SERVER_URL_FILE
 from server.auth import LOCAL_ADMIN, authorize, new_token
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import secure_data_dir, write_private
+from server.local_admin import ADMIN_TOKEN_FILE, SERVER_URL_FILE
 from server.openapi import finish_openapi
 from server.routes import (
     admin,
@@ -36,11 +36,12 @@ from server.routes import (
     users,
 )
 from server.routes.params import ascii_integers
-from server.scorecards import close_render_pool
 from server.settings import Settings, settings_from_env
 from server.store import blobs as blobs_store
 from server.store import users as users_store
 from server.sync.prepare import PushWorkers
+from server.sync.refresh import refresher
+from server.workers import RenderWorkers
 
 ROUTE_MODULES = (
     health,
@@ -76,19 +77,20 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         app.state.settings = settings
         workers = settings.push_workers
         app.state.push_workers = PushWorkers(workers, settings.db_path) if workers > 0 else None
+        app.state.render_workers = RenderWorkers(settings.render_workers)
         # A fresh local admin credential at every start, for the `tekseru` command on this machine.
         token, prefix, hashed = new_token()
         await users_store.reset_local_admin(db, LOCAL_ADMIN, prefix, hashed)
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
         # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
-        await blobs_store.recover(db, settings.data_dir, ZoneInfo(settings.timezone))
+        await blobs_store.recover(db, settings.data_dir, refresher(db, ZoneInfo(settings.timezone)))
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             write_private(url_file, announce_url + "\n")
         try:
             yield
         finally:
-            close_render_pool(app)
+            app.state.render_workers.close()
             if app.state.push_workers is not None:
                 app.state.push_workers.close()
             if announce_url:

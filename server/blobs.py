@@ -14,14 +14,13 @@ notes its identity (`file_identity`), which stands in for a rehash while it stay
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-# The checksums a chunk may carry (tus `checksum` extension): sha1, which tus requires, and sha256.
-CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 PART_SUFFIX = ".part"
 DAMAGED_DIR = "damaged-blobs"
 _IOV_MAX = 1024
@@ -63,15 +62,13 @@ def _make_dirs(path: Path) -> None:
 
 
 class PartWriter:
-    """Appends one chunk to an upload's part file at its acknowledged offset, hashing what it writes.
+    """Appends one chunk to an upload's part file at its acknowledged offset.
 
-    `whole`, when given, is the SHA-256 state of the file's first `offset` bytes; it goes on with
-    every byte written, so the last chunk needs no second read of the whole file.
+    Bytes past that offset were never acknowledged (a crash mid-chunk, a rejected chunk): they are
+    cut off first. Hashing is the caller's: the same blocks go to the hashes on other threads.
     """
 
-    def __init__(
-        self, path: Path, offset: int, algorithm: str | None = None, whole: hashlib._Hash | None = None
-    ) -> None:
+    def __init__(self, path: Path, offset: int) -> None:
         if offset == 0:
             _make_dirs(path.parent)
         existed = path.exists()
@@ -80,15 +77,12 @@ class PartWriter:
         self.path = path
         self.base = offset
         self.written = 0
-        self._hash = CHECKSUM_ALGORITHMS[algorithm]() if algorithm else None
-        self.whole = whole
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             if os.fstat(self._fd).st_size < offset:
                 raise PartLost(path.name)
             if not existed:
                 fsync_dir(path.parent)
-            # Bytes past the acknowledged offset were never acknowledged: a crash or a rejected chunk.
             os.ftruncate(self._fd, offset)
             os.lseek(self._fd, offset, os.SEEK_SET)
         except BaseException:
@@ -96,42 +90,40 @@ class PartWriter:
             raise
 
     def write(self, pieces: Sequence[bytes]) -> None:
-        """Append the pieces, in order (to the page cache; `sync` makes them durable).
+        """Append the pieces, in order, and start writing them to the disk (`sync` waits for them).
 
         Blocking, and without the GIL for most of its time: call it from a worker thread.
         """
+        start = self.base + self.written
         left = [memoryview(p) for p in pieces if p]
         while left:
             done = os.writev(self._fd, left[:_IOV_MAX])
+            self.written += done
             while done and left:
                 if done >= len(left[0]):
                     done -= len(left.pop(0))
                 else:
                     left[0] = left[0][done:]
                     done = 0
-        for piece in pieces:
-            if self._hash is not None:
-                self._hash.update(piece)
-            if self.whole is not None:
-                self.whole.update(piece)
-            self.written += len(piece)
-
-    def digest(self) -> bytes | None:
-        """The checksum of what this writer appended, when an algorithm was given."""
-        return self._hash.digest() if self._hash is not None else None
+        # The chunk's fsync waits for every byte to reach the disk: started now, the disk writes
+        # while the next blocks arrive instead of all at once before the answer. (DONTNEED starts
+        # the writeback of the range's dirty pages; it leaves them cached, and is ignored where
+        # pages have no disk behind them, as on tmpfs.)
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(self._fd, start, self.base + self.written - start, os.POSIX_FADV_DONTNEED)
 
     def rollback(self) -> None:
         """Forget what this writer appended: the file ends at the acknowledged offset again."""
         os.ftruncate(self._fd, self.base)
         os.lseek(self._fd, self.base, os.SEEK_SET)
         self.written = 0
-        self.whole = None  # it went on past the acknowledged bytes
 
     def sync(self) -> None:
         """fsync the file: the appended bytes survive a crash."""
         os.fsync(self._fd)
 
     def close(self) -> None:
+        """Close the file (what was not synced may still be lost to a crash)."""
         os.close(self._fd)
 
 

@@ -1,4 +1,4 @@
-"""What `tekseru serve` does before it serves: migrate, load the library, and (with --demo) the demo."""
+"""A store made ready to serve: migrated, the shipped library and policy loaded, and (with --demo) the demo."""
 
 from __future__ import annotations
 

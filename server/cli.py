@@ -50,7 +50,7 @@ def _warn(line: str) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     from server.app import create_app
-    from server.setup import prepare
+    from server.bootstrap import prepare
     from server.transport import KEEP_ALIVE_S, guarded_http_protocol
     from server.workers import tune_gc
 
@@ -542,7 +542,7 @@ def check_store(settings: Settings, named_by: str | None) -> None:
     where = settings.data_dir.resolve()
     if named_by is not None:
         # Named on purpose: a first set-up. Made as `serve` makes it, and said, so a typo shows.
-        from server.setup import prepare
+        from server.bootstrap import prepare
 
         sys.stderr.write(f"tekseru: no database in {where} (named by {named_by}): creating a new one\n")
         for line in asyncio.run(prepare(settings)):

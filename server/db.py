@@ -31,15 +31,15 @@ DIRECT_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the
 GROUP_MAX = 32  # jobs in one group commit: bounds how long the first one waits for the COMMIT
 # The writer's page cache. Revisions and views are keyed by random UUIDs, so every insert lands on
 # a random page of each index; with SQLite's default 2 MiB most of them were read again from the
-# file, and under load the writer spent a fifth of its time in the kernel (measured: time per
-# push in the writer 12.5 -> 9.9 ms, throughput +9%, with 64 MiB). Readers keep the default.
+# file, and under load the writer spent a fifth of its time in the kernel (the figures with
+# 64 MiB: bench/README.md, history). Readers keep the default.
 WRITER_CACHE_KIB = 64 * 1024
 # The WAL is checkpointed by a thread of its own (`_Checkpointer`), not inside the writer's
 # COMMITs: a checkpoint copies every page the WAL holds into the file and syncs it, and under load
 # the writer spent much of its time doing so. It runs after commits, at most every
 # CHECKPOINT_EVERY_S: small and often, because a COMMIT's sync waits for the file system to write
-# what a checkpoint left dirty (measured after 1 GB of visits: with 0.25 s the slowest commits
-# took 120 ms, with 0.05 s 60-80 ms). The writer checkpoints itself only if the WAL outgrows
+# what a checkpoint left dirty: the more often, the less each one leaves (bench/README.md,
+# history). The writer checkpoints itself only if the WAL outgrows
 # WRITER_CHECKPOINT_PAGES (a background pass under unbroken writes never catches up with the end
 # of the WAL, so the WAL cannot start over).
 CHECKPOINT_EVERY_S = 0.05

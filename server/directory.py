@@ -1,4 +1,4 @@
-"""The org directory's wire types (units, staff, assignments) and reading them from CSV files.
+"""Reading the org directory (units, staff, assignments) from CSV files; its types are in `server.store.directory`.
 
 CSV files come from the operator's HR and branch systems, often saved by a spreadsheet program:
 UTF-8 with or without a BOM, `,` or `;` between fields. A file is taken whole or not at all;
@@ -8,98 +8,14 @@ every bad row is reported by its line number.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterator
-from typing import Literal
 
 import msgspec
 
-from checklists.model import UnitKind
 from server.errors import FieldError
-from server.wire import Body, Name, Slug, UserName, Wire, field_message
-
-
-class UnitIn(Body):
-    """`PUT /v1/units/{unit_id}`."""
-
-    kind: UnitKind
-    name: Name
-    region: Name
-    active: bool = True
-
-
-class Unit(Wire):
-    """A unit as its GET returns it."""
-
-    unit_id: str
-    kind: str
-    name: str
-    region: str
-    active: bool
-    updated_at: str
-
-
-class StaffIn(Body):
-    """`PUT /v1/staff/{staff_id}`."""
-
-    name: Name
-    unit_id: Slug
-    position: Name | None = None
-    active: bool = True
-
-
-class Staff(Wire):
-    """A staff member as its GET returns it."""
-
-    staff_id: str
-    name: str
-    unit_id: str
-    position: str | None
-    active: bool
-    updated_at: str
-
-
-class AssignmentIn(Body):
-    """`PUT /v1/assignments/{assignment_id}`."""
-
-    auditor: UserName
-    unit_id: Slug
-    checklist_id: Slug
-    due_from: dt.date
-    due_to: dt.date
-    active: bool = True
-
-
-class Assignment(Wire):
-    """An assignment as its GET returns it."""
-
-    assignment_id: str
-    auditor: str
-    unit_id: str
-    checklist_id: str
-    due_from: str
-    due_to: str
-    active: bool
-    updated_at: str
-
-
-class UnitPage(Wire):
-    items: list[Unit]
-    next_cursor: str | None
-
-
-class StaffPage(Wire):
-    items: list[Staff]
-    next_cursor: str | None
-
-
-class AssignmentPage(Wire):
-    items: list[Assignment]
-    next_cursor: str | None
-
-
-Entity = Literal["units", "staff", "assignments"]
+from server.store.directory import AssignmentIn, StaffIn, UnitIn
+from server.wire import Body, Slug, field_message
 
 # Each importable entity: its key column and the body type the other columns decode into.
 IMPORTS: dict[str, tuple[str, type[Body]]] = {

@@ -7,7 +7,6 @@ from dataclasses import dataclass, fields, is_dataclass
 
 import msgspec
 from litestar import Litestar
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIHeader,
@@ -55,7 +54,7 @@ def document_type(body_type: type) -> type:
 
 def finish_openapi(app: Litestar) -> None:
     """Add the raw-body types to the document and close the schemas of strict types."""
-    document = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    document = app.openapi_schema  # built once and cached: the changes below stick
     if RAW_BODY_TYPES:
         _, components = msgspec.json.schema_components(RAW_BODY_TYPES, ref_template="#/components/schemas/{name}")
         for name, schema in components.items():

@@ -67,8 +67,3 @@ def period_end(period: str, tz: ZoneInfo) -> dt.datetime:
     """The first instant after the period, in the organisation's time zone (a period of 2000..2099)."""
     year, month = _year_month(next_period(period))
     return dt.datetime(year, month, 1, tzinfo=tz)
-
-
-def current_period(tz: ZoneInfo, now: dt.datetime | None = None) -> str:
-    """The period the organisation is in now."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(tz).strftime("%Y-%m")

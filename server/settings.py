@@ -11,8 +11,8 @@ import msgspec
 def default_push_workers(cores: int | None = None) -> int:
     """One fewer than the cores, 1 to 4: the one writer needs a core of its own.
 
-    Measured on 2 cores (`make bench`): one worker took 3,600-3,870 submissions/s and 240 MB with
-    the server, two 3,330-3,560/s and 290 MB (they only took CPU from the writer).
+    A worker beyond that only takes CPU from the writer: on 2 cores two workers pushed less than
+    one, in more memory (bench/README.md, history).
     """
     cores = cores or os.cpu_count() or 2
     return max(1, min(4, cores - 1))

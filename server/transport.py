@@ -11,8 +11,8 @@ from server.errors import ProblemBody
 
 # uvicorn (0.54, httptools) closes a connection left idle between requests (`timeout_keep_alive`),
 # but puts no bound on a request still arriving: a client may take forever over its head, stall in
-# the middle of its body, or send a head of any size, which the parser keeps in memory (200 MB of
-# one header grew the server by 330 MB). So a request's head must arrive within `client_timeout_s`
+# the middle of its body, or send a head of any size, which the parser keeps in memory (the server
+# grows by more than the head's size). So a request's head must arrive within `client_timeout_s`
 # and stay under MAX_HEAD_BYTES, and its body may not pause longer than `client_timeout_s` (a
 # tablet on a poor link still gets there; an evidence upload that stops resumes with tus).
 KEEP_ALIVE_S = 5

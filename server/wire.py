@@ -31,10 +31,10 @@ Uuid = Annotated[
         examples=["0192a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"],
     ),
 ]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+# An answer's value: what a revision carries and a submission's view shows.
+Scalar = None | bool | int | float | Annotated[str, msgspec.Meta(max_length=10_000)]
 # A row number the server gave out (a quarantine entry, a decision): SQLite's positive integers.
 RowId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
-Cursor = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class Wire(msgspec.Struct, kw_only=True, frozen=True):

@@ -1,12 +1,18 @@
-"""Worker processes: scorecard rendering and the CPU half of pushes run in them."""
+"""Worker processes: scorecard rendering (`RenderWorkers`) and the CPU half of pushes (`PushWorkers`) run in them."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.scorecard_data import ScorecardData
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -15,12 +21,46 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start)
 
 
+class RenderWorkers:
+    """The scorecard render processes, started at the first scorecard; with 0 a thread of the server renders."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def render(self, data: ScorecardData) -> bytes:
+        """The scorecard's PDF, rendered off the event loop (pure: data in, bytes out)."""
+        # Imported here: push workers import this module, and reportlab would slow their start.
+        from reports.scorecard import render
+
+        if self.workers <= 0:
+            return await asyncio.to_thread(render, data)
+        if self._pool is None:
+            self._pool = process_pool(self.workers)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, render, data)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this scorecard fails, the next gets new workers.
+            self.close(wait=False)
+            raise
+
+    def running(self) -> bool:
+        """Whether worker processes are started (they start at the first scorecard)."""
+        return self._pool is not None
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker processes (at shutdown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+
 def tune_gc() -> None:
     """Collect garbage for a process that makes many short-lived objects (the server, its workers).
 
     Decoding, merging and scoring a visit makes thousands of small containers: a larger youngest
-    generation collects them in fewer passes, and what start-up loaded is left alone (measured:
-    about a tenth less CPU per visit, in the server and in a push worker, 195 -> 175 µs there).
+    generation collects them in fewer passes, and what start-up loaded is left alone: about a
+    tenth less CPU per visit, in the server and in a push worker (bench/README.md, history).
     """
     gc.freeze()
     gc.set_threshold(20_000, 20, 100)

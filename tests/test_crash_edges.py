@@ -30,16 +30,18 @@ import msgspec
 import pytest
 
 from reports.motivation import MotivationRow, rows_hash
+from server.bootstrap import prepare
 from server.db import Database
 from server.demo.visits import make_visit
-from server.directory import StaffIn, parse_csv
+from server.directory import parse_csv
 from server.settings import Settings
-from server.setup import prepare
 from server.store import directory as directory_store
 from server.store import reviews as reviews_store
 from server.store import sync as sync_store
 from server.store import users as users_store
+from server.store.directory import StaffIn
 from server.sync.push import Author, store_revisions
+from server.sync.review import decide
 from tests.live import LiveServer
 
 KILLS = 6
@@ -214,7 +216,7 @@ async def _build_months(settings: Settings) -> None:
                 )
                 for v in visits
             ]
-            await reviews_store.decide(db, "lead", decisions, tz)
+            await decide(db, "lead", decisions, tz)
     finally:
         await db.close()
 

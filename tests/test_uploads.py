@@ -24,7 +24,9 @@ from tusclient.storage.interface import Storage
 
 from server.app import create_app
 from server.blobs import blob_path, part_path
+from server.errors import ProblemError
 from server.settings import Settings
+from server.sync import tus
 from tests.conftest import make_user
 from tests.live import LiveServer
 from tests.tablet import Tablet
@@ -675,3 +677,197 @@ def test_uploads_survive_a_restart_and_the_start_records_a_blob_renamed_before_a
     assert _missing(live, headers, sha) == []
     with httpx.Client(base_url=live.url) as api:
         assert _offset(api, headers, location) == len(data)
+
+
+# --- the tus module: its headers, the hashes a chunk feeds, a long chunk in blocks -------------------------
+
+
+@pytest.mark.parametrize("raw", [None, "", "-1", "1.5", "0x10", "+3", "1 2", "\u0661\u0662", "1" * 20, "12;x"])
+def test_a_tus_number_is_plain_digits(raw):
+    with pytest.raises(ProblemError) as refused:
+        tus.number("Upload-Offset", raw)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_header")
+    assert refused.value.headers["Tus-Resumable"] == "1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("0", 0), ("007", 7), (" 12 ", 12), ("9" * 19, 9_999_999_999_999_999_999)]
+)
+def test_a_tus_number_in_range(raw, expected):
+    assert tus.number("Upload-Offset", raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [("0", 400, "invalid_header"), ("1001", 413, "too_large"), ("99999999999999999999", 400, "invalid_header")],
+)
+def test_an_upload_length_is_at_least_1_and_at_most_the_limit(raw, status, code):
+    with pytest.raises(ProblemError) as refused:
+        tus.upload_length(raw, max_bytes=1000)
+    assert (refused.value.status, refused.value.code) == (status, code)
+    assert tus.upload_length("1000", max_bytes=1000) == 1000
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("md5 " + _b64(b"x" * 16), "checksum_algorithm"),
+        ("crc32 AAAA", "checksum_algorithm"),
+        ("sha1 A", "invalid_header"),
+        ("sha1 not*base64", "invalid_header"),
+        ("sha256 " + _b64(b"x" * 32) + "=", "invalid_header"),
+    ],
+)
+def test_a_bad_upload_checksum_is_400(raw, code):
+    with pytest.raises(ProblemError) as refused:
+        tus.checksum(raw)
+    assert (refused.value.status, refused.value.code) == (400, code)
+
+
+def test_a_byte_past_ascii_in_the_tus_headers_is_400_not_500(client, auditor):
+    data, sha = _file(100)
+    created = client.post(
+        "/v1/uploads",
+        headers=auditor | TUS | {"Upload-Length": "100", "Upload-Metadata": "sha256 \xff\xfe,x".encode("latin-1")},
+    )
+    _assert_problem(created, 400, "invalid_metadata")
+    location = _create(client, auditor, data)
+    extra = {"Upload-Offset": "0", "Upload-Checksum": "sha1 \xe9\xe9\xe9\xe9".encode("latin-1")}
+    chunk = client.patch(location, headers=auditor | TUS | CHUNK_TYPE | extra, content=data)
+    _assert_problem(chunk, 400, "invalid_header")
+    assert _offset(client, auditor, location) == 0
+
+
+def test_an_upload_checksum_names_its_algorithm_in_any_case():
+    digest = hashlib.sha1(b"chunk").digest()
+    assert tus.checksum(f"SHA1 {_b64(digest)}") == tus.Checksum("sha1", digest)
+    assert tus.checksum(None) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "content_type " + _b64("image/jpeg"),
+        "sha256 " + _b64("A" * 63) + ",content_type " + _b64("image/jpeg"),
+        "sha256 " + _b64("a" * 64 + "\n") + "x,content_type " + _b64("image/jpeg"),
+        "sha256 \u00ff\u00fe,content_type " + _b64("image/jpeg"),
+        "sha256 " + _b64(b"\xff\xfe") + ",content_type " + _b64("image/jpeg"),
+    ],
+)
+def test_upload_metadata_must_hold_a_sha256(raw):
+    with pytest.raises(ProblemError) as refused:
+        tus.metadata(raw)
+    assert refused.value.status == 400 and refused.value.code == "invalid_metadata"
+
+
+def test_upload_metadata_reads_the_hash_and_the_type_and_ignores_the_rest():
+    sha = "AB" * 32
+    raw = f"filename {_b64('фото.jpg')},sha256 {_b64(sha)},content_type {_b64('Image/JPEG; q=1')},is_confidential"
+    assert tus.metadata(raw) == tus.Announced("ab" * 32, "image/jpeg")
+
+
+def _digests(hashes: tus.ChunkHashes, block: list[bytes]) -> None:
+    for feed in hashes.feeds():
+        feed(block)
+
+
+def test_a_chunk_from_byte_0_with_a_sha256_checksum_feeds_one_hash_for_both():
+    data = b"evidence" * 1000
+    hashes = tus.ChunkHashes.at(0, tus.Checksum("sha256", b""), None)
+    assert hashes.chunk is hashes.whole and len(hashes.feeds()) == 1
+    _digests(hashes, [data[:5000], data[5000:]])
+    assert hashes.chunk_digest() == hashlib.sha256(data).digest()
+    assert hashes.whole.hexdigest() == hashlib.sha256(data).hexdigest()
+    # Any other checksum (or none) is a hash of its own beside the whole file's.
+    sha1 = tus.ChunkHashes.at(0, tus.Checksum("sha1", b""), None)
+    assert len(sha1.feeds()) == 2
+    _digests(sha1, [data])
+    assert sha1.chunk_digest() == hashlib.sha1(data).digest() and sha1.whole.digest() == hashlib.sha256(data).digest()
+    assert len(tus.ChunkHashes.at(0, None, None).feeds()) == 1
+
+
+def test_a_later_chunk_carries_the_running_hash_on_only_from_where_it_stopped():
+    first, second = b"a" * 3000, b"b" * 2000
+    running = hashlib.sha256(first)
+    hashes = tus.ChunkHashes.at(3000, tus.Checksum("sha256", b""), (3000, running))
+    assert hashes.whole is not running and hashes.whole is not hashes.chunk and len(hashes.feeds()) == 2
+    _digests(hashes, [second])
+    assert hashes.whole.digest() == hashlib.sha256(first + second).digest()
+    assert hashes.chunk_digest() == hashlib.sha256(second).digest()
+    # A refused chunk leaves the running hash as it was.
+    assert running.digest() == hashlib.sha256(first).digest()
+    # Not from where it stopped (or not at all: a restart): the finished file is read again instead.
+    assert tus.ChunkHashes.at(2999, None, (3000, running)).whole is None
+    assert tus.ChunkHashes.at(3000, None, None).whole is None
+    assert tus.ChunkHashes.at(3000, None, None).feeds() == []
+
+
+def _restarted(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+def test_after_a_restart_the_part_file_is_hashed_again_and_a_byte_changed_in_it_is_caught(tmp_path):
+    settings = Settings(data_dir=tmp_path / "var")
+    good, good_sha = _file(90_000, seed=3)
+    bad, bad_sha = _file(90_000, seed=4)
+    with _restarted(settings) as client:
+        admin = {"Authorization": "Bearer " + (settings.data_dir / "admin.token").read_text().strip()}
+        auditor = make_user(client, admin, "aigerim", "auditor")
+        good_at = _create(client, auditor, good)
+        bad_at = _create(client, auditor, bad)
+        for location, data in ((good_at, good), (bad_at, bad)):
+            assert (
+                _patch(client, auditor, location, 0, data[:40_000], _checksum("sha256", data[:40_000])).status_code
+                == 204
+            )
+    # While the server was down a byte of one part file changed (a disk, a hand): its size did not.
+    part = part_path(settings.data_dir, bad_at.rsplit("/", 1)[1])
+    with part.open("r+b") as f:
+        f.seek(777)
+        f.write(bytes([bad[777] ^ 0x01]))
+    with _restarted(settings) as client:
+        done = _patch(client, auditor, good_at, 40_000, good[40_000:], _checksum("sha1", good[40_000:]))
+        assert done.status_code == 204 and done.headers["upload-offset"] == "90000"
+        assert blob_path(settings.data_dir, good_sha).read_bytes() == good
+        refused = _patch(client, auditor, bad_at, 40_000, bad[40_000:], _checksum("sha1", bad[40_000:]))
+        body = _assert_problem(refused, 460, "checksum_mismatch")
+        assert "discarded" in body["detail"]
+        assert not blob_path(settings.data_dir, bad_sha).exists() and not part.exists()
+        missing = client.post("/v1/blobs/missing", json={"sha256": [good_sha, bad_sha]}, headers=auditor).json()
+        assert missing == {"missing": [bad_sha]}
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256"])
+def test_a_chunk_of_many_blocks_is_checked_whole_and_a_byte_wrong_in_a_late_block_keeps_none_of_it(live, algorithm):
+    headers = _live_auditor(live)
+    size = 3 * tus.BLOCK_BYTES + 12_345
+    data, sha = _file(size, seed=7)
+    corrupted = bytearray(data)
+    corrupted[size - 5000] ^= 0x80  # in the last block, after three blocks were written and hashed
+    with httpx.Client(base_url=live.url, timeout=30) as api:
+        location = _create(api, headers, data)
+        refused = _patch(api, headers, location, 0, bytes(corrupted), _checksum(algorithm, data))
+        _assert_problem(refused, 460, "checksum_mismatch")
+        assert _offset(api, headers, location) == 0
+        assert part_path(live.data_dir, location.rsplit("/", 1)[1]).stat().st_size == 0
+        done = _patch(api, headers, location, 0, data, _checksum(algorithm, data))
+        assert done.status_code == 204 and done.headers["upload-offset"] == str(size)
+    assert blob_path(live.data_dir, sha).read_bytes() == data
+    assert _missing(live, headers, sha) == []
+
+
+def test_long_chunks_without_checksums_carry_the_whole_file_hash_from_chunk_to_chunk(live):
+    headers = _live_auditor(live)
+    data, sha = _file(5 * tus.BLOCK_BYTES + 999, seed=8)
+    wrong_sha = hashlib.sha256(data[:-1] + bytes([data[-1] ^ 1])).hexdigest()
+    with httpx.Client(base_url=live.url, timeout=30) as api:
+        location = _create(api, headers, data)
+        mistaken = _create(api, headers, data, sha256=wrong_sha)
+        for at, cut in ((0, 2 * tus.BLOCK_BYTES + 1), (2 * tus.BLOCK_BYTES + 1, len(data))):
+            assert _patch(api, headers, location, at, data[at:cut]).status_code == 204
+            answer = _patch(api, headers, mistaken, at, data[at:cut])
+        _assert_problem(answer, 460, "checksum_mismatch")
+    assert blob_path(live.data_dir, sha).read_bytes() == data
+    assert not blob_path(live.data_dir, wrong_sha).exists()

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from server.auth import new_token
 from server.db import Database
 from server.demo.visits import publish_scorecards, simulate
-from server.directory import AssignmentIn, parse_csv
+from server.directory import parse_csv
 from server.files import write_private
 from server.periods import previous_period
 from server.settings import Settings
 from server.store import directory as directory_store
 from server.store import users as users_store
+from server.store.directory import AssignmentIn
 
 DEMO_USERS = (
     ("admin", "admin"),

@@ -23,6 +23,7 @@ from server.store import periods as periods_store
 from server.store import reviews as reviews_store
 from server.store import sync as sync_store
 from server.sync.push import Author, store_revisions
+from server.sync.review import decide
 
 FAIL_COMMENTS = {
     "branch": [
@@ -166,7 +167,7 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
     decisions = [_decision(v, rng, reject_share=0.06) for v in made[last_month]]
     # This month: about half reviewed; the rest wait in the queue.
     decisions += [_decision(v, rng, reject_share=0.05) for v in made[this_month] if rng.random() < 0.5]
-    await reviews_store.decide(db, "qlead.saule", decisions, tz)
+    await decide(db, "qlead.saule", decisions, tz)
     await periods_store.close(db, last_month, "hr.dana", force=False)
     return [
         f"demo: {len(made[last_month])} visits in {last_month} (reviewed, closed), "

@@ -19,7 +19,9 @@ from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
 from server.store import submissions as submissions_store
-from server.store.submissions import QuarantinedOut, ReplayOutcome
+from server.store.submissions import QuarantinedOut
+from server.sync.refresh import rebuild_all
+from server.sync.replay import ReplayOutcome, replay
 from server.wire import Body, RowId, Wire, ascii_integer, decode_cursor, encode_cursor, strict_body
 
 
@@ -99,14 +101,14 @@ async def replay_quarantine(request: Request, data: JSONBody[SkipValidation[Repl
     """Try quarantined revisions again (after publishing a missing version, activating a unit, ...)."""
     body = strict_body(data, ReplayIn)
     tz = ZoneInfo(request.app.state.settings.timezone)
-    return ReplayResult(items=await submissions_store.replay(request.app.state.db, body.ids, tz))
+    return ReplayResult(items=await replay(request.app.state.db, body.ids, tz))
 
 
 @post("/v1/admin/rebuild", opt=roles("admin"), status_code=200, responses=problems(401, 403), tags=["admin"])
 async def rebuild(request: Request) -> Rebuilt:
     """Recompute every derived view from what is recorded: revisions, review decisions, stored blobs."""
     tz = ZoneInfo(request.app.state.settings.timezone)
-    return Rebuilt(submissions=await submissions_store.rebuild_all(request.app.state.db, tz))
+    return Rebuilt(submissions=await rebuild_all(request.app.state.db, tz))
 
 
 class BackupIn(Body):

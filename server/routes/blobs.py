@@ -17,8 +17,10 @@ from litestar.response import File
 from server import blobs as files
 from server.auth import principal_of, roles
 from server.errors import ProblemError, not_found, problems
-from server.routes.uploads import ALLOWED_CONTENT_TYPES
 from server.store import blobs as store
+from server.store.views import Refresh
+from server.sync.refresh import refresher
+from server.sync.tus import ALLOWED_CONTENT_TYPES
 from server.wire import Body, Wire, strict_body
 
 Sha256Hex = Annotated[
@@ -78,11 +80,12 @@ async def missing_blobs(request: Request) -> MissingOut:
     body = strict_body(data, MissingIn)
     settings = request.app.state.settings
     hashes = [h.lower() for h in body.sha256]
-    return MissingOut(missing=await store.missing(request.app.state.db, settings.data_dir, hashes, _tz(request)))
+    return MissingOut(missing=await store.missing(request.app.state.db, settings.data_dir, hashes, _refresh(request)))
 
 
-def _tz(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
+def _refresh(request: Request) -> Refresh:
+    """The engine's view refresh, for the blob functions that take a lost or found blob in or out."""
+    return refresher(request.app.state.db, ZoneInfo(request.app.state.settings.timezone))
 
 
 @get(
@@ -111,7 +114,7 @@ async def get_blob(request: Request, sha256: FromPath[str]) -> File:
     # Checked before a byte is sent (a stat, or a whole rehash when the file is not the one last
     # hashed): a 200 has promised the whole file, so damage found half way could only cut the
     # connection, and the client would keep the bytes it got. A blob is at most `max_blob_bytes`.
-    if not await store.intact(db, data_dir, blob, _tz(request)):
+    if not await store.intact(db, data_dir, blob, _refresh(request)):
         raise ProblemError(
             404,
             "blob_damaged",
@@ -140,7 +143,7 @@ async def verify_blobs(request: Request) -> store.BlobsVerified:
     """Read and hash every stored blob: those damaged or gone are taken out (their visits await them
     again, `/v1/blobs/missing` lists them), lost ones whose right file is back are taken back."""
     db, data_dir = request.app.state.db, request.app.state.settings.data_dir
-    return await store.verify_all(db, data_dir, _tz(request))
+    return await store.verify_all(db, data_dir, _refresh(request))
 
 
 ROUTES = [missing_blobs, get_blob, verify_blobs]

@@ -6,7 +6,10 @@ from litestar import Request, get, put
 from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from server.auth import roles
-from server.directory import (
+from server.errors import not_found, problems
+from server.routes.params import CursorParam, LimitParam
+from server.store import directory as store
+from server.store.directory import (
     Assignment,
     AssignmentIn,
     AssignmentPage,
@@ -17,9 +20,6 @@ from server.directory import (
     UnitIn,
     UnitPage,
 )
-from server.errors import not_found, problems
-from server.routes.params import CursorParam, LimitParam
-from server.store import directory as store
 from server.wire import decode_cursor, next_cursor, strict_body
 
 READERS = roles("admin", "quality_lead", "hr")

@@ -16,7 +16,7 @@ from server.errors import ProblemError, not_found, problems
 from server.periods import PERIOD_PATTERN, check_period
 from server.routes.params import CursorParam, LimitParam
 from server.scorecards import Request as ScorecardRequest
-from server.scorecards import gather, render_pdf
+from server.scorecards import gather
 from server.store import scorecards as store
 from server.wire import Body, Slug, Wire, strict_body
 
@@ -104,7 +104,7 @@ async def create_scorecard(request: Request, data: JSONBody[SkipValidation[Score
     db, settings = request.app.state.db, request.app.state.settings
     req = ScorecardRequest(**{k: v for k, v in subject.items()})
     scorecard_data = await gather(db, settings.data_dir, req, ZoneInfo(settings.timezone))
-    pdf = await render_pdf(request.app, scorecard_data)
+    pdf = await request.app.state.render_workers.render(scorecard_data)
     scorecard_id = await store.save_draft(
         db, subject, pdf, hashlib.sha256(pdf).hexdigest(), input_sha256(scorecard_data), principal_of(request).name
     )

@@ -1,19 +1,24 @@
-"""Submissions: the merged view, the revision history, reviewer corrections, releasing a pending revision."""
+"""Submissions: the review queue, the merged view, the revisions, corrections, releasing a pending revision."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.auth import Principal, principal_of, roles
 from server.errors import ProblemError, not_found, problems
 from server.openapi import raw_body
+from server.periods import PERIOD_PATTERN
+from server.routes.params import CursorParam, LimitParam
+from server.store import reviews as reviews_store
 from server.store import submissions as store
+from server.store.views import SubmissionDoc
 from server.sync.push import Author, Receipt, store_revisions
-from server.sync.view import SubmissionDoc
+from server.sync.review import release
 from server.wire import Wire
 
 READ = roles("admin", "quality_lead", "auditor")
@@ -132,7 +137,107 @@ async def release_revision(request: Request, submission_id: FromPath[str], rev_i
     """Let a pending revision join the merge, treating its missing parents as absent."""
     doc = await visible_document(request, submission_id)
     tz = ZoneInfo(request.app.state.settings.timezone)
-    return await store.release(request.app.state.db, doc.submission_id, rev_id.lower(), tz, principal_of(request).name)
+    return await release(request.app.state.db, doc.submission_id, rev_id.lower(), tz, principal_of(request).name)
 
 
-ROUTES = [get_submission, list_revisions, correct_submission, release_revision]
+class QueueRow(Wire):
+    """One submission in the queue, with the reasons it is there."""
+
+    submission_id: str
+    status: str
+    reasons: list[str]
+    unit_id: str | None
+    unit_name: str | None
+    region: str | None
+    auditor: str
+    period: str | None
+    started_at: str | None
+    visit_score: float | None
+    conflicts: int
+    received_at: str
+
+
+class QueuePage(Wire):
+    items: list[QueueRow]
+    next_cursor: str | None
+
+
+_STATUS = "(draft|received|needs_review|awaiting_evidence|approved|rejected)"
+STATUS_PATTERN = rf"^(all|{_STATUS}(,{_STATUS})*)$(?!\n)"
+StatusParam = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=STATUS_PATTERN,
+        description="comma-separated statuses, or `all`; default: needs_review, received, awaiting_evidence",
+    ),
+]
+
+
+@get("/v1/submissions", opt=READ, responses=problems(400, 401, 403), tags=["review"])
+async def list_submissions(
+    request: Request,
+    status: StatusParam = None,
+    unit_id: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    auditor: FromQuery[str | None] = None,
+    period: Annotated[str | None, QueryParameter(pattern=PERIOD_PATTERN)] = None,
+    conflicts: FromQuery[bool | None] = None,
+    sort: FromQuery[Literal["age", "recent"]] = "age",
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> QueuePage:
+    """The review queue: filters, oldest first (`sort=age`) or newest first, each row with its reasons."""
+    statuses = _statuses(status)
+    principal = principal_of(request)
+    if principal.role == "auditor":
+        auditor = principal.name  # an auditor lists its own submissions only
+    f = reviews_store.QueueFilter(
+        statuses=statuses,
+        unit_id=unit_id,
+        region=region,
+        auditor=auditor,
+        period=period,
+        conflicts=conflicts,
+        newest_first=sort == "recent",
+    )
+    rows = await reviews_store.queue(request.app.state.db, f, cursor or "", limit)
+    items = []
+    for r in rows:
+        doc = msgspec.json.decode(r["document"], type=SubmissionDoc)
+        items.append(
+            QueueRow(
+                submission_id=r["submission_id"],
+                status=r["status"],
+                reasons=reviews_store.reasons(doc),
+                unit_id=r["unit_id"],
+                unit_name=r["unit_name"],
+                region=r["region"],
+                auditor=r["auditor"],
+                period=r["period"],
+                started_at=r["corrected_start"],
+                visit_score=doc.scores.visit if doc.scores else None,
+                conflicts=len(doc.conflicts),
+                received_at=r["created_at"],
+            )
+        )
+    last = rows[-1] if len(rows) == limit else None
+    return QueuePage(items=items, next_cursor=f"{last['created_at']}|{last['submission_id']}" if last else None)
+
+
+def _statuses(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return reviews_store.QUEUE_STATUSES
+    if value == "all":
+        return reviews_store.ALL_STATUSES
+    wanted = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [v for v in wanted if v not in reviews_store.ALL_STATUSES]
+    if unknown or not wanted:
+        raise ProblemError(
+            400,
+            "invalid_request",
+            f"unknown status {', '.join(unknown) or '(none)'}; use {', '.join(reviews_store.ALL_STATUSES)} or all",
+        )
+    return wanted
+
+
+ROUTES = [get_submission, list_revisions, correct_submission, release_revision, list_submissions]

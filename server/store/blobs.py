@@ -19,7 +19,6 @@ import math
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -28,7 +27,7 @@ from server.clock import iso_utc, now_iso, utc_now
 from server.db import Database
 from server.errors import ProblemError
 from server.store import sync as sync_store
-from server.sync.push import rebuild_views
+from server.store.views import Refresh, referencing
 from server.wire import Wire
 
 log = logging.getLogger("tekseru")
@@ -133,7 +132,7 @@ async def complete(
     expires_at: str,
     token_prefix: str,
     place: Callable[[], Awaitable[Path]],
-    tz: ZoneInfo,
+    refresh: Refresh,
 ) -> bool:
     """Finish a verified upload: in one transaction, record the blob, move its file into place (`place`),
     and merge again the views that wait for it. False if the upload moved or vanished meanwhile.
@@ -151,18 +150,18 @@ async def complete(
         )
         if cursor.rowcount != 1:
             return False
-        await _blob_arrived(db, conn, upload["sha256"], upload["length"], upload["content_type"], tz)
+        await _blob_arrived(conn, upload["sha256"], upload["length"], upload["content_type"], refresh)
         # Its bytes were hashed as they arrived: the file as renamed into place is the verified one.
         await _mark_verified(conn, upload["sha256"], files.file_identity(await place()))
     return True
 
 
 async def record_blob(
-    db: Database, sha256: str, size: int, content_type: str, tz: ZoneInfo, identity: str | None
+    db: Database, sha256: str, size: int, content_type: str, refresh: Refresh, identity: str | None
 ) -> None:
     """Record a blob file already in place (found after a crash, or back after it was lost), hashed as `identity`."""
     async with db.transaction() as conn:
-        await _blob_arrived(db, conn, sha256, size, content_type, tz)
+        await _blob_arrived(conn, sha256, size, content_type, refresh)
         await _mark_verified(conn, sha256, identity)
 
 
@@ -173,7 +172,7 @@ async def _mark_verified(conn: aiosqlite.Connection, sha256: str, identity: str 
 
 
 async def _blob_arrived(
-    db: Database, conn: aiosqlite.Connection, sha256: str, size: int, content_type: str, tz: ZoneInfo
+    conn: aiosqlite.Connection, sha256: str, size: int, content_type: str, refresh: Refresh
 ) -> None:
     """Insert the blob and merge again the views of the submissions whose current view references it."""
     cursor = await conn.execute(
@@ -183,17 +182,14 @@ async def _blob_arrived(
     if cursor.rowcount != 1:
         return
     await conn.execute("DELETE FROM lost_blobs WHERE sha256 = ?", (sha256,))
-    await _merge_views_of(db, conn, sha256, tz)
+    await _merge_views_of(conn, sha256, refresh)
 
 
-async def _merge_views_of(db: Database, conn: aiosqlite.Connection, sha256: str, tz: ZoneInfo) -> None:
+async def _merge_views_of(conn: aiosqlite.Connection, sha256: str, refresh: Refresh) -> None:
     """Merge again the views of the submissions whose current view references the blob (it came or went)."""
-    async with conn.execute("SELECT submission_id FROM view_evidence WHERE sha256 = ?", (sha256,)) as rows:
-        waiting = [r["submission_id"] for r in await rows.fetchall()]
+    waiting = await referencing(conn, sha256)
     if waiting:
-        owners = await sync_store.owners(conn, waiting)
-        inputs = await sync_store.merge_inputs(conn, waiting)
-        await rebuild_views(db, conn, inputs, owners, tz, now_iso())
+        await refresh(conn, waiting)
 
 
 async def discard(db: Database, upload_id: str) -> None:
@@ -225,7 +221,7 @@ async def expire(db: Database, data_dir: Path, busy: Collection[str] = ()) -> li
     return gone
 
 
-async def recover(db: Database, data_dir: Path, tz: ZoneInfo) -> None:
+async def recover(db: Database, data_dir: Path, refresh: Refresh) -> None:
     """At start: expire old uploads, sweep orphan part files, and record blobs renamed into place
     just before a crash (an unfinished upload whose blob file exists)."""
     await expire(db, data_dir)
@@ -239,7 +235,7 @@ async def recover(db: Database, data_dir: Path, tz: ZoneInfo) -> None:
             if not check.intact:
                 log.error("blob file %s does not match its name; left unrecorded", row["sha256"])
                 continue
-            await record_blob(db, row["sha256"], row["length"], row["content_type"], tz, check.identity)
+            await record_blob(db, row["sha256"], row["length"], row["content_type"], refresh, check.identity)
         await finished(db, row["upload_id"])
         files.remove_part(data_dir, row["upload_id"])
 
@@ -249,7 +245,7 @@ async def stored(db: Database, sha256: str) -> sqlite3.Row | None:
     return await db.fetch_one(f"SELECT {BLOB_COLUMNS} FROM blobs WHERE sha256 = ?", (sha256,))
 
 
-async def missing(db: Database, data_dir: Path, hashes: Iterable[str], tz: ZoneInfo) -> list[str]:
+async def missing(db: Database, data_dir: Path, hashes: Iterable[str], refresh: Refresh) -> list[str]:
     """Those of the (lower-case) hashes that are not stored intact, in the order given, each once."""
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
@@ -262,7 +258,7 @@ async def missing(db: Database, data_dir: Path, hashes: Iterable[str], tz: ZoneI
     )
     have = set()
     for row, identity in zip(rows, identities, strict=True):
-        if _still_verified(row, identity) or await _recheck(db, data_dir, row, tz):
+        if _still_verified(row, identity) or await _recheck(db, data_dir, row, refresh):
             have.add(row["sha256"])
     return [h for h in wanted if h not in have]
 
@@ -282,7 +278,7 @@ def _still_verified(blob: sqlite3.Row, identity: str | None) -> bool:
     return identity is not None and identity == blob["verified_file"]
 
 
-async def intact(db: Database, data_dir: Path, blob: sqlite3.Row, tz: ZoneInfo) -> bool:
+async def intact(db: Database, data_dir: Path, blob: sqlite3.Row, refresh: Refresh) -> bool:
     """Whether the stored blob's file holds its bytes; one found changed or gone is taken out (`lose`).
 
     A stat when the file still shows the identity it had when last hashed; otherwise it is read
@@ -290,19 +286,19 @@ async def intact(db: Database, data_dir: Path, blob: sqlite3.Row, tz: ZoneInfo) 
     """
     if _still_verified(blob, files.file_identity(files.blob_path(data_dir, blob["sha256"]))):
         return True
-    return await _recheck(db, data_dir, blob, tz)
+    return await _recheck(db, data_dir, blob, refresh)
 
 
-async def _recheck(db: Database, data_dir: Path, blob: sqlite3.Row, tz: ZoneInfo) -> bool:
+async def _recheck(db: Database, data_dir: Path, blob: sqlite3.Row, refresh: Refresh) -> bool:
     check = await asyncio.to_thread(files.check_blob_file, data_dir, blob["sha256"], blob["size"])
     if check.intact:
         await _mark_verified_if_unchanged(db, data_dir, [(blob["sha256"], check.identity)])
         return True
-    await lose(db, data_dir, blob["sha256"], check.identity, tz)
+    await lose(db, data_dir, blob["sha256"], check.identity, refresh)
     return False
 
 
-async def lose(db: Database, data_dir: Path, sha256: str, seen: str | None, tz: ZoneInfo) -> bool:
+async def lose(db: Database, data_dir: Path, sha256: str, seen: str | None, refresh: Refresh) -> bool:
     """Take a blob whose file was found damaged (`seen`: the identity of the file read) or gone (None) out of
     `blobs`: the file is set aside, the row kept in `lost_blobs`, its finished uploads start again from 0,
     and the views that reference it are merged again (they await the evidence). False when the file has
@@ -329,7 +325,7 @@ async def lose(db: Database, data_dir: Path, sha256: str, seen: str | None, tz: 
         )
         # A tus client that resumes a finished upload of it (by its stored URL) must send it again, from 0.
         await conn.execute("UPDATE uploads SET offset = 0 WHERE sha256 = ? AND offset = length", (sha256,))
-        await _merge_views_of(db, conn, sha256, tz)
+        await _merge_views_of(conn, sha256, refresh)
     log.error("blob %s is %s: its visits await it again until it is uploaded again", sha256, reason)
     return True
 
@@ -345,7 +341,7 @@ class BlobsVerified(Wire):
     still_lost: list[str]  # lost earlier and not uploaded again yet
 
 
-async def verify_all(db: Database, data_dir: Path, tz: ZoneInfo) -> BlobsVerified:
+async def verify_all(db: Database, data_dir: Path, refresh: Refresh) -> BlobsVerified:
     """Hash every stored blob (whatever its marker says), take out those damaged or gone, take back lost ones
     whose right file is in place again."""
     damaged: list[str] = []
@@ -362,7 +358,7 @@ async def verify_all(db: Database, data_dir: Path, tz: ZoneInfo) -> BlobsVerifie
             if len(intact_files) >= VERIFIED_PER_TRANSACTION:
                 await _mark_verified_if_unchanged(db, data_dir, intact_files)
                 intact_files = []
-        elif await lose(db, data_dir, row["sha256"], check.identity, tz):
+        elif await lose(db, data_dir, row["sha256"], check.identity, refresh):
             (missing_file if check.identity is None else damaged).append(row["sha256"])
     await _mark_verified_if_unchanged(db, data_dir, intact_files)
     still_lost: list[str] = []
@@ -371,7 +367,7 @@ async def verify_all(db: Database, data_dir: Path, tz: ZoneInfo) -> BlobsVerifie
             continue
         check = await asyncio.to_thread(files.check_blob_file, data_dir, row["sha256"], row["size"])
         if check.intact:
-            await record_blob(db, row["sha256"], row["size"], row["content_type"], tz, check.identity)
+            await record_blob(db, row["sha256"], row["size"], row["content_type"], refresh, check.identity)
             recovered.append(row["sha256"])
         else:
             still_lost.append(row["sha256"])

@@ -1,16 +1,98 @@
-"""Units, staff and assignments: upserts (one or a whole CSV file), reads and pages."""
+"""Units, staff and assignments: their wire types, upserts (one or a whole CSV file), reads and pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import aiosqlite
 
+from checklists.model import UnitKind
 from server.clock import now_iso
 from server.db import Database, row_dict
-from server.directory import Assignment, AssignmentIn, Staff, StaffIn, Unit, UnitIn
 from server.errors import FieldError, ProblemError
 from server.store.feed import record_change, record_changes
+from server.wire import Body, Name, Slug, UserName, Wire
+
+
+class UnitIn(Body):
+    """`PUT /v1/units/{unit_id}`."""
+
+    kind: UnitKind
+    name: Name
+    region: Name
+    active: bool = True
+
+
+class Unit(Wire):
+    """A unit as its GET returns it."""
+
+    unit_id: str
+    kind: str
+    name: str
+    region: str
+    active: bool
+    updated_at: str
+
+
+class StaffIn(Body):
+    """`PUT /v1/staff/{staff_id}`."""
+
+    name: Name
+    unit_id: Slug
+    position: Name | None = None
+    active: bool = True
+
+
+class Staff(Wire):
+    """A staff member as its GET returns it."""
+
+    staff_id: str
+    name: str
+    unit_id: str
+    position: str | None
+    active: bool
+    updated_at: str
+
+
+class AssignmentIn(Body):
+    """`PUT /v1/assignments/{assignment_id}`."""
+
+    auditor: UserName
+    unit_id: Slug
+    checklist_id: Slug
+    due_from: dt.date
+    due_to: dt.date
+    active: bool = True
+
+
+class Assignment(Wire):
+    """An assignment as its GET returns it."""
+
+    assignment_id: str
+    auditor: str
+    unit_id: str
+    checklist_id: str
+    due_from: str
+    due_to: str
+    active: bool
+    updated_at: str
+
+
+class UnitPage(Wire):
+    items: list[Unit]
+    next_cursor: str | None
+
+
+class StaffPage(Wire):
+    items: list[Staff]
+    next_cursor: str | None
+
+
+class AssignmentPage(Wire):
+    items: list[Assignment]
+    next_cursor: str | None
+
 
 UNIT_COLUMNS = "unit_id, kind, name, region, active, updated_at"
 STAFF_COLUMNS = "staff_id, name, unit_id, position, active, updated_at"

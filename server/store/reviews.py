@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
 
+import aiosqlite
 import msgspec
 
 from server.clock import now_iso
 from server.db import Database
-from server.store import sync as sync_store
 from server.store.audit import audit
-from server.sync.push import rebuild_views
-from server.sync.view import ReviewOut, SubmissionDoc
+from server.store.sync import fetch_in
+from server.store.views import ReviewOut, SubmissionDoc, view_documents
 
 QUEUE_STATUSES = ("needs_review", "received", "awaiting_evidence")
 ALL_STATUSES = ("draft", "received", "needs_review", "awaiting_evidence", "approved", "rejected")
@@ -35,64 +35,84 @@ class DecisionResult(msgspec.Struct, kw_only=True, frozen=True):
     decision_id: int | None = None
 
 
-async def decide(db: Database, reviewer: str, decisions: list[Decision], tz: ZoneInfo) -> list[DecisionResult]:
+async def record_decisions(
+    conn: aiosqlite.Connection, reviewer: str, decisions: list[Decision]
+) -> tuple[list[DecisionResult], list[str]]:
     """Record decisions, each bound to the heads the reviewer saw; the rest of a bulk still applies.
 
-    The current decision is read and the new one written in the same write transaction, so of two
-    reviewers deciding the same heads at once the second sees the first's decision (409 or a repeat).
+    Answers each decision's result and the submissions decided (whose views the caller refreshes
+    in the same transaction). The current decision is read and the new one written in the caller's
+    write transaction, so of two reviewers deciding the same heads at once the second sees the
+    first's decision (409 or a repeat).
     """
     results: list[DecisionResult] = []
     decided: list[str] = []
-    async with db.transaction() as conn:
-        ids = [d.submission_id for d in decisions]
-        docs = await sync_store.view_documents(conn, ids)
-        current = await sync_store.latest_reviews(conn, ids)
-        for d in decisions:
-            heads = sorted(h.lower() for h in d.heads)
-            in_force = current.get(d.submission_id)
-            problem = _decision_problem(docs.get(d.submission_id), d)
-            if problem is None and in_force is not None and _repeats(in_force, d, heads):
-                results.append(_result(d.submission_id, in_force.decision, in_force.id))
-                continue
-            problem = problem or _supersede_problem(in_force, d, heads)
-            if problem is not None:
-                results.append(DecisionResult(submission_id=d.submission_id, status="failed", problem=problem))
-                continue
-            decided_at = now_iso()
-            cursor = await conn.execute(
-                "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    d.submission_id,
-                    d.decision,
-                    d.comment,
-                    msgspec.json.encode(heads).decode("utf-8"),
-                    reviewer,
-                    decided_at,
-                ),
-            )
-            decision_id = cursor.lastrowid
-            details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
-            if d.supersedes is not None:
-                details["supersedes"] = d.supersedes
-            await audit(conn, reviewer, d.decision, "submission", d.submission_id, details)
-            # A later item of the same bulk on this submission is checked against this decision.
-            current[d.submission_id] = ReviewOut(
-                decision=d.decision,
-                comment=d.comment,
-                heads=heads,
-                reviewer=reviewer,
-                decided_at=decided_at,
-                id=decision_id,
-            )
-            decided.append(d.submission_id)
-            results.append(_result(d.submission_id, d.decision, decision_id))
-        if decided:
-            decided = list(dict.fromkeys(decided))  # a bulk may decide one submission twice
-            owners = await sync_store.owners(conn, decided)
-            inputs = await sync_store.merge_inputs(conn, decided)
-            await rebuild_views(db, conn, inputs, owners, tz, now_iso())
-    return results
+    ids = [d.submission_id for d in decisions]
+    docs = await view_documents(conn, ids)
+    current = await latest_reviews(conn, ids)
+    for d in decisions:
+        heads = sorted(h.lower() for h in d.heads)
+        in_force = current.get(d.submission_id)
+        problem = _decision_problem(docs.get(d.submission_id), d)
+        if problem is None and in_force is not None and _repeats(in_force, d, heads):
+            results.append(_result(d.submission_id, in_force.decision, in_force.id))
+            continue
+        problem = problem or _supersede_problem(in_force, d, heads)
+        if problem is not None:
+            results.append(DecisionResult(submission_id=d.submission_id, status="failed", problem=problem))
+            continue
+        decided_at = now_iso()
+        cursor = await conn.execute(
+            "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                d.submission_id,
+                d.decision,
+                d.comment,
+                msgspec.json.encode(heads).decode("utf-8"),
+                reviewer,
+                decided_at,
+            ),
+        )
+        decision_id = cursor.lastrowid
+        details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
+        if d.supersedes is not None:
+            details["supersedes"] = d.supersedes
+        await audit(conn, reviewer, d.decision, "submission", d.submission_id, details)
+        # A later item of the same bulk on this submission is checked against this decision.
+        current[d.submission_id] = ReviewOut(
+            decision=d.decision,
+            comment=d.comment,
+            heads=heads,
+            reviewer=reviewer,
+            decided_at=decided_at,
+            id=decision_id,
+        )
+        decided.append(d.submission_id)
+        results.append(_result(d.submission_id, d.decision, decision_id))
+    return results, list(dict.fromkeys(decided))  # a bulk may decide one submission twice
+
+
+async def latest_reviews(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, ReviewOut]:
+    """The latest review decision of each submission that has one."""
+    rows = await fetch_in(
+        conn,
+        "SELECT r.id, r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
+        " JOIN (SELECT submission_id, max(id) AS id FROM reviews WHERE submission_id IN ({marks})"
+        " GROUP BY submission_id) latest ON latest.id = r.id",
+        submission_ids,
+    )
+    return {
+        r["submission_id"]: ReviewOut(
+            decision=r["decision"],
+            comment=r["comment"],
+            heads=msgspec.json.decode(r["heads"]),
+            reviewer=r["reviewer"],
+            decided_at=r["decided_at"],
+            id=r["id"],
+        )
+        for r in rows
+    }
 
 
 def _result(submission_id: str, decision: str, decision_id: int) -> DecisionResult:

@@ -1,10 +1,14 @@
-"""Stored scorecards: drafts replaced freely, published ones immutable (enforced by triggers)."""
+"""Stored scorecards (drafts replaced freely, published ones immutable, enforced by triggers) and
+the reads that gather a scorecard's data beyond the period figures of `store/scores.py`."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
 
+import msgspec
+
+from reports.scorecard_assembly import AuditedVisit, ChecklistRef
 from server.clock import now_iso
 from server.db import Database
 from server.errors import not_found
@@ -60,10 +64,12 @@ def _key(subject: dict) -> tuple:
 
 
 async def get(db: Database, scorecard_id: str) -> sqlite3.Row | None:
+    """A stored scorecard's row without its PDF."""
     return await db.fetch_one(f"SELECT {COLUMNS} FROM scorecards WHERE scorecard_id = ?", (scorecard_id,))
 
 
 async def pdf_of(db: Database, scorecard_id: str) -> bytes | None:
+    """A stored scorecard's PDF bytes."""
     row = await db.fetch_one("SELECT pdf FROM scorecards WHERE scorecard_id = ?", (scorecard_id,))
     return bytes(row["pdf"]) if row else None
 
@@ -85,9 +91,65 @@ async def publish(db: Database, scorecard_id: str, actor: str) -> None:
 async def list_rows(
     db: Database, period: str | None, unit_id: str | None, status: str | None, after: str, limit: int
 ) -> list[sqlite3.Row]:
+    """A page of stored scorecards in creation order, after the cursor `after` ("created_at|id")."""
     return await db.fetch_all(
         f"SELECT {COLUMNS} FROM scorecards WHERE (? IS NULL OR period = ?) AND (? IS NULL OR unit_id = ?)"
         " AND (? IS NULL OR status = ?) AND (created_at, scorecard_id) > (?, ?)"
         " ORDER BY created_at, scorecard_id LIMIT ?",
         (period, period, unit_id, unit_id, status, status, *after.partition("|")[::2], limit),
     )
+
+
+_visit = msgspec.json.Decoder(AuditedVisit)
+
+
+async def approved_visits(
+    db: Database, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
+) -> list[AuditedVisit]:
+    """The period's visits counted at least `counted` (of one unit, or in which one staff member was evaluated)."""
+    if staff_id is not None:
+        rows = await db.fetch_all(
+            "SELECT v.document FROM visit_staff s JOIN submission_views v ON v.submission_id = s.submission_id"
+            " WHERE s.period = ? AND s.counted >= ? AND s.staff_id = ? ORDER BY v.corrected_start, v.submission_id",
+            (period, counted, staff_id),
+        )
+    else:
+        rows = await db.fetch_all(
+            "SELECT document FROM submission_views WHERE period = ? AND counted >= ? AND (? IS NULL OR unit_id = ?)"
+            " ORDER BY corrected_start, submission_id",
+            (period, counted, unit_id, unit_id),
+        )
+    return [_visit.decode(r["document"]) for r in rows]
+
+
+async def checklist_refs_of_kind(db: Database, period: str, counted: int, kind: str) -> set[ChecklistRef]:
+    """The checklist versions answered in the period's counted visits to units of one kind."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT v.checklist_id, v.checklist_version FROM submission_views v"
+        " JOIN units u ON u.unit_id = v.unit_id"
+        " WHERE v.period = ? AND v.counted >= ? AND u.kind = ? AND v.checklist_version IS NOT NULL",
+        (period, counted, kind),
+    )
+    return {(r["checklist_id"], r["checklist_version"]) for r in rows}
+
+
+async def blob_rows(db: Database, hashes: list[str]) -> dict[str, sqlite3.Row]:
+    """The stored blobs among `hashes`, by hash, in one query."""
+    rows = await db.fetch_all(
+        "SELECT * FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))", (msgspec.json.encode(hashes).decode(),)
+    )
+    return {r["sha256"]: r for r in rows}
+
+
+async def last_changes(
+    db: Database, period: str, unit_id: str | None, kind: str | None
+) -> tuple[str | None, str | None]:
+    """The last change to the period's visits (of one unit, or of units of one kind) and the period's closing."""
+    row = await db.fetch_one(
+        "SELECT (SELECT max(v.updated_at) FROM submission_views v LEFT JOIN units u ON u.unit_id = v.unit_id"
+        " WHERE v.period = ? AND (? IS NULL OR v.unit_id = ?) AND (? IS NULL OR u.kind = ?)) AS at,"
+        " (SELECT closed_at FROM period_snapshots WHERE period = ?) AS closed_at",
+        (period, unit_id, unit_id, kind, kind, period),
+    )
+    assert row is not None  # a SELECT of two scalar subqueries always gives one row
+    return row["at"], row["closed_at"]

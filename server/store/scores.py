@@ -48,6 +48,24 @@ async def unit_sums(db: Database, period: str, counted: int, unit_id: str | None
     return [UnitSums(unit_id=u, total=t, n=n) for u, (t, n) in sorted(totals.items())]
 
 
+async def approved_unit_sums(db: Database, periods: list[str], unit_id: str | None = None) -> dict[str, list[UnitSums]]:
+    """`unit_sums` of approved visits for several periods in one query: period -> the sums per unit.
+
+    Each group is read along the same index as by `unit_sums`, so its scores are added in the same
+    order and the sums are the same to the last bit.
+    """
+    rows = await db.fetch_all(
+        "SELECT period, unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
+        " WHERE period IN (SELECT value FROM json_each(?)) AND counted = ? AND (? IS NULL OR unit_id = ?)"
+        " AND visit_score IS NOT NULL GROUP BY period, unit_id ORDER BY period, unit_id",
+        (msgspec.json.encode(periods).decode(), APPROVED, unit_id, unit_id),
+    )
+    out: dict[str, list[UnitSums]] = {}
+    for r in rows:
+        out.setdefault(r["period"], []).append(UnitSums(unit_id=r["unit_id"], total=r["total"], n=r["n"]))
+    return out
+
+
 # Groups re-summed per write transaction. A group is a unit's month, up to a few hundred visits;
 # in chunks, pushes get the writer between them and the event loop is never held for the whole.
 REFRESH_GROUPS = 32
@@ -144,6 +162,21 @@ async def person_scores(
     out: dict[str, list[float]] = {}
     for r in rows:
         out.setdefault(r["staff_id"], []).append(r["person_score"])
+    return out
+
+
+async def person_scores_by_period(
+    db: Database, periods: list[str], counted: int, staff_id: str
+) -> dict[str, list[float]]:
+    """One staff member's person scores of several periods in one query: period -> scores, by submission."""
+    rows = await db.fetch_all(
+        "SELECT period, person_score FROM visit_staff WHERE period IN (SELECT value FROM json_each(?))"
+        " AND counted >= ? AND staff_id = ? ORDER BY period, submission_id",
+        (msgspec.json.encode(periods).decode(), counted, staff_id),
+    )
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        out.setdefault(r["period"], []).append(r["person_score"])
     return out
 
 

@@ -24,7 +24,7 @@ revision does not carry (an answer it left out) is the value ABSENT, distinct fr
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from operator import itemgetter
 
 import msgspec
@@ -45,6 +45,19 @@ class MergeInput(msgspec.Struct, kw_only=True, frozen=True):
     version: int
     content: dict  # the canonical revision
     released: bool = False
+
+
+def stored_input(row: Mapping) -> MergeInput:
+    """A stored revision's row (`store.sync.revisions_to_merge`) as merge input."""
+    return MergeInput(
+        rev_id=row["rev_id"],
+        parents=tuple(msgspec.json.decode(row["parents"])),
+        rank=row["rank"],
+        hlc=row["hlc"],
+        version=row["checklist_version"],
+        content=msgspec.json.decode(row["content"]),
+        released=bool(row["released"]),
+    )
 
 
 class Conflict(msgspec.Struct, kw_only=True, frozen=True):

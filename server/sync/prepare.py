@@ -26,8 +26,10 @@ import msgspec
 from checklists.score import ChecklistIndex
 from server.db import Database, read_only_connection
 from server.store import sync as store
+from server.store.sync import UnitRow
+from server.store.views import StoredView, stored_view
 from server.sync.merge import MergeInput, merge
-from server.sync.quarantine import Problem, UnitRow, revision_problem
+from server.sync.quarantine import Problem, revision_problem
 from server.sync.revision import Decoded, Oversized, Undecodable, decode_revision
 from server.sync.view import build_document
 from server.workers import process_pool
@@ -61,7 +63,7 @@ class NewVisit(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
     """The rows of a visit whose first revision this is, worked out before the transaction."""
 
     blobs: frozenset[str]  # those of the revision's evidence that were stored
-    view: store.StoredView
+    view: StoredView
 
 
 class PushWork(msgspec.Struct, kw_only=True, array_like=True):
@@ -132,7 +134,7 @@ def _new_visit(
     row = build_document(
         d.submission_id, author.name, merge([given]), index, {d.rev_id: author.offset_ms}, blobs, tz, received_at
     )
-    return NewVisit(blobs=frozenset(e for e in d.evidence if e in blobs), view=store.stored_view(row))
+    return NewVisit(blobs=frozenset(e for e in d.evidence if e in blobs), view=stored_view(row))
 
 
 def finish(steps: Generator[None, None, PushWork]) -> PushWork:

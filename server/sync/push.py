@@ -22,7 +22,7 @@ from server.db import Database
 from server.errors import ProblemError
 from server.store import sync as store
 from server.store.audit import audit
-from server.sync.merge import MergeInput, merge, missing_ancestors
+from server.store.views import Told, told, view_documents
 from server.sync.prepare import (
     MIN_FOR_WORKERS,
     Author,
@@ -34,10 +34,10 @@ from server.sync.prepare import (
     work_here,
 )
 from server.sync.quarantine import Problem, cycle_problem, revision_problem
+from server.sync.refresh import merge_views, stored_inputs
 from server.sync.revision import MAX_REVISION_BYTES, Decoded, Oversized, Undecodable
-from server.sync.view import Told, build_document, told
 
-__all__ = ["Author", "Receipt", "clock_offset_ms", "rebuild_views", "store_revisions", "store_work"]
+__all__ = ["Author", "Receipt", "clock_offset_ms", "store_revisions", "store_work"]
 
 
 class Receipt(msgspec.Struct, kw_only=True, frozen=True):
@@ -60,10 +60,6 @@ class _Outcome(msgspec.Struct, kw_only=True):
     status: str = ""
     problem: Problem | None = None
     evidence: list[str] = []
-
-
-def _evidence(rev: MergeInput) -> set[str]:
-    return {e for a in rev.content.get("answers", ()) for e in a.get("evidence", ())}
 
 
 def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
@@ -252,10 +248,7 @@ async def store_work(
                 if visit is not None and visit.blobs == {e for e in d.evidence if e in found.blobs}:
                     ready[sub_id] = visit
             if problem is not None and replay_of is not None:
-                await conn.execute(
-                    "UPDATE quarantine SET code = ?, reason = ?, path = ? WHERE id = ?",
-                    (problem.code, problem.message, problem.path, replay_of),
-                )
+                await store.quarantine_again(conn, replay_of, problem.code, problem.message, problem.path)
                 outcome.status = "quarantined"
                 outcome.problem = problem
                 continue
@@ -322,7 +315,7 @@ async def store_work(
         db.next_arrival = arrival
         await store.insert_rows(conn, new_submissions, revision_rows, evidence_rows, quarantine_rows)
         if replay_of is not None and revision_rows:
-            await conn.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (iso_utc(utc_now()), replay_of))
+            await store.mark_replayed(conn, replay_of, iso_utc(utc_now()))
         for row in revision_rows if author.rank == "reviewer" or replay_of is not None else ():
             action = "replay" if replay_of is not None else "correct"
             await audit(conn, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
@@ -330,70 +323,25 @@ async def store_work(
         # A new visit's rows stand only when its one revision is all that was stored of it.
         ready = {s: v for s, v in ready.items() if s in brand_new and len(fresh[s]) == 1}
         existing = [s for s in fresh if s not in brand_new]
-        previous = await store.merge_inputs(conn, existing) if existing else {}
+        previous = await stored_inputs(conn, existing) if existing else {}
         inputs = {
             s: previous.get(s, []) + [(merge_input(d.canonical, author.rank), author.offset_ms) for d in revs]
             for s, revs in fresh.items()
             if s not in ready
         }
-        views = await rebuild_views(
+        views = await merge_views(
             db, conn, inputs, owners, tz, received_at, brand_new, [v.view for v in ready.values()]
         )
         if author.token_prefix and not await store.token_live(conn, author.token_prefix):
             raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
         docs = {v.submission_id: v.told for v in views}
         untouched = {o.submission_id for o in outcomes if o.submission_id and o.submission_id not in docs}
-        docs |= {s: told(doc) for s, doc in (await store.view_documents(conn, untouched)).items()}
+        docs |= {s: told(doc) for s, doc in (await view_documents(conn, untouched)).items()}
         return docs
 
     # One job of a group commit: committed (with the pushes beside it) before any receipt is built.
     docs = await db.grouped(job)
     return [_receipt(o, docs, author) for o in outcomes]
-
-
-async def rebuild_views(
-    db: Database,
-    conn: aiosqlite.Connection,
-    inputs: dict[str, list[tuple[MergeInput, int]]],
-    owners: dict[str, str],
-    tz: ZoneInfo,
-    updated_at: str,
-    new: set[str] = frozenset(),
-    ready: Sequence[store.StoredView] = (),
-    previous: dict[str, tuple[str, bytes]] | None = None,
-) -> list[store.StoredView]:
-    """Merge each submission's revisions again and store its view and document.
-
-    `new`: the submissions created in this transaction (or whose derived rows were emptied in it);
-    `ready`: the rows of new visits worked out before the transaction, stored as they are;
-    `previous`: for a rebuild, each submission's stored (updated_at, document): a document that
-    comes out the same keeps its `updated_at`, since nothing about the submission changed.
-    """
-    if not inputs and not ready:
-        return []
-    evidence = {e for revs in inputs.values() for m, _ in revs for e in _evidence(m)}
-    blobs = await store.stored_blobs(conn, evidence)
-    # Also for the submissions in `new`: a rebuild empties their derived rows, never their
-    # decisions (one created in this transaction simply has none yet).
-    reviews = await store.latest_reviews(conn, list(inputs))
-    rows = list(ready)
-    for sub_id, revs in inputs.items():
-        result = merge(m for m, _ in revs)
-        if result.pending:
-            result = msgspec.structs.replace(result, pending=missing_ancestors([m for m, _ in revs], result))
-        index = None
-        if result.view is not None:
-            index = await store.checklist_index(db, result.view["checklist"]["id"], result.version, conn)
-        offsets = {m.rev_id: off for m, off in revs}
-        row = build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
-        before = previous.get(sub_id) if previous else None
-        if before is not None:
-            same = msgspec.structs.replace(row.doc, updated_at=before[0])
-            if msgspec.json.encode(same) == before[1]:
-                row = msgspec.structs.replace(row, doc=same)
-        rows.append(store.stored_view(row))
-    await store.write_views(conn, rows, new)
-    return rows
 
 
 def _still_holds(checked: Checked, d: Decoded, units: dict, staff: dict[str, bool]) -> bool:

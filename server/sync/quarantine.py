@@ -8,6 +8,7 @@ import msgspec
 
 from checklists.score import ChecklistIndex, answer_problems
 from server.clock import RANGE_TEXT, in_range
+from server.store.sync import UnitRow
 from server.sync.revision import RevisionIn
 
 
@@ -17,11 +18,6 @@ class Problem(msgspec.Struct, kw_only=True, frozen=True):
     code: str
     message: str
     path: str | None = None
-
-
-class UnitRow(msgspec.Struct, kw_only=True, frozen=True):
-    kind: str
-    active: bool
 
 
 def revision_problem(

@@ -2,7 +2,7 @@
 
 Pure: the merge result, the checklist version, the recorded clock offsets and the set of stored
 blobs in; the document (what `GET /v1/submissions/{id}` and the change feed return) and the
-columns of its derived row out.
+columns of its derived row out. The document's types live with its rows, in `server.store.views`.
 """
 
 from __future__ import annotations
@@ -14,145 +14,19 @@ import msgspec
 
 from checklists.score import ChecklistIndex, score_visit, shown
 from server.clock import iso_utc
+from server.store.views import (
+    ChecklistRefOut,
+    ConflictOut,
+    LosingValue,
+    PendingOut,
+    ReviewOut,
+    Scores,
+    StandardOut,
+    SubmissionDoc,
+    ViewRow,
+    VisitView,
+)
 from server.sync.merge import MergeResult
-from server.sync.revision import Scalar
-
-
-class ChecklistRefOut(msgspec.Struct, kw_only=True, frozen=True):
-    id: str
-    version: int | None
-
-
-class LocationOut(msgspec.Struct, kw_only=True, frozen=True):
-    lat: float
-    lon: float
-    accuracy_m: float | None = None
-
-
-class AnswerOut(msgspec.Struct, kw_only=True, frozen=True):
-    item: str
-    value: Scalar
-    na: bool
-    comment: str | None
-    evidence: list[str] | None
-
-
-class VisitView(msgspec.Struct, kw_only=True, frozen=True):
-    """The merged visit."""
-
-    submission_id: str
-    checklist: ChecklistRefOut
-    state: str | None
-    unit_id: str | None
-    staff_ids: list[str] | None
-    assignment_id: str | None
-    started_at: str | None
-    finished_at: str | None
-    location: LocationOut | None
-    answers: list[AnswerOut]
-
-
-class StandardOut(msgspec.Struct, kw_only=True, frozen=True):
-    code: str
-    attribution: str
-    score: float
-    met: bool
-
-
-class Scores(msgspec.Struct, kw_only=True, frozen=True):
-    """Scores 0-100, rounded to 2 decimals for showing; null when nothing applicable was answered."""
-
-    visit: float | None
-    person: float | None
-    standards: list[StandardOut]
-    critical_failed: list[str]
-    flags: list[str]
-
-
-class LosingValue(msgspec.Struct, kw_only=True, frozen=True):
-    value: msgspec.Raw
-    rev_id: str
-
-
-class ConflictOut(msgspec.Struct, kw_only=True, frozen=True):
-    """A field several concurrent revisions set: the kept value and every losing one."""
-
-    field: str
-    value: msgspec.Raw
-    rev_id: str
-    losing: list[LosingValue]
-
-
-class PendingOut(msgspec.Struct, kw_only=True, frozen=True):
-    rev_id: str
-    missing_parents: list[str]
-
-
-class ReviewOut(msgspec.Struct, kw_only=True, frozen=True):
-    """The latest review decision on the submission."""
-
-    decision: str
-    comment: str | None
-    heads: list[str]
-    reviewer: str
-    decided_at: str
-    # Stable: a decision that replaces this one names it as `supersedes`.
-    id: int
-
-
-class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):
-    """A submission as `GET /v1/submissions/{id}` returns it (and the change feed carries it)."""
-
-    submission_id: str
-    auditor: str
-    status: str
-    checklist: ChecklistRefOut | None
-    view: VisitView | None
-    heads: list[str]
-    scores: Scores | None
-    conflicts: list[ConflictOut]
-    flags: list[str]
-    pending: list[PendingOut]
-    checklist_changed: list[str]
-    missing_blobs: list[str]
-    period: str | None
-    corrected_start: str | None
-    review: ReviewOut | None
-    updated_at: str
-
-
-class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
-    """The derived rows stored for a submission (for lists, queues and aggregation)."""
-
-    doc: SubmissionDoc
-    visit_score: float | None
-    person_score: float | None
-    evidence: list[str]
-    counted: int  # 2 approved, 1 provisional (submitted, not rejected), 0 not counted
-    standards: list[tuple[str, float, bool]]  # (code, raw score in [0, 1], met)
-
-
-class Told(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
-    """What a push receipt tells of a submission (from its document)."""
-
-    auditor: str
-    heads: list[str]
-    pending: dict[str, list[str]]  # rev_id -> missing parents
-    checklist_changed: list[str]
-    missing_blobs: list[str]
-    visit_score: float | None  # as shown (rounded)
-
-
-def told(doc: SubmissionDoc) -> Told:
-    return Told(
-        auditor=doc.auditor,
-        heads=doc.heads,
-        pending={p.rev_id: p.missing_parents for p in doc.pending},
-        checklist_changed=doc.checklist_changed,
-        missing_blobs=doc.missing_blobs,
-        visit_score=doc.scores.visit if doc.scores else None,
-    )
-
 
 COUNTED = {"approved": 2, "received": 1, "needs_review": 1, "awaiting_evidence": 1}
 

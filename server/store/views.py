@@ -1,0 +1,342 @@
+"""A submission's document and its derived rows: the one home of what a view refresh writes.
+
+The document types (what `GET /v1/submissions/{id}` and the change feed return) and the rows
+derived from it: submission_views, view_evidence, visit_scores, visit_staff, the dirty groups of
+the standard sums and the change-feed entry. The engine (`server.sync.refresh`) computes them;
+`write_views` is the one function that writes or replaces them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Collection, Iterable
+
+import aiosqlite
+import msgspec
+
+from server.db import insert_many, run_on
+from server.store.feed import record_changes_now
+from server.store.sync import fetch_in, rows_in
+from server.wire import Scalar
+
+# What a store function that changes what views depend on (a blob arriving or lost) is handed to
+# refresh them inside its own transaction: the engine's refresh, bound to its database and zone.
+Refresh = Callable[[aiosqlite.Connection, Collection[str]], Awaitable[object]]
+
+
+class ChecklistRefOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    version: int | None
+
+
+class LocationOut(msgspec.Struct, kw_only=True, frozen=True):
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+class AnswerOut(msgspec.Struct, kw_only=True, frozen=True):
+    item: str
+    value: Scalar
+    na: bool
+    comment: str | None
+    evidence: list[str] | None
+
+
+class VisitView(msgspec.Struct, kw_only=True, frozen=True):
+    """The merged visit."""
+
+    submission_id: str
+    checklist: ChecklistRefOut
+    state: str | None
+    unit_id: str | None
+    staff_ids: list[str] | None
+    assignment_id: str | None
+    started_at: str | None
+    finished_at: str | None
+    location: LocationOut | None
+    answers: list[AnswerOut]
+
+
+class StandardOut(msgspec.Struct, kw_only=True, frozen=True):
+    code: str
+    attribution: str
+    score: float
+    met: bool
+
+
+class Scores(msgspec.Struct, kw_only=True, frozen=True):
+    """Scores 0-100, rounded to 2 decimals for showing; null when nothing applicable was answered."""
+
+    visit: float | None
+    person: float | None
+    standards: list[StandardOut]
+    critical_failed: list[str]
+    flags: list[str]
+
+
+class LosingValue(msgspec.Struct, kw_only=True, frozen=True):
+    value: msgspec.Raw
+    rev_id: str
+
+
+class ConflictOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A field several concurrent revisions set: the kept value and every losing one."""
+
+    field: str
+    value: msgspec.Raw
+    rev_id: str
+    losing: list[LosingValue]
+
+
+class PendingOut(msgspec.Struct, kw_only=True, frozen=True):
+    rev_id: str
+    missing_parents: list[str]
+
+
+class ReviewOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The latest review decision on the submission."""
+
+    decision: str
+    comment: str | None
+    heads: list[str]
+    reviewer: str
+    decided_at: str
+    # Stable: a decision that replaces this one names it as `supersedes`.
+    id: int
+
+
+class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):
+    """A submission as `GET /v1/submissions/{id}` returns it (and the change feed carries it)."""
+
+    submission_id: str
+    auditor: str
+    status: str
+    checklist: ChecklistRefOut | None
+    view: VisitView | None
+    heads: list[str]
+    scores: Scores | None
+    conflicts: list[ConflictOut]
+    flags: list[str]
+    pending: list[PendingOut]
+    checklist_changed: list[str]
+    missing_blobs: list[str]
+    period: str | None
+    corrected_start: str | None
+    review: ReviewOut | None
+    updated_at: str
+
+
+class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
+    """The derived rows stored for a submission (for lists, queues and aggregation)."""
+
+    doc: SubmissionDoc
+    visit_score: float | None
+    person_score: float | None
+    evidence: list[str]
+    counted: int  # 2 approved, 1 provisional (submitted, not rejected), 0 not counted
+    standards: list[tuple[str, float, bool]]  # (code, raw score in [0, 1], met)
+
+
+class Told(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """What a push receipt tells of a submission (from its document)."""
+
+    auditor: str
+    heads: list[str]
+    pending: dict[str, list[str]]  # rev_id -> missing parents
+    checklist_changed: list[str]
+    missing_blobs: list[str]
+    visit_score: float | None  # as shown (rounded)
+
+
+def told(doc: SubmissionDoc) -> Told:
+    """What a push receipt tells of the submission whose document this is."""
+    return Told(
+        auditor=doc.auditor,
+        heads=doc.heads,
+        pending={p.rev_id: p.missing_parents for p in doc.pending},
+        checklist_changed=doc.checklist_changed,
+        missing_blobs=doc.missing_blobs,
+        visit_score=doc.scores.visit if doc.scores else None,
+    )
+
+
+class StoredView(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
+    """A submission's derived rows, ready to write: built by `stored_view`, in a push worker or not."""
+
+    submission_id: str
+    auditor: str
+    columns: tuple  # the submission_views row (VIEW_COLUMNS), its `document` left out
+    document: str  # the SubmissionDoc as JSON
+    scores: tuple | None  # its visit_scores row, when the visit is counted
+    staff: list[tuple]  # its visit_staff rows
+    evidence: list[str]
+    told: Told
+
+
+VIEW_COLUMNS = (
+    "submission_id, auditor, checklist_id, checklist_version, unit_id, assignment_id, state, started_at,"
+    " corrected_start, period, status, visit_score, person_score, has_conflicts, updated_at, counted, document"
+)
+
+
+def stored_view(row: ViewRow) -> StoredView:
+    """The rows `write_views` stores for a submission's view (pure)."""
+    doc = row.doc
+    view = doc.view
+    scores = None
+    staff: list[tuple] = []
+    # Per-visit standard scores and staff rows, the input of the period figures (counted visits only).
+    if row.counted and view is not None and view.unit_id is not None and doc.period is not None:
+        scores = (doc.period, row.counted, view.unit_id, doc.submission_id, encode_standard_scores(row.standards))
+        if row.person_score is not None:
+            staff = [
+                (doc.period, row.counted, s, doc.submission_id, view.unit_id, row.person_score)
+                for s in view.staff_ids or ()
+            ]
+    return StoredView(
+        submission_id=doc.submission_id,
+        auditor=doc.auditor,
+        columns=(
+            doc.submission_id,
+            doc.auditor,
+            doc.checklist.id if doc.checklist else None,
+            doc.checklist.version if doc.checklist else None,
+            view.unit_id if view else None,
+            view.assignment_id if view else None,
+            view.state if view else None,
+            view.started_at if view else None,
+            doc.corrected_start,
+            doc.period,
+            doc.status,
+            row.visit_score,
+            row.person_score,
+            int(bool(doc.conflicts)),
+            doc.updated_at,
+            row.counted,
+        ),
+        document=msgspec.json.encode(doc).decode("utf-8"),
+        scores=scores,
+        staff=staff,
+        evidence=row.evidence,
+        told=told(doc),
+    )
+
+
+async def write_views(conn: aiosqlite.Connection, rows: list[StoredView], new: set[str] = frozenset()) -> None:
+    """Store the derived rows and documents, and feed each to its auditor's tablets (one trip).
+
+    `new`: submissions created in this transaction, or whose derived rows and changes were
+    emptied in it (nothing of them to replace).
+    """
+    if not rows:
+        return
+    values = [(*r.columns, r.document) for r in rows]
+    scores = [r.scores for r in rows if r.scores is not None]
+    staff = [s for r in rows for s in r.staff]
+    by_auditor: dict[str, list[str]] = {}
+    for r in rows:
+        by_auditor.setdefault(r.auditor, []).append(r.submission_id)
+    existing = [r.submission_id for r in rows if r.submission_id not in new]
+    evidence = [(r.submission_id, sha) for r in rows for sha in r.evidence]
+    await run_on(conn, _write_views, values, existing, scores, staff, evidence, by_auditor, new)
+
+
+def _write_views(
+    c: sqlite3.Connection,
+    values: list[tuple],
+    existing: list[str],
+    scores: list[tuple],
+    staff: list[tuple],
+    evidence: list[tuple[str, str]],
+    by_auditor: dict[str, list[str]],
+    new: set[str],
+) -> None:
+    """`write_views` on the writer's own thread.
+
+    The (period, counted, unit_id) each existing submission had is read first, to remove its
+    old aggregation rows by their clustered key; a submission new in this transaction has none.
+    """
+    sql = "SELECT submission_id, period, counted, unit_id FROM submission_views WHERE submission_id IN ({marks})"
+    old = [(r["period"], r["counted"], r["unit_id"], r["submission_id"]) for r in rows_in(c, sql, existing)]
+    old = [o for o in old if o[0] is not None and o[1]]
+    insert_many(
+        c,
+        f"INSERT OR REPLACE INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+        values,
+    )
+    if old:
+        c.executemany(
+            "DELETE FROM visit_scores WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
+        )
+        c.executemany(
+            "DELETE FROM visit_staff WHERE period = ? AND counted = ? AND submission_id = ?",
+            [(p, n, s) for p, n, _, s in old],
+        )
+    groups = {(p, n, u) for p, n, u, _ in old} | {(p, n, u) for p, n, u, *_ in scores}
+    if groups:
+        insert_many(
+            c,
+            "INSERT INTO dirty_groups (period, counted, unit_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            sorted(groups),
+        )
+    if scores:
+        insert_many(
+            c,
+            "INSERT INTO visit_scores (period, counted, unit_id, submission_id, standards) VALUES (?, ?, ?, ?, ?)",
+            scores,
+        )
+    if staff:
+        insert_many(
+            c,
+            "INSERT INTO visit_staff (period, counted, staff_id, submission_id, unit_id, person_score)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            staff,
+        )
+    if existing:
+        c.executemany("DELETE FROM view_evidence WHERE submission_id = ?", [(s,) for s in existing])
+    if evidence:
+        insert_many(c, "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)", evidence)
+    for auditor, ids in by_auditor.items():
+        record_changes_now(c, "submission", ids, audience=auditor, fresh=new)
+
+
+def encode_standard_scores(standards: list[tuple[str, float, bool]]) -> str:
+    """A visit's `visit_scores.standards`: a JSON array of [code, raw score, met as 0/1]."""
+    return msgspec.json.encode([(code, score, int(met)) for code, score, met in standards]).decode("utf-8")
+
+
+async def view_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:
+    """The stored documents of those of the submissions that have one."""
+    rows = await fetch_in(
+        conn, "SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", submission_ids
+    )
+    return {r["submission_id"]: msgspec.json.decode(r["document"], type=SubmissionDoc) for r in rows}
+
+
+async def referencing(conn: aiosqlite.Connection, sha256: str) -> list[str]:
+    """The submissions whose current view references the blob (their views change when it comes or goes)."""
+    return [
+        r[0] for r in await conn.execute_fetchall("SELECT submission_id FROM view_evidence WHERE sha256 = ?", (sha256,))
+    ]
+
+
+async def previous_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    """submission_id -> the stored (updated_at, document as JSON bytes): what a rebuild compares with."""
+    rows = await fetch_in(
+        conn,
+        "SELECT submission_id, updated_at, document FROM submission_views WHERE submission_id IN ({marks})",
+        submission_ids,
+    )
+    return {r["submission_id"]: (r["updated_at"], r["document"].encode("utf-8")) for r in rows}
+
+
+async def empty_all(conn: aiosqlite.Connection) -> None:
+    """Empty every derived row before a rebuild refills them (the views themselves are replaced row by row)."""
+    for table in ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups"):
+        await conn.execute(f"DELETE FROM {table}")
+    await conn.execute(
+        "DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)"
+    )
+    # Every submission's change is numbered again by the rebuild (tablets pull the rebuilt views).
+    await conn.execute("DELETE FROM changes WHERE kind = 'submission'")
