@@ -124,20 +124,6 @@ def _chunks(comment: str, width: float) -> list[str]:
     return ["\n".join(lines[i : i + ROW_LINES]) for i in range(0, len(lines), ROW_LINES)]
 
 
-def _place_photos(data: ScorecardData) -> tuple[dict[tuple[str, str], Thumbnail], list[Thumbnail]]:
-    """One photo per listed failed item goes beside it; any other photo goes to the photo section."""
-    listed = {(item.date, item.item) for item in data.failed_items}
-    beside: dict[tuple[str, str], Thumbnail] = {}
-    elsewhere: list[Thumbnail] = []
-    for thumb in data.thumbnails:
-        key = (thumb.date, thumb.item)
-        if key in listed and key not in beside:
-            beside[key] = thumb
-        else:
-            elsewhere.append(thumb)
-    return beside, elsewhere
-
-
 def staff_section(data: ScorecardData) -> list[Flowable]:
     """The staff table of a branch: person score, n, coefficient and notes."""
     lang = data.lang
