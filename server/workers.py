@@ -7,12 +7,15 @@ import gc
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from reports.scorecard_data import ScorecardData
+
+T = TypeVar("T")
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -21,12 +24,37 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start)
 
 
-class RenderWorkers:
-    """The scorecard render processes, started at the first scorecard; with 0 a thread of the server renders."""
+class WorkerPool:
+    """Worker processes started at the first job that needs them; a pool whose worker died is replaced."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker process; BrokenProcessPool when a worker died (the next job gets new ones)."""
+        if self._pool is None:
+            self._pool = process_pool(self.workers)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this job fails, the next starts new workers.
+            self.close(wait=False)
+            raise
+
+    def running(self) -> bool:
+        """Whether worker processes are started."""
+        return self._pool is not None
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker processes (at shutdown, or after one died)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+
+class RenderWorkers(WorkerPool):
+    """The scorecard render processes, started at the first scorecard; with 0 a thread of the server renders."""
 
     async def render(self, data: ScorecardData) -> bytes:
         """The scorecard's PDF, rendered off the event loop (pure: data in, bytes out)."""
@@ -35,24 +63,7 @@ class RenderWorkers:
 
         if self.workers <= 0:
             return await asyncio.to_thread(render, data)
-        if self._pool is None:
-            self._pool = process_pool(self.workers)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, render, data)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): this scorecard fails, the next gets new workers.
-            self.close(wait=False)
-            raise
-
-    def running(self) -> bool:
-        """Whether worker processes are started (they start at the first scorecard)."""
-        return self._pool is not None
-
-    def close(self, wait: bool = True) -> None:
-        """Stop the worker processes (at shutdown)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+        return await self.run(render, data)
 
 
 def tune_gc() -> None:

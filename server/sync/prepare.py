@@ -16,7 +16,6 @@ import asyncio
 import sqlite3
 import weakref
 from collections.abc import Generator, Sequence
-from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,7 +31,7 @@ from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, revision_problem
 from server.sync.revision import Decoded, Oversized, Undecodable, decode_revision
 from server.sync.view import build_document
-from server.workers import process_pool
+from server.workers import WorkerPool
 
 # Pushes with fewer revisions are worked out on the event loop: handing them to a worker costs
 # more than the work.
@@ -194,36 +193,21 @@ def work_in_worker(db_path: str, raws: list[bytes], author: Author, tz: ZoneInfo
     return _encoder.encode(finish(work_out(conn, indexes, raws, author, tz, received_at)))
 
 
-class PushWorkers:
+class PushWorkers(WorkerPool):
     """The push worker processes, started at the first push that uses them."""
 
     def __init__(self, workers: int, db_path: Path) -> None:
-        self.workers = workers
+        super().__init__(workers)
         self.db_path = str(db_path.resolve())
-        self._pool: Executor | None = None
 
     async def work(self, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> PushWork | None:
         """The push's work from a worker; None when the workers are gone (the caller works it out itself)."""
-        if self._pool is None:
-            self._pool = process_pool(self.workers)
-        loop = asyncio.get_running_loop()
         try:
-            data = await loop.run_in_executor(self._pool, work_in_worker, self.db_path, raws, author, tz, received_at)
+            data = await self.run(work_in_worker, self.db_path, raws, author, tz, received_at)
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): start new ones for the next push.
-            self.close(wait=False)
             return None
         work = _decoder.decode(data)
         for d, raw in zip(work.revisions, raws, strict=True):
             if isinstance(d, Decoded):
                 d.keep_raw(raw)
         return work
-
-    def running(self) -> bool:
-        """Whether worker processes are started (they start at the first push that uses them)."""
-        return self._pool is not None
-
-    def close(self, wait: bool = True) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
