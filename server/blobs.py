@@ -143,6 +143,24 @@ def promote(part: Path, data_dir: Path, sha256: str) -> Path:
     return target
 
 
+def write_blob(data_dir: Path, sha256: str, data: bytes) -> Path:
+    """Put bytes already in hand (the demo's photos) at their blob path, 0600 and durable, as `promote` does."""
+    target = blob_path(data_dir, sha256)
+    _make_dirs(target.parent)
+    part = target.with_name(target.name + PART_SUFFIX)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(part, target)
+    fsync_dir(target.parent)
+    return target
+
+
 def _identity(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 

@@ -61,7 +61,7 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     if made:
         lines.append(f"demo: {made} assignments for {today:%Y-%m}")
     auditors = [name for name, role in DEMO_USERS if role == "auditor"]
-    lines.extend(await simulate(db, auditors, today, tz))
+    lines.extend(await simulate(db, settings.data_dir, auditors, today, tz))
     lines.extend(await publish_scorecards(db, settings.data_dir, previous_period(f"{today:%Y-%m}"), tz))
     if tokens_path.exists():
         lines.append(f"demo users and their tokens ({tokens_path}):")

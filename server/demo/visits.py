@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
+import io
 import random
 import uuid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from checklists.model import Item
+from server import blobs as files
 from server.db import Database
 from server.periods import previous_period
+from server.store import blobs as blobs_store
 from server.store import periods as periods_store
 from server.store import reviews as reviews_store
 from server.store import sync as sync_store
 from server.sync.push import Author, store_revisions
+from server.sync.refresh import refresher
 from server.sync.review import decide
 
 FAIL_COMMENTS = {
@@ -77,6 +83,34 @@ def _value(item: Item, passes: bool, rng: random.Random) -> object:
     return rng.choice(CAPTIONS)  # photo, audio: a caption; the file itself would come by upload
 
 
+def demo_photo(caption: str, number: int) -> bytes:
+    """A small JPEG standing in for a shopper's photo: a coloured frame with its caption (deterministic)."""
+    from importlib import resources
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_file = resources.files("reports") / "fonts" / "DejaVuSans.ttf"
+    with resources.as_file(font_file) as path:
+        big, small = ImageFont.truetype(str(path), 26), ImageFont.truetype(str(path), 15)
+    image = Image.new("RGB", (480, 320), (70 + number * 37 % 150, 110 + number * 53 % 120, 150))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 467, 307), outline=(255, 255, 255), width=4)
+    draw.text((32, 110), f"Фото {number + 1}", fill=(255, 255, 255), font=big)
+    words, line, lines = caption.split(), "", []
+    for word in words:  # the shopper's comment, wrapped to the frame
+        if draw.textlength(f"{line} {word}".strip(), font=small) > 410:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    for n, text in enumerate(lines[:4]):
+        draw.text((32, 160 + n * 22), text, fill=(255, 255, 255), font=small)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def make_visit(
     index,
     unit_id: str,
@@ -85,8 +119,9 @@ def make_visit(
     started: dt.datetime,
     quality: float,
     rng: random.Random,
+    photos: dict[str, bytes] | None = None,
 ) -> dict:
-    """One submitted visit as a tablet sends it, with comments on what failed."""
+    """One submitted visit as a tablet sends it, with comments (and photos, into `photos`) on what failed."""
     answers = []
     for item_id, item in index.items.items():
         if not item.required and rng.random() < 0.5:
@@ -98,6 +133,11 @@ def make_visit(
         answer = {"item": item_id, "value": _value(item, passes, rng)}
         if item.scored and not passes:
             answer["comment"] = rng.choice(FAIL_COMMENTS[kind])
+            # The shopper photographs what failed: every failed critical item, some of the others.
+            if photos is not None and (item.critical or rng.random() < 0.08):
+                photo = demo_photo(answer["comment"], len(photos))
+                photos[hashlib.sha256(photo).hexdigest()] = photo
+                answer["evidence"] = [hashlib.sha256(photo).hexdigest()]
         answers.append(answer)
     return {
         "rev_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -113,8 +153,9 @@ def make_visit(
     }
 
 
-async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
-    """Visits for last month (reviewed, closed) and this month so far (half reviewed); lines to print."""
+async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
+    """Visits for last month (reviewed, closed) and this month so far (half reviewed), with the photos of
+    what failed stored as evidence; lines to print."""
     if await db.fetch_one("SELECT 1 FROM submissions LIMIT 1"):
         return []
     this_month = f"{today:%Y-%m}"
@@ -134,6 +175,7 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
     }
     indexes = {kind: await sync_store.checklist_index(db, kind, v) for kind, v in versions.items()}
     by_auditor: dict[str, list[dict]] = {a: [] for a in auditors}
+    photos: dict[str, bytes] = {}
     made: dict[str, list[dict]] = {last_month: [], this_month: []}
     for n, unit in enumerate(units):
         quality = rng.uniform(0.78, 0.97)
@@ -155,7 +197,9 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
                 # visits for a coefficient; the others show `insufficient_sample`.
                 pool = people[:3] if rng.random() < 0.8 else people
                 team = rng.sample(pool, k=min(len(pool), 2 if rng.random() < 0.3 else 1)) if pool else []
-                visit = make_visit(indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng)
+                visit = make_visit(
+                    indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng, photos
+                )
                 by_auditor[auditor].append(visit)
                 made[period].append(visit)
     for auditor, visits in by_auditor.items():
@@ -163,6 +207,13 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
         author = Author(name=auditor, rank="auditor", device_id=device, token_prefix="", offset_ms=0)
         for start in range(0, len(visits), 200):
             await store_revisions(db, visits[start : start + 200], author, tz)
+    # The photos arrive as a tablet's uploads would end: each file in place, then recorded (and the
+    # visits waiting for it leave `awaiting_evidence`).
+    for sha256, photo in photos.items():
+        path = files.write_blob(data_dir, sha256, photo)
+        await blobs_store.record_blob(
+            db, sha256, len(photo), "image/jpeg", refresher(db, tz), files.file_identity(path)
+        )
     # Last month: every visit reviewed (a few rejected), then closed by HR.
     decisions = [_decision(v, rng, reject_share=0.06) for v in made[last_month]]
     # This month: about half reviewed; the rest wait in the queue.
@@ -171,7 +222,8 @@ async def simulate(db: Database, auditors: list[str], today: dt.date, tz: ZoneIn
     await periods_store.close(db, last_month, "hr.dana", force=False)
     return [
         f"demo: {len(made[last_month])} visits in {last_month} (reviewed, closed), "
-        f"{len(made[this_month])} in {this_month} ({len(decisions) - len(made[last_month])} reviewed)"
+        f"{len(made[this_month])} in {this_month} ({len(decisions) - len(made[last_month])} reviewed), "
+        f"{len(photos)} photos of what failed"
     ]
 
 
