@@ -193,6 +193,17 @@ def _versions(refs: Iterable[ChecklistRef]) -> list[str]:
     return sorted(f"{cid}@{v}" for cid, v in refs)
 
 
+def _provenance(policy: Policy, refs: Iterable[ChecklistRef], data_as_of: str) -> dict:
+    """What every scorecard states of where its figures come from: checklists, policy, marks, data as of."""
+    return {
+        "checklist_versions": _versions(refs),
+        "green_at": policy.rag.green_at,
+        "amber_at": policy.rag.amber_at,
+        "data_as_of": data_as_of,
+        "policy": _policy_ref(policy),
+    }
+
+
 def _policy_ref(policy: Policy) -> str:
     return f"{policy.id}@{policy.version}"
 
@@ -229,11 +240,7 @@ def unit_scorecard(
         thumbnails=thumbnails,
         ranking=[],
         weakest_standards=[],
-        checklist_versions=_versions(refs),
-        green_at=policy.rag.green_at,
-        amber_at=policy.rag.amber_at,
-        data_as_of=data_as_of,
-        policy=_policy_ref(policy),
+        **_provenance(policy, refs, data_as_of),
     )
 
 
@@ -284,11 +291,7 @@ def staff_scorecard(
         thumbnails=[],
         ranking=[],
         weakest_standards=[],
-        checklist_versions=_versions(refs),
-        green_at=policy.rag.green_at,
-        amber_at=policy.rag.amber_at,
-        data_as_of=data_as_of,
-        policy=_policy_ref(policy),
+        **_provenance(policy, refs, data_as_of),
     )
 
 
@@ -343,9 +346,5 @@ def network_scorecard(
             for u in network.units
         ],
         weakest_standards=[standard_row(f, titles) for f in network.weakest_standards],
-        checklist_versions=_versions(refs),
-        green_at=policy.rag.green_at,
-        amber_at=policy.rag.amber_at,
-        data_as_of=data_as_of,
-        policy=_policy_ref(policy),
+        **_provenance(policy, refs, data_as_of),
     )
