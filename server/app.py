@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -36,9 +38,10 @@ from server.routes import (
     users,
 )
 from server.routes.params import ascii_integers
+from server.services import STATE_KEY, Services, services_in
 from server.settings import Settings, settings_from_env
-from server.store import blobs as blobs_store
 from server.store import users as users_store
+from server.sync import tus
 from server.sync.prepare import PushWorkers
 from server.sync.refresh import refresher
 from server.workers import RenderWorkers
@@ -61,6 +64,42 @@ ROUTE_MODULES = (
 )
 
 
+def provide_db(state: State) -> Database:
+    """The `db: Database` of a route handler."""
+    return services_in(state).db
+
+
+def provide_settings(state: State) -> Settings:
+    """The `settings: Settings` of a route handler."""
+    return services_in(state).settings
+
+
+def provide_push_workers(state: State) -> PushWorkers | None:
+    """The `push_workers: PushWorkers | None` of a route handler (None when pushes run inline)."""
+    return services_in(state).push_workers
+
+
+def provide_render_workers(state: State) -> RenderWorkers:
+    """The `render_workers: RenderWorkers` of a route handler."""
+    return services_in(state).render_workers
+
+
+def provide_uploads(state: State) -> tus.Uploads:
+    """The `uploads: tus.Uploads` of a tus route handler: the server's uploads and what it is receiving."""
+    services = services_in(state)
+    return tus.Uploads(services.db, services.settings, services.tus_receiving)
+
+
+# The parts of `Services`, injected into route handlers by name; not parameters of the API.
+DEPENDENCIES = {
+    "db": Provide(provide_db, sync_to_thread=False),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "push_workers": Provide(provide_push_workers, sync_to_thread=False),
+    "render_workers": Provide(provide_render_workers, sync_to_thread=False),
+    "uploads": Provide(provide_uploads, sync_to_thread=False),
+}
+
+
 def create_app(settings: Settings | None = None, announce_url: str | None = None) -> Litestar:
     """The application; `settings` default to the `TEKSERU_*` environment.
 
@@ -73,26 +112,30 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         secure_data_dir(settings.data_dir)
         db = await Database.open(settings.db_path)
-        app.state.db = db
-        app.state.settings = settings
         workers = settings.push_workers
-        app.state.push_workers = PushWorkers(workers, settings.db_path) if workers > 0 else None
-        app.state.render_workers = RenderWorkers(settings.render_workers)
+        services = Services(
+            db=db,
+            settings=settings,
+            push_workers=PushWorkers(workers, settings.db_path) if workers > 0 else None,
+            render_workers=RenderWorkers(settings.render_workers),
+            tus_receiving=tus.Receiving(),
+        )
+        app.state[STATE_KEY] = services
         # A fresh local admin credential at every start, for the `tekseru` command on this machine.
         token, prefix, hashed = new_token()
-        await users_store.reset_local_admin(db, LOCAL_ADMIN, prefix, hashed)
+        await db.write(users_store.reset_local_admin, LOCAL_ADMIN, prefix, hashed)
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
         # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
-        await blobs_store.recover(db, settings.data_dir, refresher(db, ZoneInfo(settings.timezone)))
+        await tus.recover(db, settings.data_dir, refresher(db, ZoneInfo(settings.timezone)))
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             write_private(url_file, announce_url + "\n")
         try:
             yield
         finally:
-            app.state.render_workers.close()
-            if app.state.push_workers is not None:
-                app.state.push_workers.close()
+            services.render_workers.close()
+            if services.push_workers is not None:
+                services.push_workers.close()
             if announce_url:
                 with contextlib.suppress(OSError):  # a read-only store must not stop the shutdown
                     url_file.unlink(missing_ok=True)
@@ -117,6 +160,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         lifespan=[lifespan],
         guards=[authorize, ascii_integers],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         openapi_config=openapi,
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),

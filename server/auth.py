@@ -23,6 +23,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 
 from server.errors import FieldError, ProblemError
+from server.services import services_of
 from server.store import users as users_store
 
 Role = Literal["admin", "quality_lead", "hr", "auditor"]
@@ -127,8 +128,8 @@ async def authenticate(connection: ASGIConnection) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(_TOKEN_TAG):
         raise unauthenticated("unauthenticated", "a bearer token is required")
-    db = connection.app.state.db
-    row = await users_store.token_row(db, token_prefix(token))
+    db = services_of(connection.app).db
+    row = db.read_inline(users_store.token_row, token_prefix(token))
     if row is None or not hmac.compare_digest(row["hash"], token_hash(token)):
         raise unauthenticated("invalid_token", "the token is not valid")
     if row["revoked_at"] is not None or row["device_revoked_at"] is not None:
@@ -144,7 +145,7 @@ async def authenticate(connection: ASGIConnection) -> Principal:
             )
         bound, owner = row["device_id"], row["device_owner"]
         if bound is None:
-            binding = await users_store.bind_device(db, row["prefix"], row["user_name"], device_id)
+            binding = await db.write(users_store.bind_device, row["prefix"], row["user_name"], device_id)
             bound, owner = binding.device_id, binding.device_owner
             if binding.device_revoked and owner == row["user_name"]:
                 raise unauthenticated("token_revoked", "the token or its device has been revoked")
@@ -154,7 +155,7 @@ async def authenticate(connection: ASGIConnection) -> Principal:
             raise unauthenticated("device_mismatch", "this device belongs to another user")
         if bound != device_id:
             raise unauthenticated("device_mismatch", "this token is bound to another device")
-        if await users_store.device_revoked(db, device_id):
+        if db.read_inline(users_store.device_revoked, device_id):
             raise unauthenticated("token_revoked", "the token or its device has been revoked")
     return Principal(name=row["user_name"], role=role, token_prefix=row["prefix"], device_id=device_id)
 

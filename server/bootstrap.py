@@ -12,12 +12,12 @@ async def load_library(db: Database) -> list[str]:
     """Publish the shipped checklist versions if the database has none; return what was loaded."""
     from checklists.library import checklist_files
 
-    if await checklist_store.count(db) > 0:
+    if await db.read(checklist_store.count) > 0:
         return []
     loaded = []
     for entry in checklist_files():
         version = load_checklist(entry.read_bytes(), "toml", entry.name)
-        await checklist_store.publish(db, version)
+        await db.write(checklist_store.publish, version)
         loaded.append(version.checklist.ref)
     return loaded
 
@@ -28,11 +28,11 @@ async def load_default_policy(db: Database) -> str | None:
     from reports.policy import load_policy
     from server.store import policies as policy_store
 
-    if await policy_store.latest_row(db) is not None:
+    if await db.read(policy_store.latest_row) is not None:
         return None
     entry = policy_file()
     loaded = load_policy(entry.read_bytes(), "toml", entry.name)
-    await policy_store.publish(db, loaded)
+    await db.write(policy_store.publish, loaded)
     return f"{loaded.policy.id}@{loaded.policy.version}"
 
 

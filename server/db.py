@@ -1,10 +1,24 @@
-"""The database: one writer connection, one reader connection, numbered SQL migrations.
+"""The database: one writer thread, reader threads, numbered SQL migrations.
 
 SQLite in WAL mode with `synchronous=FULL`: a transaction acknowledged to a client survives a
-power cut. Every write goes through `Database.transaction()`: one aiosqlite connection behind an
-`asyncio.Lock`, each transaction `BEGIN IMMEDIATE ... COMMIT`, so writers never deadlock on a
-lock upgrade and a response that acknowledges a write is sent only after its commit. Reads use
-their own connection and see the last committed state.
+power cut. There is one way to read and one way to write, both in the shape of datasette's
+`execute_fn`/`execute_write_fn`: a plain function of a `sqlite3.Connection` and its arguments.
+
+- `await db.read(fn, *args)` runs `fn(conn, *args)` on a reader thread, against the last
+  committed state (`query_only`). `db.read_inline(fn, *args)` runs the same kind of function on
+  the event loop itself, for small indexed reads only (see there).
+- `await db.write(fn, *args)` runs `fn(conn, *args)` on the writer thread inside a write
+  transaction, and returns only after that transaction committed. Writes waiting together share
+  one `BEGIN IMMEDIATE ... COMMIT` (group commit: one fsync serves them all), each inside its own
+  savepoint, so a write that raises is rolled back alone and its caller gets its error. Inside a
+  write, `atomic(conn)` nests a further savepoint (sqlite-utils' `atomic`).
+
+The connections are plain `sqlite3` ones on threads of our own, not aiosqlite's: a push is many
+statements, and each awaited aiosqlite call is a trip to its thread and back through the event
+loop; under load those trips, not SQLite, were most of a push's time in the writer (~20 ms of a
+50-visit push's job were trips, SQLite's own work a few: bench/README.md). aiosqlite has no
+public call that runs a function on its thread, so the write path needed one of our own, and the
+reads use the same kind of function so that no query is written twice.
 """
 
 from __future__ import annotations
@@ -15,20 +29,20 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
-
-import aiosqlite
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from server.clock import now_iso
 from server.errors import INSUFFICIENT_STORAGE, STORE_UNAVAILABLE, ProblemError, storage_failure, storage_problem
 from server.files import claim_backup_file, make_private_dir, make_private_file
 
 BUSY_TIMEOUT_MS = 10_000
-DIRECT_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
-GROUP_MAX = 32  # jobs in one group commit: bounds how long the first one waits for the COMMIT
+INLINE_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
+GROUP_MAX = 32  # writes in one group commit: bounds how long the first one waits for the COMMIT
+READERS = 2  # reader threads, each with its connection
 # The writer's page cache. Revisions and views are keyed by random UUIDs, so every insert lands on
 # a random page of each index; with SQLite's default 2 MiB most of them were read again from the
 # file, and under load the writer spent a fifth of its time in the kernel (the figures with
@@ -51,6 +65,7 @@ PROBE_FILE = ".write-probe"
 PROBE_BYTES = 4096  # one page: a full file system refuses it, where an empty file might still fit
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -60,16 +75,8 @@ _PRAGMAS = (
 )
 
 
-async def _open(path: Path, *pragmas: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    for pragma in (*_PRAGMAS, *pragmas):
-        await conn.execute(pragma)
-    return conn
-
-
 def plain_connection(path: Path | str, *pragmas: str) -> sqlite3.Connection:
-    """A sqlite3 connection of its own (no aiosqlite thread), with the server's pragmas and `pragmas`."""
+    """A sqlite3 connection with the server's pragmas and `pragmas` (autocommit: transactions are explicit)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     for pragma in (*_PRAGMAS, *pragmas):
@@ -77,9 +84,50 @@ def plain_connection(path: Path | str, *pragmas: str) -> sqlite3.Connection:
     return conn
 
 
-def read_only_connection(path: Path | str) -> sqlite3.Connection:
-    """For small indexed reads beside the writer (`query_only`, a short busy timeout)."""
-    return plain_connection(path, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
+def read_only_connection(path: Path | str, busy_timeout_ms: int = INLINE_BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A connection that cannot write (`query_only`)."""
+    return plain_connection(path, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={busy_timeout_ms}")
+
+
+@contextlib.contextmanager
+def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A unit of work that is kept whole or not at all.
+
+    Inside a transaction (every `Database.write` function runs in one) it is a savepoint: when the
+    block raises, what it wrote is rolled back and the enclosing work goes on. Outside one (a
+    connection of a tool or a test) it is a `BEGIN IMMEDIATE ... COMMIT` of its own.
+    """
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return
+    conn.execute("SAVEPOINT atomic")
+    try:
+        yield conn
+    except BaseException:
+        # A full disk or an I/O error may have rolled back the whole transaction, savepoints and all.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO atomic")
+            conn.execute("RELEASE atomic")
+        raise
+    conn.execute("RELEASE atomic")
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Reads that see one committed state (a deferred read transaction), in a `Database.read` function."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 class _Checkpointer(threading.Thread):
@@ -128,24 +176,38 @@ def _probe_directory(folder: Path) -> str | None:
     return None
 
 
-class Database:
-    """The single writer and a reader on one SQLite file."""
+class _Write:
+    """A write waiting for the writer: its function, and the future its caller awaits."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    __slots__ = ("fn", "future", "outcome", "failed")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future) -> None:
+        self.fn = fn
+        self.future = future
+        self.outcome: Any = None
+        self.failed = False
+
+
+class Database:
+    """One SQLite file: the writer's thread, reader threads, and a read-only connection for the event loop."""
+
+    def __init__(self, path: Path, writer: sqlite3.Connection) -> None:
         self.path = path
         self._writer = writer
-        self._reader = reader
-        # Small indexed lookups (a token, a push's ids) run right on the event loop: under load a
-        # trip to the reader's thread and back cost milliseconds, the lookup itself well under one.
-        # Read-only (`query_only`).
-        self._direct = read_only_connection(path)
-        self._lock = asyncio.Lock()
+        self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="db-writer")
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
+        self._reader_threads = ThreadPoolExecutor(READERS, thread_name_prefix="db-reader")
+        # Small indexed reads (a token, a push's ids) run right on the event loop: under load a
+        # trip to a reader thread and back cost milliseconds, the lookup itself well under one.
+        self._inline = read_only_connection(path)
         # Published checklist versions never change, so their indexes are cached for good.
         self.checklist_indexes: dict[tuple[str, int], Any] = {}
-        # The next revision arrival number; only the writer uses it, inside its transactions.
+        # The next revision arrival number; only writes use it, on the writer's thread.
         self.next_arrival: int | None = None
-        self._jobs: list[tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], asyncio.Future]] = []
+        self._waiting: list[_Write] = []
         self._committer: asyncio.Task | None = None
+        self._writing = False
         self._checkpointer = _Checkpointer(path)
         self._checkpointer.start()
         # Why the last write failed, when it failed for storage (`insufficient_storage`,
@@ -164,40 +226,128 @@ class Database:
         make_private_dir(path.parent)
         for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             make_private_file(name, create=name == path)
-        writer = await _open(
-            path, f"PRAGMA cache_size=-{WRITER_CACHE_KIB}", f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}"
-        )
-        try:
-            await migrate(writer)
-            reader = await _open(path)
-        except BaseException:
-            await writer.close()
-            raise
-        return cls(path, writer, reader)
+
+        def opened() -> sqlite3.Connection:
+            writer = plain_connection(
+                path, f"PRAGMA cache_size=-{WRITER_CACHE_KIB}", f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}"
+            )
+            try:
+                migrate(writer)
+            except BaseException:
+                writer.close()
+                raise
+            return writer
+
+        return cls(path, await asyncio.to_thread(opened))
 
     async def close(self) -> None:
-        """Close the connections (the writer last, so its close checkpoints the WAL)."""
+        """Finish the waiting writes, then close the connections (the writer last: its close checkpoints the WAL)."""
+        while self._committer is not None and not self._committer.done():
+            await asyncio.shield(self._committer)
         self._checkpointer.stop()
-        self._direct.close()
-        await self._reader.close()
-        async with self._lock:
-            await self._writer.close()
+        self._inline.close()
+        await asyncio.to_thread(self._reader_threads.shutdown)
+        for conn in self._reader_connections:
+            conn.close()
+        await asyncio.get_running_loop().run_in_executor(self._writer_thread, self._writer.close)
+        self._writer_thread.shutdown()
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The one way to write: `BEGIN IMMEDIATE`, yield the writer, `COMMIT` (or roll back)."""
-        async with self._lock:
-            await self._reclaim_wal()
+    # Reads
+
+    async def read(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(conn, *args, **kwargs)` on a reader thread, against the last committed state."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader_threads, lambda: fn(self._reader(), *args, **kwargs)
+        )
+
+    def read_inline(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(conn, *args, **kwargs)` right here, on the event loop: for small indexed reads only.
+
+        Under load a trip to a reader thread waits for the event loop to let go of the GIL, and
+        cost milliseconds where the read itself takes microseconds (a token check, a push's ids).
+        Anything that may scan belongs in `read`.
+        """
+        return fn(self._inline, *args, **kwargs)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = read_only_connection(self.path, BUSY_TIMEOUT_MS)
+            self._reader_connections.append(conn)
+        return conn
+
+    # Writes
+
+    async def write(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(conn, *args, **kwargs)` on the writer's thread in a write transaction; its value once committed.
+
+        Group commit: writes that wait together run one after another in one `BEGIN IMMEDIATE
+        ... COMMIT`, each in its own savepoint (`atomic`), so one fsync serves them all and a write
+        that raises is rolled back alone. The value is handed back only after the COMMIT, so an
+        acknowledgement never precedes durability. A full disk or an I/O error in SQLite fails every
+        write of the group (SQLite may have rolled back the transaction with it); one in a write's
+        own files (a blob moved into place) fails that write alone.
+        """
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Write(lambda conn: fn(conn, *args, **kwargs), future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_groups())
+        return await future
+
+    async def _commit_groups(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
+            self._writing = True
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                yield self._writer
-                await self._writer.execute("COMMIT")
-            except BaseException as exc:
-                await self._abandon(exc)
-                raise
-            self._committed()
+                failure = await loop.run_in_executor(self._writer_thread, self._run_group, group)
+            except BaseException as exc:  # cancelled while the writer works: its outcome is lost with the caller
+                failure = exc
+            finally:
+                self._writing = False
+            for write in group:
+                if write.future.done():
+                    continue
+                if failure is not None:
+                    write.future.set_exception(
+                        failure if isinstance(failure, Exception) else RuntimeError("write cancelled")
+                    )
+                elif write.failed:
+                    write.future.set_exception(write.outcome)
+                else:
+                    write.future.set_result(write.outcome)
+            if failure is not None and not isinstance(failure, Exception):
+                raise failure
 
-    async def _abandon(self, exc: BaseException) -> None:
+    def _run_group(self, group: list[_Write]) -> BaseException | None:
+        """On the writer's thread: the group in one transaction; None once committed, else why it failed."""
+        conn = self._writer
+        self._reclaim_wal()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for write in group:
+                try:
+                    with atomic(conn):
+                        write.outcome = write.fn(conn)
+                except Exception as exc:
+                    failure = storage_failure(exc)
+                    if not conn.in_transaction or (failure is not None and isinstance(exc, sqlite3.Error)):
+                        # SQLite may have rolled back the whole transaction with a full disk or an
+                        # I/O error: the group fails.
+                        raise
+                    if failure is not None:
+                        self.storage_failed(failure)  # a file of this write (a blob) found no room
+                    self.next_arrival = None  # what the rolled-back write took is free again
+                    write.outcome, write.failed = exc, True
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._abandon(exc)
+            return exc
+        self.storage_failure = None
+        self._checkpointer.wrote()
+        return None
+
+    def _abandon(self, exc: BaseException) -> None:
         """Roll back whatever the failed transaction left, so the writer's next transaction starts clean.
 
         A full disk or an I/O error may already have rolled the transaction back (then ROLLBACK
@@ -205,13 +355,13 @@ class Database:
         """
         if self._writer.in_transaction:
             with contextlib.suppress(sqlite3.Error):
-                await self._writer.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
         self.next_arrival = None  # what the rolled-back transaction took is free again
         failure = storage_failure(exc)
         if failure is not None:
             self.storage_failed(failure)
 
-    async def _reclaim_wal(self) -> None:
+    def _reclaim_wal(self) -> None:
         """After a write failed for storage, move the WAL into the database and cut the WAL file to nothing.
 
         On a full disk the WAL can hold the very room a checkpoint needs to grow the database, and
@@ -222,16 +372,12 @@ class Database:
         if self.storage_failure is None:
             return
         # A reader holding an old snapshot makes TRUNCATE wait: not for the writer's full timeout.
-        await self._writer.execute(f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
+        self._writer.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
         try:
             with contextlib.suppress(sqlite3.Error):
-                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-    def _committed(self) -> None:
-        self.storage_failure = None
-        self._checkpointer.wrote()
+            self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def storage_failed(self, failure: str) -> None:
         """A write failed for storage (`insufficient_storage`, `store_unavailable`): health says so."""
@@ -251,99 +397,11 @@ class Database:
             return self._probe_outcome
         self._probed_at = now
         outcome = await asyncio.to_thread(_probe_directory, self.path.parent)
-        if outcome is None and self.storage_failure is not None and not self._lock.locked():
+        if outcome is None and self.storage_failure is not None and not self._writing and not self._waiting:
             with contextlib.suppress(sqlite3.Error, OSError):
-                async with self.transaction() as conn:
-                    await conn.execute("PRAGMA user_version = 0")
+                await self.write(lambda conn: conn.execute("PRAGMA user_version = 0"))
         self._probe_outcome = outcome or self.storage_failure
         return self._probe_outcome
-
-    async def grouped(self, job: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `job(writer)` in a write transaction shared with the jobs waiting beside it.
-
-        Group commit: when many tablets push at once, their jobs run one after another in one
-        `BEGIN IMMEDIATE ... COMMIT`, each inside its own savepoint, so one fsync serves them all;
-        a job that raises is rolled back to its savepoint alone. Each caller's result is handed
-        back only after the COMMIT, so an acknowledgement never precedes durability.
-        """
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._jobs.append((job, future))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_groups())
-        return await future
-
-    async def _commit_groups(self) -> None:
-        while self._jobs:
-            async with self._lock:
-                await self._reclaim_wal()
-                group, self._jobs = self._jobs[:GROUP_MAX], self._jobs[GROUP_MAX:]
-                outcomes: list[tuple[asyncio.Future, BaseException | None, Any]] = []
-                try:
-                    await self._writer.execute("BEGIN IMMEDIATE")
-                    for job, future in group:
-                        await self._writer.execute("SAVEPOINT job")
-                        try:
-                            value = await job(self._writer)
-                        except Exception as exc:
-                            if storage_failure(exc) is not None or not self._writer.in_transaction:
-                                # A full disk or an I/O error fails the whole group: SQLite may
-                                # have rolled back the transaction with it, savepoints and all.
-                                raise
-                            await self._writer.execute("ROLLBACK TO job")
-                            await self._writer.execute("RELEASE job")
-                            self.next_arrival = None
-                            outcomes.append((future, exc, None))
-                            continue
-                        if not self._writer.in_transaction:
-                            raise sqlite3.OperationalError("the group's transaction was rolled back under a job")
-                        await self._writer.execute("RELEASE job")
-                        outcomes.append((future, None, value))
-                    await self._writer.execute("COMMIT")
-                    self._committed()
-                except BaseException as exc:
-                    await self._abandon(exc)
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("write cancelled"))
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for future, exc, value in outcomes:
-                    if future.done():
-                        continue
-                    if exc is not None:
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(value)
-
-    @contextlib.asynccontextmanager
-    async def writer_alone(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The writer under the lock but outside a transaction (`VACUUM INTO` cannot run in one)."""
-        async with self._lock:
-            yield self._writer
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        """The read connection, for store functions that take a connection (never to write with)."""
-        return self._reader
-
-    @property
-    def direct(self) -> sqlite3.Connection:
-        """A read-only connection used on the event loop itself, for small indexed lookups only."""
-        return self._direct
-
-    def read_now(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """The rows of a small indexed read, right away on the event loop (see `direct`)."""
-        return self._direct.execute(sql, params).fetchall()
-
-    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        """All rows of a read query (one trip to the reader's thread)."""
-        return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        """The first row of a read query, or None (for queries of one row: all rows are read)."""
-        rows = await self._reader.execute_fetchall(sql, params)
-        return rows[0] if rows else None
 
 
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 host parameters per statement
@@ -366,18 +424,6 @@ def insert_many(c: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) 
         c.execute(f"{head}VALUES {values}{rest}", [v for row in chunk for v in row])
 
 
-async def run_on(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(sqlite3_connection, *args)` on the connection's own thread, in one trip.
-
-    For work of many statements (a push's lookups, its rows): each awaited aiosqlite call is a
-    trip to the connection's thread and back through the event loop, and under load the trips,
-    not SQLite, were most of a push's time in the writer. aiosqlite (pinned in
-    requirements.lock) has no public call for this, so its queue (`_execute`) and connection
-    (`_conn`) are used directly; every push test runs through here.
-    """
-    return await conn._execute(lambda: fn(conn._conn, *args))
-
-
 async def backup_database(db: Database, backup_dir: Path, target: Path) -> int:
     """Write a consistent copy of the database to `target` (a new file below `backup_dir`); return its size.
 
@@ -393,15 +439,24 @@ async def backup_database(db: Database, backup_dir: Path, target: Path) -> int:
         if storage_failure(exc) == INSUFFICIENT_STORAGE:
             raise storage_problem(INSUFFICIENT_STORAGE) from None
         raise ProblemError(400, "backup_path", f"cannot use that path: {exc.strerror}") from None
-    async with db.writer_alone() as conn:
+
+    def copy() -> None:
+        # A connection of its own: `VACUUM INTO` reads one consistent snapshot and cannot run in a
+        # transaction (nor on a `query_only` connection).
+        conn = plain_connection(db.path)
         try:
-            await conn.execute("VACUUM INTO ?", (str(target),))
-        except sqlite3.Error as exc:
-            with contextlib.suppress(OSError):
-                target.unlink(missing_ok=True)  # half a copy is no backup
-            if storage_failure(exc) == INSUFFICIENT_STORAGE:
-                raise storage_problem(INSUFFICIENT_STORAGE) from None
-            raise ProblemError(400, "backup_path", "cannot write the copy there") from None
+            conn.execute("VACUUM INTO ?", (str(target),))
+        finally:
+            conn.close()
+
+    try:
+        await asyncio.to_thread(copy)
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)  # half a copy is no backup
+        if storage_failure(exc) == INSUFFICIENT_STORAGE:
+            raise storage_problem(INSUFFICIENT_STORAGE) from None
+        raise ProblemError(400, "backup_path", "cannot write the copy there") from None
     return target.stat().st_size
 
 
@@ -431,30 +486,24 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
-async def migrate(conn: aiosqlite.Connection, files: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+def migrate(conn: sqlite3.Connection, files: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; return their names."""
-    await conn.execute(
+    conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    async with conn.execute("SELECT number FROM schema_migrations") as cursor:
-        done = {row[0] for row in await cursor.fetchall()}
+    done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
     applied = []
     for number, name, sql in files if files is not None else migration_files():
         if number in done:
             continue
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        with atomic(conn):
             for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute(
+                conn.execute(statement)
+            conn.execute(
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 (number, name, now_iso()),
             )
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
         applied.append(name)
     return applied
 

@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, InternalServerException, Validati
 from litestar.openapi.datastructures import ResponseSpec
 
 from checklists.validate import Invalid, Problem
+from server.services import services_of
 
 log = logging.getLogger("tekseru")
 
@@ -228,7 +229,10 @@ def handle_storage(request: Request, exc: Exception) -> Response[bytes]:
     if failure is None:
         return handle_unexpected(request, exc)
     log.warning("write refused for storage (%s) on %s %s: %s", failure, request.method, request.url.path, exc)
-    db = getattr(request.app.state, "db", None)
+    try:
+        db = services_of(request.app).db
+    except RuntimeError:  # before the lifespan has built the services: nothing to tell
+        db = None
     if db is not None:
         db.storage_failed(failure)
     problem = storage_problem(failure)

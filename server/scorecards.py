@@ -9,6 +9,7 @@ workers (`server/workers.py`).
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,16 +22,17 @@ from reports.motivation import MotivationRow, motivation_rows
 from reports.policy import Policy
 from reports.scorecard_assembly import ChecklistRef, CriticalEvidence
 from reports.scorecard_data import ScorecardData, Thumbnail
+from server import figures_refresh
 from server.blobs import blob_path
 from server.db import Database
 from server.errors import ProblemError, not_found
 from server.periods import previous_period
-from server.store import blobs as blobs_store
 from server.store import periods as periods_store
 from server.store import policies as policy_store
 from server.store import scorecards as scorecards_store
 from server.store import scores as scores_store
 from server.store import sync as sync_store
+from server.sync.evidence import intact
 from server.sync.refresh import refresher
 
 APPROVED = scores_store.APPROVED
@@ -58,19 +60,22 @@ def _periods_back(period: str, count: int) -> list[str]:
 
 
 async def _indexes_of(db: Database, refs: set[ChecklistRef]) -> dict[ChecklistRef, ChecklistIndex]:
-    out = {}
-    for ref in sorted(refs):
-        index = await sync_store.checklist_index(db, *ref)
-        if index is not None:
-            out[ref] = index
-    return out
+    def indexes(c: sqlite3.Connection) -> dict[ChecklistRef, ChecklistIndex]:
+        out = {}
+        for ref in sorted(refs):
+            index = sync_store.checklist_index(c, db.checklist_indexes, *ref)
+            if index is not None:
+                out[ref] = index
+        return out
+
+    return await db.read(indexes)
 
 
 async def _thumbnails(db: Database, data_dir: Path, evidence: list[CriticalEvidence], tz: ZoneInfo) -> list[Thumbnail]:
     """The photos of failed critical items; a photo whose file no longer holds its bytes is left out (and lost)."""
     if not evidence:
         return []
-    blobs = await scorecards_store.blob_rows(db, [sha for e in evidence for sha in e.hashes])
+    blobs = await db.read(scorecards_store.blob_rows, [sha for e in evidence for sha in e.hashes])
     out: list[Thumbnail] = []
     for e in evidence:
         for sha in e.hashes:
@@ -78,7 +83,7 @@ async def _thumbnails(db: Database, data_dir: Path, evidence: list[CriticalEvide
             if row is None or row["content_type"] not in IMAGE_TYPES:
                 continue
             # Each photo is checked as it is taken: one found damaged is lost, the rest are still read.
-            if not await blobs_store.intact(db, data_dir, row, refresher(db, tz)):
+            if not await intact(db, data_dir, row, refresher(db, tz)):
                 continue
             try:
                 image = blob_path(data_dir, sha).read_bytes()
@@ -93,19 +98,19 @@ async def _thumbnails(db: Database, data_dir: Path, evidence: list[CriticalEvide
 
 
 async def _as_of(db: Database, period: str, unit_id: str | None, kind: str | None) -> str:
-    return assemble.as_of(period, *await scorecards_store.last_changes(db, period, unit_id, kind))
+    return assemble.as_of(period, *await db.read(scorecards_store.last_changes, period, unit_id, kind))
 
 
 async def _motivation(db: Database, period: str) -> dict[str, MotivationRow]:
     """The period's motivation rows: the frozen snapshot once closed, else computed now."""
-    row = await periods_store.snapshot_row(db, period)
+    row = await db.read(periods_store.snapshot_row, period)
     if row is not None:
         rows = periods_store.snapshot_of(row).rows
     else:
-        policy, _ = await policy_store.latest(db)
+        policy, _ = await db.read(policy_store.latest)
         rows = motivation_rows(
-            await scores_store.staff_infos(db),
-            await scores_store.person_scores(db, period, APPROVED),
+            await db.read(scores_store.staff_infos),
+            await db.read(scores_store.person_scores, period, APPROVED),
             policy,
             provisional=True,
         )
@@ -114,7 +119,7 @@ async def _motivation(db: Database, period: str) -> dict[str, MotivationRow]:
 
 async def gather(db: Database, data_dir: Path, req: Request, tz: ZoneInfo) -> ScorecardData:
     """The data of one scorecard; 404 for an unknown subject."""
-    policy, _ = await policy_store.latest(db)
+    policy, _ = await db.read(policy_store.latest)
     if req.scope == "unit":
         return await _unit(db, data_dir, req, tz, policy)
     if req.scope == "staff":
@@ -123,22 +128,22 @@ async def gather(db: Database, data_dir: Path, req: Request, tz: ZoneInfo) -> Sc
 
 
 async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
-    (unit,) = await scores_store.unit_infos(db, None, req.unit_id) or [None]
+    (unit,) = await db.read(scores_store.unit_infos, None, req.unit_id) or [None]
     if unit is None:
         raise not_found("unit")
     periods = _periods_back(req.period, TREND)
-    sums = await scores_store.approved_unit_sums(db, periods, unit.unit_id)
+    sums = await db.read(scores_store.approved_unit_sums, periods, unit.unit_id)
     current, previous = sums.get(req.period, []), sums.get(previous_period(req.period), [])
-    standard_sums = await scores_store.standard_sums(db, req.period, APPROVED, unit.unit_id)
+    standard_sums = await figures_refresh.standard_sums(db, req.period, APPROVED, unit.unit_id)
     (figures,) = unit_figures([unit], current, previous, standard_sums, policy)
-    visits = await scorecards_store.approved_visits(db, req.period, APPROVED, unit_id=unit.unit_id)
+    visits = await db.read(scorecards_store.approved_visits, req.period, APPROVED, unit_id=unit.unit_id)
     indexes = await _indexes_of(db, assemble.checklist_refs(visits))
     failed, evidence = assemble.failed_items(visits, indexes, req.lang, tz)
     staff = []
     if unit.kind == "branch":
         rows = await _motivation(db, req.period)
-        members = {s.staff_id for s in await scores_store.staff_infos(db, unit.unit_id) if s.active}
-        members |= set((await scores_store.person_scores(db, req.period, APPROVED, unit.unit_id)).keys())
+        members = {s.staff_id for s in await db.read(scores_store.staff_infos, unit.unit_id) if s.active}
+        members |= set((await db.read(scores_store.person_scores, req.period, APPROVED, unit.unit_id)).keys())
         staff = [assemble.staff_row(rows[s]) for s in sorted(members) if s in rows]
     return assemble.unit_scorecard(
         lang=req.lang,
@@ -157,17 +162,17 @@ async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy
 
 
 async def _staff(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
-    infos = {s.staff_id: s for s in await scores_store.staff_infos(db)}
+    infos = {s.staff_id: s for s in await db.read(scores_store.staff_infos)}
     person = infos.get(req.staff_id or "")
     if person is None:
         raise not_found("staff member")
     periods = _periods_back(req.period, TREND)
-    scores = await scores_store.person_scores_by_period(db, periods, APPROVED, person.staff_id)
-    visits = await scorecards_store.approved_visits(db, req.period, APPROVED, staff_id=person.staff_id)
+    scores = await db.read(scores_store.person_scores_by_period, periods, APPROVED, person.staff_id)
+    visits = await db.read(scorecards_store.approved_visits, req.period, APPROVED, staff_id=person.staff_id)
     indexes = await _indexes_of(db, assemble.checklist_refs(visits))
     titles = assemble.titles(indexes, req.lang)
     person_codes = {code for code, (_, attribution) in titles.items() if attribution == "person"}
-    sums = await scores_store.staff_standard_sums(db, req.period, person.staff_id)
+    sums = await db.read(scores_store.staff_standard_sums, req.period, person.staff_id)
     failed, _ = assemble.failed_items(visits, indexes, req.lang, tz, person_only=True)
     return assemble.staff_scorecard(
         lang=req.lang,
@@ -190,17 +195,17 @@ async def _network(db: Database, req: Request, policy: Policy) -> ScorecardData:
     kind = req.unit_kind
     if kind not in ("branch", "contact_centre", "field_technician"):
         raise ProblemError(400, "invalid_request", "a network scorecard needs unit_kind")
-    units = await scores_store.unit_infos(db, kind)
+    units = await db.read(scores_store.unit_infos, kind)
     wanted = {u.unit_id for u in units}
     periods = _periods_back(req.period, TREND)
     sums = {
         period: [s for s in rows if s.unit_id in wanted]
-        for period, rows in (await scores_store.approved_unit_sums(db, periods)).items()
+        for period, rows in (await db.read(scores_store.approved_unit_sums, periods)).items()
     }
     current, previous = sums.get(req.period, []), sums.get(previous_period(req.period), [])
-    standard_sums = [s for s in await scores_store.standard_sums(db, req.period, APPROVED) if s.unit_id in wanted]
+    standard_sums = [s for s in await figures_refresh.standard_sums(db, req.period, APPROVED) if s.unit_id in wanted]
     figures = unit_figures(units, current, previous, standard_sums, policy)
-    refs = await scorecards_store.checklist_refs_of_kind(db, req.period, APPROVED, kind)
+    refs = await db.read(scorecards_store.checklist_refs_of_kind, req.period, APPROVED, kind)
     indexes = await _indexes_of(db, refs)
     return assemble.network_scorecard(
         lang=req.lang,

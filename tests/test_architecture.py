@@ -136,3 +136,37 @@ def test_a_forbidden_arrow_is_named_with_its_module(module, source, arrow):
 )
 def test_an_allowed_arrow_passes(module, source):
     assert forbidden_arrows(module, imports_of(source, module)) == []
+
+
+# The parts of a running server (db, settings, worker pools) live in one `Services` the lifespan
+# keeps on the app's state: route handlers receive them by dependency injection, the rest through
+# `server.services.services_of(app)`. Only these two modules touch the app's state themselves.
+APP_STATE_OWNERS = ("server/app.py", "server/services.py")
+
+
+def app_state_uses(source: str, where: str) -> list[str]:
+    """'where:line: text' of every line of the source that mentions `app.state`."""
+    return [
+        f"{where}:{number}: {line.strip()}"
+        for number, line in enumerate(source.splitlines(), start=1)
+        if "app.state" in line
+    ]
+
+
+def test_only_the_app_and_its_services_read_the_app_state():
+    sources = sorted(p for p in (ROOT / "server").rglob("*.py") if "__pycache__" not in p.parts)
+    assert any(p.name == "services.py" for p in sources)  # the walk sees the server
+    found = []
+    for path in sources:
+        where = path.relative_to(ROOT).as_posix()
+        if where not in APP_STATE_OWNERS:
+            found += app_state_uses(path.read_text(encoding="utf-8"), where)
+    assert not found, (
+        "app.state read outside server/app.py and server/services.py (take a dependency in a route"
+        " handler, services_of(app) elsewhere):\n" + "\n".join(found)
+    )
+
+
+def test_an_app_state_use_is_named_with_its_file_and_line():
+    source = "def f(request):\n    return request.app.state.db\n"
+    assert app_state_uses(source, "server/routes/x.py") == ["server/routes/x.py:2: return request.app.state.db"]

@@ -182,17 +182,19 @@ async def _build_months(settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     try:
         units, _ = parse_csv("units", (resources.files("server") / "demo" / "units.csv").read_bytes())
-        await directory_store.put_units(db, units)
+        await db.write(directory_store.put_units, units)
         active = [(key, unit.kind) for key, unit in units if unit.active]
         staff = {key: [f"S-{key}-{i:03d}" for i in range(STAFF_PER_UNIT)] for key, _ in active}
-        await directory_store.put_staff(
-            db, [(s, StaffIn(name=f"Staff {s}", unit_id=key)) for key, ids in staff.items() for s in ids]
+        await db.write(
+            directory_store.put_staff,
+            [(s, StaffIn(name=f"Staff {s}", unit_id=key)) for key, ids in staff.items() for s in ids],
         )
         for name, role in (("auditor", "auditor"), ("lead", "quality_lead")):
-            await users_store.create_user(db, name, role, name, name)
+            await db.write(users_store.create_user, name, role, name, name)
         tz = ZoneInfo(settings.timezone)
         rng = random.Random(20261128)
-        indexes = {kind: await sync_store.checklist_index(db, kind, 1) for kind in {k for _, k in active}}
+        kinds = {k for _, k in active}
+        indexes = {kind: await db.read(sync_store.checklist_index, db.checklist_indexes, kind, 1) for kind in kinds}
         author = Author(name="auditor", rank="auditor", device_id=str(uuid.uuid4()), token_prefix="", offset_ms=0)
         for period in PERIODS:
             year, month = map(int, period.split("-"))

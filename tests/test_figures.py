@@ -131,7 +131,7 @@ def test_sums_re_summed_in_rounds_with_a_push_between_them(client, world, settin
     tablet.push(client, [tablet.revision(started_at=OCTOBER, unit_id="U3", answers=PASSING | {"QUEUE.1": 1800})])
     with sqlite3.connect(settings.data_dir / "tekseru.sqlite3", isolation_level=None) as db:
         db.execute("BEGIN IMMEDIATE")
-        assert score_store._refresh_some(db, "2026-10", 1) == 1  # one round of a read, then a push
+        assert score_store.refresh_some(db, "2026-10", 1) == 1  # one round of a read, then a push
         db.execute("COMMIT")
     late = tablet.revision(started_at=OCTOBER, answers=PASSING | {"CLEAN.1": False})
     tablet.push(client, [late])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-import aiosqlite
 import pytest
 
 from server.db import Database, migrate, migration_files
@@ -96,10 +95,13 @@ def _run(coro):
     return asyncio.run(coro)
 
 
-async def _migrate(path, files):
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        await conn.execute("PRAGMA foreign_keys=ON")
-        return await migrate(conn, files)
+def _migrate(path, files):
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA foreign_keys=ON")
+        return migrate(conn, files)
+    finally:
+        conn.close()
 
 
 def test_migrations_are_numbered_without_gaps():
@@ -109,7 +111,7 @@ def test_migrations_are_numbered_without_gaps():
 @pytest.mark.parametrize("number", [n for n, _, _ in FILES])
 def test_migration_on_an_empty_database(tmp_path, number):
     path = tmp_path / "db.sqlite3"
-    applied = _run(_migrate(path, FILES[:number]))
+    applied = _migrate(path, FILES[:number])
     assert applied == [name for _, name, _ in FILES[:number]]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -119,11 +121,11 @@ def test_migration_on_an_empty_database(tmp_path, number):
 @pytest.mark.parametrize("number", [n for n, _, _ in FILES if n > 1])
 def test_migration_on_the_previous_schema_with_data(tmp_path, number):
     path = tmp_path / "db.sqlite3"
-    _run(_migrate(path, FILES[: number - 1]))
+    _migrate(path, FILES[: number - 1])
     with sqlite3.connect(path) as db:
         for statement in SEED_BEFORE.get(number, []):
             db.execute(statement)
-    assert _run(_migrate(path, FILES[:number])) == [FILES[number - 1][1]]
+    assert _migrate(path, FILES[:number]) == [FILES[number - 1][1]]
     with sqlite3.connect(path) as db:
         for sql, expected in KEPT.get(number, []):
             assert db.execute(sql).fetchone()[0] == expected
@@ -131,15 +133,15 @@ def test_migration_on_the_previous_schema_with_data(tmp_path, number):
 
 def test_migrating_twice_changes_nothing(tmp_path):
     path = tmp_path / "db.sqlite3"
-    _run(_migrate(path, FILES))
-    assert _run(_migrate(path, FILES)) == []
+    _migrate(path, FILES)
+    assert _migrate(path, FILES) == []
 
 
 def test_a_failing_migration_leaves_nothing_behind(tmp_path):
     path = tmp_path / "db.sqlite3"
     broken = [*FILES, (len(FILES) + 1, "9999_broken.sql", "CREATE TABLE half (x INTEGER);\nNOT SQL;\n")]
     with pytest.raises(sqlite3.OperationalError):
-        _run(_migrate(path, broken))
+        _migrate(path, broken)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone() == (0,)
         assert db.execute("SELECT max(number) FROM schema_migrations").fetchone() == (len(FILES),)
@@ -149,12 +151,8 @@ def test_database_pragmas(tmp_path):
     async def check():
         db = await Database.open(tmp_path / "db.sqlite3")
         try:
-            async with db.transaction() as conn:
-                modes = []
-                for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
-                    async with conn.execute(f"PRAGMA {pragma}") as cur:
-                        modes.append((await cur.fetchone())[0])
-            return modes
+            pragmas = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            return await db.write(lambda c: [c.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in pragmas])
         finally:
             await db.close()
 
@@ -163,7 +161,7 @@ def test_database_pragmas(tmp_path):
 
 def test_published_checklist_versions_are_immutable(tmp_path):
     path = tmp_path / "db.sqlite3"
-    _run(_migrate(path, FILES))
+    _migrate(path, FILES)
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO checklist_versions (checklist_id, version, unit_kind, sha256, body, published_at)"

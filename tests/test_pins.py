@@ -41,15 +41,6 @@ def _sets_in_init(cls: type, *attributes: str) -> bool:
     return all(re.search(rf"self\.{attribute}\b[^=\n]*=", source) for attribute in attributes)
 
 
-def _aiosqlite_run_on() -> bool:
-    import aiosqlite
-
-    connection = aiosqlite.Connection
-    return inspect.iscoroutinefunction(getattr(connection, "_execute", None)) and isinstance(
-        getattr(connection, "_conn", None), property
-    )
-
-
 def _litestar_options_closure() -> bool:
     from litestar import get
     from litestar.routes import HTTPRoute
@@ -100,14 +91,6 @@ def _reportlab_rl_config() -> bool:
 
 
 SHIMS = {
-    "aiosqlite-run-on": Shim(
-        library="aiosqlite",
-        internal="Connection._execute (its queue to the connection's thread) and Connection._conn",
-        where="server/db.py run_on",
-        reason="many sqlite3 statements in one trip to aiosqlite's thread; no public call does that",
-        present=_aiosqlite_run_on,
-        private_names=("_execute", "_conn"),
-    ),
     "litestar-options-closure": Shim(
         library="litestar",
         internal="HTTPRoute.create_options_handler: an `options_handler` function closing over its route",

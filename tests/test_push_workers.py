@@ -18,7 +18,7 @@ import pytest
 
 from server.db import Database
 from server.sync.prepare import MIN_FOR_WORKERS, Author, PushWorkers, work_here
-from server.sync.push import store_revisions, store_work
+from server.sync.push import classify, read, store_revisions, store_work
 from tests.conftest import make_user
 from tests.tablet import PASSING, Tablet
 
@@ -154,9 +154,8 @@ def test_a_check_is_made_again_when_the_directory_changed_in_between(world):
         try:
             work = await workers.work(raws, author, TZ, RECEIVED)
             assert work is not None and len(work.new) == 3  # all passed against what was committed
-            async with db.transaction() as conn:
-                await conn.execute("UPDATE units SET active = 0 WHERE unit_id = 'U2'")
-                await conn.execute("UPDATE staff SET active = 0 WHERE staff_id = 'E1'")
+            await db.write(lambda c: c.execute("UPDATE units SET active = 0 WHERE unit_id = 'U2'"))
+            await db.write(lambda c: c.execute("UPDATE staff SET active = 0 WHERE staff_id = 'E1'"))
             return await store_work(db, work, author, TZ, RECEIVED)
         finally:
             workers.close()
@@ -228,3 +227,34 @@ def test_the_setting_is_read_from_the_environment():
     assert settings_from_env({"TEKSERU_PUSH_WORKERS": "3"}).push_workers == 3
     assert Settings().push_workers == default_push_workers()
     assert [default_push_workers(n) for n in (1, 2, 3, 8, 64)] == [1, 1, 2, 4, 4]
+
+
+def test_the_one_revision_fast_path_stores_what_the_general_merge_stores(world):
+    """A new visit's rows worked out before the transaction equal the rows the merge makes of its revision."""
+    tablet, _, (fast, general) = world
+    failing = tablet.revision(answers=PASSING | {"GREET.1": False, "QUEUE.1": 900})
+    with_photo = tablet.revision(staff_ids=["E1"])
+    with_photo["answers"].append({"item": "CLEAN.2", "evidence": [PHOTO]})
+    visits = [tablet.revision(), failing, with_photo, tablet.revision(state="draft"), tablet.revision(staff_ids=[])]
+    raws = [msgspec.json.encode(v) for v in visits]
+    author = _author(tablet)
+
+    async def run(path: Path, fast_path: bool) -> tuple[list, int]:
+        db = await Database.open(path)
+        try:
+            work = await work_here(db, raws, author, TZ, RECEIVED)
+            assert len(work.new) == len(visits)
+            if not fast_path:
+                work = msgspec.structs.replace(work, new={})
+            seen = await db.read(read, db.checklist_indexes, work)
+            ready = classify(work, seen, author, RECEIVED).ready
+            return await store_work(db, work, author, TZ, RECEIVED), len(ready)
+        finally:
+            await db.close()
+
+    by_fast, ready = asyncio.run(run(fast, True))
+    by_merge, none = asyncio.run(run(general, False))
+    assert (ready, none) == (len(visits), 0)  # each path was the one taken
+    assert by_fast == by_merge
+    assert [r.status for r in by_fast] == ["applied"] * len(visits)
+    assert _rows(fast) == _rows(general)

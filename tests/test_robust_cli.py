@@ -392,7 +392,7 @@ def test_the_server_lock_holds_no_test_tool_and_the_test_lock_adds_them():
     assert tests.keys() >= TEST_TOOLS
     assert not server.keys() & tests.keys(), "a package pinned in both locks"
     assert "-r requirements.lock" in (ROOT / "requirements-test.lock").read_text(encoding="utf-8").splitlines()
-    for name in ("litestar", "msgspec", "aiosqlite", "uvicorn", "reportlab", "openpyxl", "httpx"):
+    for name in ("litestar", "msgspec", "uvicorn", "reportlab", "openpyxl", "httpx"):
         assert name in server
 
 

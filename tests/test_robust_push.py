@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from server.clock import in_range, iso_utc
+from server.services import services_of
 from server.settings import Settings
 from server.sync.merge import MergeInput, merge, missing_ancestors
 from server.sync.revision import canonical_time
@@ -166,7 +167,7 @@ def test_a_time_out_of_range_is_quarantined_alone_in_a_push_worker(client, org):
     revisions[3]["finished_at"] = "0001-01-01T00:00:00+00:00"
     revisions[4]["started_at"] = "0999-06-01T12:00:00+14:00"
     receipts = tablet.push(client, revisions)
-    assert client.app.state.push_workers.running(), "a push of 6 revisions is worked out in a worker"
+    assert services_of(client.app).push_workers.running(), "a push of 6 revisions is worked out in a worker"
     assert [r["status"] for r in receipts] == [
         "applied",
         "quarantined",
@@ -576,7 +577,7 @@ def test_no_value_inside_a_valid_body_answers_500(client, org):
     changes, _ = tablet.pull_all(client)
     assert fresh["submission_id"] in {c["id"] for c in changes}
     assert all(SERVED_TIME.match(t) for t in _served_times(changes))
-    with sqlite3.connect(client.app.state.settings.db_path) as db:
+    with sqlite3.connect(services_of(client.app).settings.db_path) as db:
         subs = [row[0] for row in db.execute("SELECT submission_id FROM submission_views")]
         received = [
             row[0] for row in db.execute("SELECT received_at FROM revisions UNION SELECT received_at FROM quarantine")

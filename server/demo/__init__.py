@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import sqlite3
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -39,18 +40,18 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     """Load what is missing of the demo organisation; return lines to print."""
     lines: list[str] = []
     folder = resources.files("server") / "demo"
-    if await db.fetch_one("SELECT 1 FROM units LIMIT 1") is None:
+    if await db.read(_row, "SELECT 1 FROM units LIMIT 1") is None:
         units, _ = parse_csv("units", (folder / "units.csv").read_bytes())
         staff, where = parse_csv("staff", (folder / "staff.csv").read_bytes())
-        await directory_store.put_units(db, units)
-        await directory_store.put_staff(db, staff, where)
+        await db.write(directory_store.put_units, units)
+        await db.write(directory_store.put_staff, staff, where)
         lines.append(f"demo: loaded {len(units)} units and {len(staff)} staff")
     tokens_path = settings.data_dir / TOKENS_FILE
     created = []
     for name, role in DEMO_USERS:
-        if await db.fetch_one("SELECT 1 FROM users WHERE name = ?", (name,)) is None:
+        if await db.read(_row, "SELECT 1 FROM users WHERE name = ?", (name,)) is None:
             token, prefix, hashed = new_token()
-            await users_store.create_user(db, name, role, prefix, hashed)
+            await db.write(users_store.create_user, name, role, prefix, hashed)
             created.append(f"{name:<18} {role:<13} {token}")
     if created:
         previous = tokens_path.read_text(encoding="utf-8") if tokens_path.exists() else ""
@@ -72,12 +73,12 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
 async def _month_assignments(db: Database, today: dt.date) -> int:
     """One assignment per active unit for the month of `today`, spread over the demo auditors."""
     month = f"{today:%Y-%m}"
-    if await db.fetch_one("SELECT 1 FROM assignments WHERE assignment_id LIKE ? LIMIT 1", (f"A-{month}-%",)):
+    if await db.read(_row, "SELECT 1 FROM assignments WHERE assignment_id LIKE ? LIMIT 1", (f"A-{month}-%",)):
         return 0
     auditors = [name for name, role in DEMO_USERS if role == "auditor"]
     first = today.replace(day=1)
     last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    units = await db.fetch_all("SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
+    units = await db.read(_rows, "SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
     rows = [
         (
             f"A-{month}-{n:03d}",
@@ -91,5 +92,13 @@ async def _month_assignments(db: Database, today: dt.date) -> int:
         )
         for n, u in enumerate(units, start=1)
     ]
-    await directory_store.put_assignments(db, rows)
+    await db.write(directory_store.put_assignments, rows)
     return len(rows)
+
+
+def _row(c: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+    return c.execute(sql, params).fetchone()
+
+
+def _rows(c: sqlite3.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    return c.execute(sql, params).fetchall()

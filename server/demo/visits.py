@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import random
+import sqlite3
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,10 +22,10 @@ import msgspec
 
 from checklists.model import Item
 from server import blobs as files
+from server import closing
 from server.db import Database
 from server.periods import previous_period
 from server.store import blobs as blobs_store
-from server.store import periods as periods_store
 from server.store import reviews as reviews_store
 from server.store import sync as sync_store
 from server.sync.push import Author, store_revisions
@@ -156,24 +157,27 @@ def make_visit(
 async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
     """Visits for last month (reviewed, closed) and this month so far (half reviewed), with the photos of
     what failed stored as evidence; lines to print."""
-    if await db.fetch_one("SELECT 1 FROM submissions LIMIT 1"):
+    if await db.read(_row, "SELECT 1 FROM submissions LIMIT 1"):
         return []
     this_month = f"{today:%Y-%m}"
     last_month = previous_period(this_month)
     rng = random.Random(f"tekseru-demo-{this_month}")
-    units = await db.fetch_all("SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
-    staff_rows = await db.fetch_all("SELECT staff_id, unit_id FROM staff WHERE active = 1 ORDER BY staff_id")
+    units = await db.read(_rows, "SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
+    staff_rows = await db.read(_rows, "SELECT staff_id, unit_id FROM staff WHERE active = 1 ORDER BY staff_id")
     staff_of: dict[str, list[str]] = {}
     for row in staff_rows:
         staff_of.setdefault(row["unit_id"], []).append(row["staff_id"])
     versions = {
         r["checklist_id"]: r["version"]
-        for r in await db.fetch_all(
+        for r in await db.read(
+            _rows,
             "SELECT checklist_id, max(version) AS version FROM checklist_versions WHERE retired_at IS NULL"
-            " GROUP BY checklist_id"
+            " GROUP BY checklist_id",
         )
     }
-    indexes = {kind: await sync_store.checklist_index(db, kind, v) for kind, v in versions.items()}
+    indexes = {
+        kind: await db.read(sync_store.checklist_index, db.checklist_indexes, kind, v) for kind, v in versions.items()
+    }
     by_auditor: dict[str, list[dict]] = {a: [] for a in auditors}
     photos: dict[str, bytes] = {}
     made: dict[str, list[dict]] = {last_month: [], this_month: []}
@@ -211,20 +215,28 @@ async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.
     # visits waiting for it leave `awaiting_evidence`).
     for sha256, photo in photos.items():
         path = files.write_blob(data_dir, sha256, photo)
-        await blobs_store.record_blob(
-            db, sha256, len(photo), "image/jpeg", refresher(db, tz), files.file_identity(path)
+        await db.write(
+            blobs_store.record_blob, sha256, len(photo), "image/jpeg", refresher(db, tz), files.file_identity(path)
         )
     # Last month: every visit reviewed (a few rejected), then closed by HR.
     decisions = [_decision(v, rng, reject_share=0.06) for v in made[last_month]]
     # This month: about half reviewed; the rest wait in the queue.
     decisions += [_decision(v, rng, reject_share=0.05) for v in made[this_month] if rng.random() < 0.5]
     await decide(db, "qlead.saule", decisions, tz)
-    await periods_store.close(db, last_month, "hr.dana", force=False)
+    await closing.close(db, last_month, "hr.dana", force=False)
     return [
         f"demo: {len(made[last_month])} visits in {last_month} (reviewed, closed), "
         f"{len(made[this_month])} in {this_month} ({len(decisions) - len(made[last_month])} reviewed), "
         f"{len(photos)} photos of what failed"
     ]
+
+
+def _row(c: sqlite3.Connection, sql: str) -> sqlite3.Row | None:
+    return c.execute(sql).fetchone()
+
+
+def _rows(c: sqlite3.Connection, sql: str) -> list[sqlite3.Row]:
+    return c.execute(sql).fetchall()
 
 
 def _decision(visit: dict, rng: random.Random, reject_share: float) -> reviews_store.Decision:
@@ -246,17 +258,17 @@ async def publish_scorecards(db: Database, data_dir, period: str, tz: ZoneInfo) 
     from server.scorecards import Request, gather
     from server.store import scorecards as scorecard_store
 
-    if await db.fetch_one("SELECT 1 FROM scorecards LIMIT 1"):
+    if await db.read(_row, "SELECT 1 FROM scorecards LIMIT 1"):
         return []
-    units = await db.fetch_all("SELECT unit_id FROM units WHERE active = 1 ORDER BY unit_id")
+    units = await db.read(_rows, "SELECT unit_id FROM units WHERE active = 1 ORDER BY unit_id")
     requests = [Request(scope="unit", period=period, lang="ru", unit_id=u["unit_id"]) for u in units]
     requests.append(Request(scope="network", period=period, lang="ru", unit_kind="branch"))
     for req in requests:
         data = await gather(db, data_dir, req, tz)
         pdf = render(data)
         subject = msgspec.structs.asdict(req)
-        card = await scorecard_store.save_draft(
-            db, subject, pdf, hashlib.sha256(pdf).hexdigest(), input_sha256(data), "qlead.saule"
+        card = await db.write(
+            scorecard_store.save_draft, subject, pdf, hashlib.sha256(pdf).hexdigest(), input_sha256(data), "qlead.saule"
         )
-        await scorecard_store.publish(db, card, "qlead.saule")
+        await db.write(scorecard_store.publish, card, "qlead.saule")
     return [f"demo: published {len(requests)} scorecards of {period}"]

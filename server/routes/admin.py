@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import roles
-from server.db import backup_blob_hashes, backup_database
+from server.db import Database, backup_blob_hashes, backup_database
 from server.directory import CsvRejected, parse_csv
 from server.errors import INSUFFICIENT_STORAGE, FieldError, ProblemError, problems, storage_failure, storage_problem
 from server.files import backup_target, blobs_beside, copy_blobs
 from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam
+from server.settings import Settings
 from server.store import directory as store
 from server.store import submissions as submissions_store
 from server.store.submissions import QuarantinedOut
@@ -42,6 +44,7 @@ class Imported(Wire):
 )
 async def import_csv(
     request: Request,
+    db: NamedDependency[Database],
     entity: FromPath[Literal["units", "staff", "assignments"]],
 ) -> Imported:
     """Import a CSV file of units, staff or assignments: every row or none."""
@@ -53,13 +56,12 @@ async def import_csv(
         raise ProblemError(
             400, "invalid_csv", f"the file has {len(exc.errors)} problem(s); nothing was imported", exc.errors
         ) from None
-    db = request.app.state.db
     if entity == "units":
-        await store.put_units(db, rows)
+        await db.write(store.put_units, rows)
     elif entity == "staff":
-        await store.put_staff(db, rows, where)
+        await db.write(store.put_staff, rows, where)
     else:
-        await store.put_assignments(db, rows, where)
+        await db.write(store.put_assignments, rows, where)
     return Imported(entity=entity, rows=len(rows))
 
 
@@ -83,10 +85,12 @@ class Rebuilt(Wire):
 
 
 @get("/v1/admin/quarantine", opt=roles("admin"), responses=problems(400, 401, 403), tags=["admin"])
-async def list_quarantine(request: Request, limit: LimitParam = 100, cursor: CursorParam = None) -> QuarantinePage:
+async def list_quarantine(
+    db: NamedDependency[Database], limit: LimitParam = 100, cursor: CursorParam = None
+) -> QuarantinePage:
     """Revisions that could not be used, with the reason and field path, oldest first."""
     after = ascii_integer(decode_cursor(cursor)) or 0
-    items = await submissions_store.quarantine_list(request.app.state.db, after, limit)
+    items = await db.read(submissions_store.quarantine_list, after, limit)
     return QuarantinePage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(items) == limit else None)
 
 
@@ -97,18 +101,20 @@ async def list_quarantine(request: Request, limit: LimitParam = 100, cursor: Cur
     responses=problems(400, 401, 403),
     tags=["admin"],
 )
-async def replay_quarantine(request: Request, data: JSONBody[SkipValidation[ReplayIn]]) -> ReplayResult:
+async def replay_quarantine(
+    db: NamedDependency[Database], settings: NamedDependency[Settings], data: JSONBody[SkipValidation[ReplayIn]]
+) -> ReplayResult:
     """Try quarantined revisions again (after publishing a missing version, activating a unit, ...)."""
     body = strict_body(data, ReplayIn)
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    return ReplayResult(items=await replay(request.app.state.db, body.ids, tz))
+    tz = ZoneInfo(settings.timezone)
+    return ReplayResult(items=await replay(db, body.ids, tz))
 
 
 @post("/v1/admin/rebuild", opt=roles("admin"), status_code=200, responses=problems(401, 403), tags=["admin"])
-async def rebuild(request: Request) -> Rebuilt:
+async def rebuild(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Rebuilt:
     """Recompute every derived view from what is recorded: revisions, review decisions, stored blobs."""
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    return Rebuilt(submissions=await rebuild_all(request.app.state.db, tz))
+    tz = ZoneInfo(settings.timezone)
+    return Rebuilt(submissions=await rebuild_all(db, tz))
 
 
 class BackupIn(Body):
@@ -136,14 +142,15 @@ class BackupOut(Wire):
     responses=problems(400, 401, 403, 409, 503, 507),
     tags=["admin"],
 )
-async def backup(request: Request, data: JSONBody[SkipValidation[BackupIn]]) -> BackupOut:
+async def backup(
+    db: NamedDependency[Database], settings: NamedDependency[Settings], data: JSONBody[SkipValidation[BackupIn]]
+) -> BackupOut:
     """A consistent copy of the database (`VACUUM INTO`, by the one writer), and with `with_blobs` the evidence.
 
     Only below the backup directory the operator configured: any other path (after symlinks and
     `..` are resolved) is 400 `backup_path_not_allowed`.
     """
     body = strict_body(data, BackupIn)
-    settings = request.app.state.settings
     target = backup_target(settings.backups, body.path)
     if target is None:
         raise ProblemError(
@@ -153,7 +160,7 @@ async def backup(request: Request, data: JSONBody[SkipValidation[BackupIn]]) -> 
             " <data dir>/backups): give a file name, or a path inside it",
             [FieldError(path="path", message="outside the backup directory")],
         )
-    size = await backup_database(request.app.state.db, settings.backups, target)
+    size = await backup_database(db, settings.backups, target)
     hashes = await asyncio.to_thread(backup_blob_hashes, target)
     copied, blobs_dir = 0, None
     if body.with_blobs:

@@ -10,15 +10,19 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import FromPath
 from litestar.response import File
 
 from server import blobs as files
 from server.auth import principal_of, roles
+from server.db import Database
 from server.errors import ProblemError, not_found, problems
+from server.settings import Settings
 from server.store import blobs as store
 from server.store.views import Refresh
+from server.sync import evidence
 from server.sync.refresh import refresher
 from server.sync.tus import ALLOWED_CONTENT_TYPES
 from server.wire import Body, Wire, strict_body
@@ -71,21 +75,22 @@ def _inline_body(description: str, body_type: type[msgspec.Struct]) -> type[Oper
     tags=["blobs"],
     operation_class=_inline_body("the hashes of the evidence files the tablet holds", MissingIn),
 )
-async def missing_blobs(request: Request) -> MissingOut:
+async def missing_blobs(
+    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> MissingOut:
     """Which of these blobs the server lacks, so a tablet uploads only those."""
     try:
         data = msgspec.json.decode(await request.body())
     except msgspec.DecodeError as exc:
         raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
     body = strict_body(data, MissingIn)
-    settings = request.app.state.settings
     hashes = [h.lower() for h in body.sha256]
-    return MissingOut(missing=await store.missing(request.app.state.db, settings.data_dir, hashes, _refresh(request)))
+    return MissingOut(missing=await evidence.missing(db, settings.data_dir, hashes, _refresh(db, settings)))
 
 
-def _refresh(request: Request) -> Refresh:
+def _refresh(db: Database, settings: Settings) -> Refresh:
     """The engine's view refresh, for the blob functions that take a lost or found blob in or out."""
-    return refresher(request.app.state.db, ZoneInfo(request.app.state.settings.timezone))
+    return refresher(db, ZoneInfo(settings.timezone))
 
 
 @get(
@@ -98,7 +103,9 @@ def _refresh(request: Request) -> Refresh:
     response_description="the file, with the content type it was uploaded with",
     response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True)],
 )
-async def get_blob(request: Request, sha256: FromPath[str]) -> File:
+async def get_blob(
+    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings], sha256: FromPath[str]
+) -> File:
     """An evidence file, to those who may see a submission that references it (404 otherwise).
 
     404 `blob_damaged` when its stored file no longer matches its SHA-256 or is gone: it is then
@@ -107,14 +114,14 @@ async def get_blob(request: Request, sha256: FromPath[str]) -> File:
     sha256 = sha256.lower()
     principal = principal_of(request)
     auditor = principal.name if principal.role == "auditor" else None
-    db, data_dir = request.app.state.db, request.app.state.settings.data_dir
-    blob = await store.visible_blob(db, sha256, auditor) if len(sha256) == 64 else None
+    data_dir = settings.data_dir
+    blob = await db.read(store.visible_blob, sha256, auditor) if len(sha256) == 64 else None
     if blob is None:
         raise not_found("blob")
     # Checked before a byte is sent (a stat, or a whole rehash when the file is not the one last
     # hashed): a 200 has promised the whole file, so damage found half way could only cut the
     # connection, and the client would keep the bytes it got. A blob is at most `max_blob_bytes`.
-    if not await store.intact(db, data_dir, blob, _refresh(request)):
+    if not await evidence.intact(db, data_dir, blob, _refresh(db, settings)):
         raise ProblemError(
             404,
             "blob_damaged",
@@ -139,11 +146,11 @@ async def get_blob(request: Request, sha256: FromPath[str]) -> File:
     responses=problems(401, 403),
     tags=["admin"],
 )
-async def verify_blobs(request: Request) -> store.BlobsVerified:
+async def verify_blobs(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> store.BlobsVerified:
     """Read and hash every stored blob: those damaged or gone are taken out (their visits await them
     again, `/v1/blobs/missing` lists them), lost ones whose right file is back are taken back."""
-    db, data_dir = request.app.state.db, request.app.state.settings.data_dir
-    return await store.verify_all(db, data_dir, _refresh(request))
+    data_dir = settings.data_dir
+    return await evidence.verify_all(db, data_dir, _refresh(db, settings))
 
 
 ROUTES = [missing_blobs, get_blob, verify_blobs]

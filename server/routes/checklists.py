@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
 from checklists.model import Checklist
 from checklists.validate import Invalid, load_checklist
 from server.auth import roles
+from server.db import Database
 from server.errors import ProblemError, invalid, not_found, problems
 from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam, VersionPath
@@ -84,13 +86,14 @@ def version_of(row) -> ChecklistVersion:
 )
 async def publish_checklist(
     request: Request,
+    db: NamedDependency[Database],
 ) -> Response[Published]:
     """Publish one checklist version: 201 new, 200 when the same content is already published."""
     try:
         loaded = load_checklist(await request.body(), body_format(request), "body")
     except Invalid as exc:
         raise invalid(exc, "invalid_checklist", "the checklist is not valid") from None
-    created = await store.publish(request.app.state.db, loaded)
+    created = await db.write(store.publish, loaded)
     c = loaded.checklist
     return Response(Published(id=c.id, version=c.version, sha256=loaded.sha256), status_code=201 if created else 200)
 
@@ -101,9 +104,11 @@ async def publish_checklist(
     responses=problems(400, 401, 403, 404),
     tags=["checklists"],
 )
-async def get_checklist(request: Request, checklist_id: FromPath[str], version: VersionPath) -> ChecklistVersion:
+async def get_checklist(
+    db: NamedDependency[Database], checklist_id: FromPath[str], version: VersionPath
+) -> ChecklistVersion:
     """One published version, as it was published."""
-    row = await store.get_row(request.app.state.db, checklist_id, version)
+    row = await db.read(store.get_row, checklist_id, version)
     if row is None:
         raise not_found("checklist version")
     return version_of(row)
@@ -111,13 +116,16 @@ async def get_checklist(request: Request, checklist_id: FromPath[str], version: 
 
 @get("/v1/checklists", opt=roles("admin", "quality_lead", "hr"), responses=problems(400, 401, 403), tags=["checklists"])
 async def list_checklists(
-    request: Request, limit: LimitParam = 100, cursor: CursorParam = None, checklist_id: FromQuery[str | None] = None
+    db: NamedDependency[Database],
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+    checklist_id: FromQuery[str | None] = None,
 ) -> ChecklistPage:
     """Published versions in (id, version) order."""
     cid, _, ver = decode_cursor(cursor).rpartition("@")
     number = ascii_integer(ver)
     after = (cid, number) if number is not None else (decode_cursor(cursor), 0)
-    rows = await store.list_rows(request.app.state.db, after, limit, checklist_id)
+    rows = await db.read(store.list_rows, after, limit, checklist_id)
     items = []
     for r in rows:
         c = store.checklist_of(r)
@@ -144,10 +152,12 @@ async def list_checklists(
     status_code=200,
     tags=["checklists"],
 )
-async def retire_checklist(request: Request, checklist_id: FromPath[str], version: VersionPath) -> ChecklistVersion:
+async def retire_checklist(
+    db: NamedDependency[Database], checklist_id: FromPath[str], version: VersionPath
+) -> ChecklistVersion:
     """Stop new assignments using this version; submissions on it are still accepted."""
-    await store.retire(request.app.state.db, checklist_id, version)
-    row = await store.get_row(request.app.state.db, checklist_id, version)
+    await db.write(store.retire, checklist_id, version)
+    row = await db.read(store.get_row, checklist_id, version)
     return version_of(row)
 
 

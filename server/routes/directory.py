@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Request, get, put
+from litestar import get, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from server.auth import roles
+from server.db import Database
 from server.errors import not_found, problems
 from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
@@ -39,80 +41,90 @@ def _key(value: str, what: str) -> str:
 
 
 @put("/v1/units/{unit_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
-async def put_unit(request: Request, unit_id: FromPath[str], data: JSONBody[SkipValidation[UnitIn]]) -> Unit:
+async def put_unit(
+    db: NamedDependency[Database], unit_id: FromPath[str], data: JSONBody[SkipValidation[UnitIn]]
+) -> Unit:
     """Create or update a unit."""
     data = strict_body(data, UnitIn)
     key = _key(unit_id, "unit")
-    await store.put_units(request.app.state.db, [(key, data)])
-    return await _found(store.get_unit(request.app.state.db, key), "unit")
+    await db.write(store.put_units, [(key, data)])
+    return await _found(db.read(store.get_unit, key), "unit")
 
 
 @get("/v1/units/{unit_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
-async def get_unit(request: Request, unit_id: FromPath[str]) -> Unit:
+async def get_unit(db: NamedDependency[Database], unit_id: FromPath[str]) -> Unit:
     """One unit."""
-    return await _found(store.get_unit(request.app.state.db, unit_id), "unit")
+    return await _found(db.read(store.get_unit, unit_id), "unit")
 
 
 @get("/v1/units", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
 async def list_units(
-    request: Request,
+    db: NamedDependency[Database],
     limit: LimitParam = 100,
     cursor: CursorParam = None,
     kind: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
 ) -> UnitPage:
     """Units in id order, optionally of one kind or region."""
-    rows = await store.list_units(request.app.state.db, decode_cursor(cursor), limit, kind, region)
+    rows = await db.read(store.list_units, decode_cursor(cursor), limit, kind, region)
     return UnitPage(items=[store.unit_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "unit_id"))
 
 
 @put("/v1/staff/{staff_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
-async def put_staff(request: Request, staff_id: FromPath[str], data: JSONBody[SkipValidation[StaffIn]]) -> Staff:
+async def put_staff(
+    db: NamedDependency[Database], staff_id: FromPath[str], data: JSONBody[SkipValidation[StaffIn]]
+) -> Staff:
     """Create or update a staff member; a new `unit_id` is a move."""
     data = strict_body(data, StaffIn)
     key = _key(staff_id, "staff member")
-    await store.put_staff(request.app.state.db, [(key, data)])
-    return await _found(store.get_staff(request.app.state.db, key), "staff member")
+    await db.write(store.put_staff, [(key, data)])
+    return await _found(db.read(store.get_staff, key), "staff member")
 
 
 @get("/v1/staff/{staff_id:str}", opt=READERS, responses=READ_ERRORS, tags=["directory"])
-async def get_staff(request: Request, staff_id: FromPath[str]) -> Staff:
+async def get_staff(db: NamedDependency[Database], staff_id: FromPath[str]) -> Staff:
     """One staff member."""
-    return await _found(store.get_staff(request.app.state.db, staff_id), "staff member")
+    return await _found(db.read(store.get_staff, staff_id), "staff member")
 
 
 @get("/v1/staff", opt=READERS, responses=problems(400, 401, 403), tags=["directory"])
 async def list_staff(
-    request: Request, limit: LimitParam = 100, cursor: CursorParam = None, unit_id: FromQuery[str | None] = None
+    db: NamedDependency[Database],
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+    unit_id: FromQuery[str | None] = None,
 ) -> StaffPage:
     """Staff in id order, optionally of one unit."""
-    rows = await store.list_staff(request.app.state.db, decode_cursor(cursor), limit, unit_id)
+    rows = await db.read(store.list_staff, decode_cursor(cursor), limit, unit_id)
     return StaffPage(items=[store.staff_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "staff_id"))
 
 
 @put("/v1/assignments/{assignment_id:str}", opt=roles("admin"), responses=WRITE_ERRORS, tags=["directory"])
 async def put_assignment(
-    request: Request, assignment_id: FromPath[str], data: JSONBody[SkipValidation[AssignmentIn]]
+    db: NamedDependency[Database], assignment_id: FromPath[str], data: JSONBody[SkipValidation[AssignmentIn]]
 ) -> Assignment:
     """Create or update an assignment: an auditor, a unit, a checklist and the dates to do it."""
     data = strict_body(data, AssignmentIn)
     key = _key(assignment_id, "assignment")
-    await store.put_assignments(request.app.state.db, [(key, data)])
-    return await _found(store.get_assignment(request.app.state.db, key), "assignment")
+    await db.write(store.put_assignments, [(key, data)])
+    return await _found(db.read(store.get_assignment, key), "assignment")
 
 
 @get("/v1/assignments/{assignment_id:str}", opt=ASSIGNMENT_READERS, responses=READ_ERRORS, tags=["directory"])
-async def get_assignment(request: Request, assignment_id: FromPath[str]) -> Assignment:
+async def get_assignment(db: NamedDependency[Database], assignment_id: FromPath[str]) -> Assignment:
     """One assignment."""
-    return await _found(store.get_assignment(request.app.state.db, assignment_id), "assignment")
+    return await _found(db.read(store.get_assignment, assignment_id), "assignment")
 
 
 @get("/v1/assignments", opt=ASSIGNMENT_READERS, responses=problems(400, 401, 403), tags=["directory"])
 async def list_assignments(
-    request: Request, limit: LimitParam = 100, cursor: CursorParam = None, auditor: FromQuery[str | None] = None
+    db: NamedDependency[Database],
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+    auditor: FromQuery[str | None] = None,
 ) -> AssignmentPage:
     """Assignments in id order, optionally of one auditor."""
-    rows = await store.list_assignments(request.app.state.db, decode_cursor(cursor), limit, auditor)
+    rows = await db.read(store.list_assignments, decode_cursor(cursor), limit, auditor)
     return AssignmentPage(
         items=[store.assignment_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "assignment_id")
     )

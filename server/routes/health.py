@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
-from litestar import Request, Response, get
+from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Reference
 
 from server.auth import roles
+from server.db import Database
 from server.errors import problems
 from server.wire import Wire
 
@@ -34,6 +37,11 @@ class _HealthOperation(Operation):
             }
 
 
+def _schema(c: sqlite3.Connection) -> sqlite3.Row:
+    """The number of the last migration applied."""
+    return c.execute("SELECT max(number) FROM schema_migrations").fetchone()
+
+
 @get(
     "/v1/health",
     opt=roles("public"),
@@ -42,12 +50,11 @@ class _HealthOperation(Operation):
     security=[{}],
     operation_class=_HealthOperation,
 )
-async def health(request: Request) -> Response[Health]:
+async def health(db: NamedDependency[Database]) -> Response[Health]:
     """Liveness, the applied schema version, and whether the store takes writes (503 `degraded` if not)."""
     from importlib.metadata import version
 
-    db = request.app.state.db
-    row = await db.fetch_one("SELECT max(number) FROM schema_migrations")
+    row = await db.read(_schema)
     failure = await db.storage_health()
     body = Health(
         status="degraded" if failure else "ok", version=version("tekseru"), schema=row[0] or 0, storage=failure

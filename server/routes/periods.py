@@ -6,14 +6,18 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter, SkipValidation
 
 from reports.motivation import Adjustment, MotivationRow
 from reports.tables import to_csv, to_xlsx
+from server import closing
 from server.auth import principal_of, roles
 from server.clock import utc_now
+from server.db import Database
 from server.errors import not_found, problems
 from server.periods import PERIOD_PATTERN, check_closable, check_period
+from server.settings import Settings
 from server.store import periods as store
 from server.store import policies as policy_store
 from server.store.periods import CarriedAdjustment, PolicyRef, Snapshot
@@ -89,19 +93,22 @@ def _tabular(request: Request, fmt: str | None, sep: str, rows: list[MotivationR
     tags=["motivation"],
 )
 async def motivation(
-    request: Request, period: PeriodParam, format: FormatParam = None, sep: SepParam = ","
+    request: Request,
+    db: NamedDependency[Database],
+    period: PeriodParam,
+    format: FormatParam = None,
+    sep: SepParam = ",",
 ) -> Motivation:
     """The motivation rows of a period: frozen once it is closed, provisional (latest policy) while open."""
-    db = request.app.state.db
-    row = await store.snapshot_row(db, check_period(period))
+    row = await db.read(store.snapshot_row, check_period(period))
     if row is not None:
         snapshot = store.snapshot_of(row)
         result = Motivation(
             period=period, closed=True, snapshot_id=snapshot.snapshot_id, policy=snapshot.policy, rows=snapshot.rows
         )
     else:
-        policy, sha = await policy_store.latest(db)
-        rows = await store.live_rows(db, period, policy, provisional=True)
+        policy, sha = await db.read(policy_store.latest)
+        rows = await db.read(store.live_rows, period, policy, provisional=True)
         result = Motivation(
             period=period,
             closed=False,
@@ -119,7 +126,11 @@ async def motivation(
     tags=["periods"],
 )
 async def close_period(
-    request: Request, period: PeriodPath, data: JSONBody[SkipValidation[CloseIn | None]] = None
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    period: PeriodPath,
+    data: JSONBody[SkipValidation[CloseIn | None]] = None,
 ) -> Closed:
     """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review.
 
@@ -127,8 +138,8 @@ async def close_period(
     closed (409 `period_not_ended`, 400 `period_out_of_range`).
     """
     body = strict_body(data if data is not None else {}, CloseIn)
-    check_closable(period, ZoneInfo(request.app.state.settings.timezone), utc_now())
-    snapshot = await store.close(request.app.state.db, period, principal_of(request).name, body.force)
+    check_closable(period, ZoneInfo(settings.timezone), utc_now())
+    snapshot = await closing.close(db, period, principal_of(request).name, body.force)
     return Closed(
         period=snapshot.period,
         snapshot_id=snapshot.snapshot_id,
@@ -146,10 +157,10 @@ async def close_period(
     tags=["periods"],
 )
 async def period_snapshot(
-    request: Request, period: PeriodPath, format: FormatParam = None, sep: SepParam = ","
+    request: Request, db: NamedDependency[Database], period: PeriodPath, format: FormatParam = None, sep: SepParam = ","
 ) -> Snapshot:
     """The closed period's snapshot, exactly as it was frozen (also as CSV or XLSX)."""
-    row = await store.snapshot_row(request.app.state.db, check_period(period))
+    row = await db.read(store.snapshot_row, check_period(period))
     if row is None:
         raise not_found("closed period")
     snapshot = store.snapshot_of(row)
@@ -157,12 +168,11 @@ async def period_snapshot(
 
 
 @get("/v1/periods/{period:str}/adjustments", opt=READERS, responses=problems(400, 401, 403, 404), tags=["periods"])
-async def period_adjustments(request: Request, period: PeriodPath) -> Adjustments:
+async def period_adjustments(db: NamedDependency[Database], period: PeriodPath) -> Adjustments:
     """What changed in a closed period after its close: pending ones, and those a later snapshot carried."""
-    db = request.app.state.db
-    if await store.snapshot_row(db, check_period(period)) is None:
+    if await db.read(store.snapshot_row, check_period(period)) is None:
         raise not_found("closed period")
-    pending, carried = await store.pending_adjustments(db, period)
+    pending, carried = await db.read(store.pending_adjustments, period)
     return Adjustments(period=period, pending=pending, carried=carried)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from checklists.validate import Invalid
 from reports.policy import Policy, load_policy
 from server.auth import roles
+from server.db import Database
 from server.errors import invalid, not_found, problems
 from server.openapi import raw_body
 from server.routes.checklists import Published, body_format
@@ -47,13 +49,13 @@ def _version(row) -> PolicyVersion:
     tags=["policies"],
     operation_class=raw_body("one motivation policy version", {"application/json": "Policy", "application/toml": None}),
 )
-async def publish_policy(request: Request) -> Response[Published]:
+async def publish_policy(request: Request, db: NamedDependency[Database]) -> Response[Published]:
     """Publish a policy version: 201 new, 200 when the same content is already published."""
     try:
         loaded = load_policy(await request.body(), body_format(request), "body")
     except Invalid as exc:
         raise invalid(exc, "invalid_policy", "the policy is not valid") from None
-    created = await store.publish(request.app.state.db, loaded)
+    created = await db.write(store.publish, loaded)
     p = loaded.policy
     return Response(Published(id=p.id, version=p.version, sha256=loaded.sha256), status_code=201 if created else 200)
 
@@ -64,18 +66,18 @@ async def publish_policy(request: Request) -> Response[Published]:
     responses=problems(400, 401, 403, 404),
     tags=["policies"],
 )
-async def get_policy(request: Request, policy_id: FromPath[str], version: VersionPath) -> PolicyVersion:
+async def get_policy(db: NamedDependency[Database], policy_id: FromPath[str], version: VersionPath) -> PolicyVersion:
     """One published policy version."""
-    row = await store.get_row(request.app.state.db, policy_id, version)
+    row = await db.read(store.get_row, policy_id, version)
     if row is None:
         raise not_found("policy version")
     return _version(row)
 
 
 @get("/v1/policies", opt=roles("admin", "quality_lead", "hr"), responses=problems(401, 403), tags=["policies"])
-async def list_policies(request: Request) -> PolicyList:
+async def list_policies(db: NamedDependency[Database]) -> PolicyList:
     """Every published policy version, oldest first; the last one rules open periods."""
-    return PolicyList(items=[_version(r) for r in await store.list_rows(request.app.state.db)])
+    return PolicyList(items=[_version(r) for r in await db.read(store.list_rows)])
 
 
 ROUTES = [publish_policy, get_policy, list_policies]

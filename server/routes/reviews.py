@@ -7,11 +7,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import principal_of, roles
+from server.db import Database
 from server.errors import ProblemError, problems
 from server.routes.submissions import visible_document
+from server.settings import Settings
 from server.store import reviews as store
 from server.store.views import SubmissionDoc
 from server.sync.review import decide
@@ -52,7 +55,11 @@ class BulkReviewOut(Wire):
     tags=["review"],
 )
 async def review(
-    request: Request, submission_id: FromPath[str], data: JSONBody[SkipValidation[ReviewIn]]
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    submission_id: FromPath[str],
+    data: JSONBody[SkipValidation[ReviewIn]],
 ) -> SubmissionDoc:
     """Approve or reject the submission as it was at the heads named.
 
@@ -61,7 +68,7 @@ async def review(
     `supersedes` (the decision's `id`, as `review.id` shows it).
     """
     body = strict_body(data, ReviewIn)
-    doc = await visible_document(request, submission_id)
+    doc = await visible_document(request, db, submission_id)
     decision = store.Decision(
         submission_id=doc.submission_id,
         decision=body.decision,
@@ -69,12 +76,12 @@ async def review(
         heads=body.heads,
         supersedes=body.supersedes,
     )
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    (result,) = await decide(request.app.state.db, principal_of(request).name, [decision], tz)
+    tz = ZoneInfo(settings.timezone)
+    (result,) = await decide(db, principal_of(request).name, [decision], tz)
     if result.problem is not None:
         status = 404 if result.problem["code"] == "not_found" else 409
         raise ProblemError(status, result.problem["code"], result.problem["message"])
-    return await visible_document(request, submission_id)
+    return await visible_document(request, db, submission_id)
 
 
 @post(
@@ -84,7 +91,12 @@ async def review(
     responses=problems(400, 401, 403),
     tags=["review"],
 )
-async def review_bulk(request: Request, data: JSONBody[SkipValidation[BulkReviewIn]]) -> BulkReviewOut:
+async def review_bulk(
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    data: JSONBody[SkipValidation[BulkReviewIn]],
+) -> BulkReviewOut:
     """Several decisions at once; each applies or fails on its own (`stale_heads`, `already_decided`, ...)."""
     body = strict_body(data, BulkReviewIn)
     decisions = [
@@ -97,8 +109,8 @@ async def review_bulk(request: Request, data: JSONBody[SkipValidation[BulkReview
         )
         for d in body.decisions
     ]
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    return BulkReviewOut(items=await decide(request.app.state.db, principal_of(request).name, decisions, tz))
+    tz = ZoneInfo(settings.timezone)
+    return BulkReviewOut(items=await decide(db, principal_of(request).name, decisions, tz))
 
 
 ROUTES = [review, review_bulk]

@@ -8,17 +8,21 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
 from reports.scorecard_data import input_sha256
 from server.auth import principal_of, roles
+from server.db import Database
 from server.errors import ProblemError, not_found, problems
 from server.periods import PERIOD_PATTERN, check_period
 from server.routes.params import CursorParam, LimitParam
 from server.scorecards import Request as ScorecardRequest
 from server.scorecards import gather
+from server.settings import Settings
 from server.store import scorecards as store
 from server.wire import Body, Slug, Wire, strict_body
+from server.workers import RenderWorkers
 
 
 class ScorecardIn(Body):
@@ -73,9 +77,9 @@ def _out(row) -> Scorecard:
     )
 
 
-async def _visible(request: Request, scorecard_id: str):
+async def _visible(request: Request, db: Database, scorecard_id: str):
     """The scorecard if the caller may see it: HR reads published ones only (404 for drafts)."""
-    row = await store.get(request.app.state.db, scorecard_id)
+    row = await db.read(store.get, scorecard_id)
     if row is None or (principal_of(request).role == "hr" and row["status"] != "published"):
         raise not_found("scorecard")
     return row
@@ -87,7 +91,13 @@ async def _visible(request: Request, scorecard_id: str):
     responses=problems(400, 401, 403, 404, 409),
     tags=["scorecards"],
 )
-async def create_scorecard(request: Request, data: JSONBody[SkipValidation[ScorecardIn]]) -> Scorecard:
+async def create_scorecard(
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    render_workers: NamedDependency[RenderWorkers],
+    data: JSONBody[SkipValidation[ScorecardIn]],
+) -> Scorecard:
     """Render a draft scorecard; the same data and language give the same bytes (and the same draft)."""
     body = strict_body(data, ScorecardIn)
     check_period(body.period)
@@ -101,14 +111,18 @@ async def create_scorecard(request: Request, data: JSONBody[SkipValidation[Score
     for key, scope in (("unit_id", "unit"), ("staff_id", "staff"), ("unit_kind", "network")):
         if body.scope != scope:
             subject[key] = None  # only the subject of the scope names the scorecard
-    db, settings = request.app.state.db, request.app.state.settings
     req = ScorecardRequest(**{k: v for k, v in subject.items()})
     scorecard_data = await gather(db, settings.data_dir, req, ZoneInfo(settings.timezone))
-    pdf = await request.app.state.render_workers.render(scorecard_data)
-    scorecard_id = await store.save_draft(
-        db, subject, pdf, hashlib.sha256(pdf).hexdigest(), input_sha256(scorecard_data), principal_of(request).name
+    pdf = await render_workers.render(scorecard_data)
+    scorecard_id = await db.write(
+        store.save_draft,
+        subject,
+        pdf,
+        hashlib.sha256(pdf).hexdigest(),
+        input_sha256(scorecard_data),
+        principal_of(request).name,
     )
-    return _out(await store.get(db, scorecard_id))
+    return _out(await db.read(store.get, scorecard_id))
 
 
 @get(
@@ -117,9 +131,9 @@ async def create_scorecard(request: Request, data: JSONBody[SkipValidation[Score
     responses=problems(401, 403, 404),
     tags=["scorecards"],
 )
-async def get_scorecard(request: Request, scorecard_id: FromPath[str]) -> Scorecard:
+async def get_scorecard(request: Request, db: NamedDependency[Database], scorecard_id: FromPath[str]) -> Scorecard:
     """A scorecard's metadata: status, hashes, where its PDF is."""
-    return _out(await _visible(request, scorecard_id))
+    return _out(await _visible(request, db, scorecard_id))
 
 
 @get(
@@ -129,10 +143,12 @@ async def get_scorecard(request: Request, scorecard_id: FromPath[str]) -> Scorec
     tags=["scorecards"],
     media_type="application/pdf",
 )
-async def scorecard_pdf(request: Request, scorecard_id: FromPath[str]) -> Response[bytes]:
+async def scorecard_pdf(
+    request: Request, db: NamedDependency[Database], scorecard_id: FromPath[str]
+) -> Response[bytes]:
     """The PDF, exactly the bytes its sha256 names."""
-    row = await _visible(request, scorecard_id)
-    pdf = await store.pdf_of(request.app.state.db, scorecard_id)
+    row = await _visible(request, db, scorecard_id)
+    pdf = await db.read(store.pdf_of, scorecard_id)
     name = f"scorecard-{row['period']}-{row['unit_id'] or row['staff_id'] or row['unit_kind']}-{row['lang']}.pdf"
     return Response(
         pdf,
@@ -148,15 +164,16 @@ async def scorecard_pdf(request: Request, scorecard_id: FromPath[str]) -> Respon
     responses=problems(401, 403, 404),
     tags=["scorecards"],
 )
-async def publish_scorecard(request: Request, scorecard_id: FromPath[str]) -> Scorecard:
+async def publish_scorecard(request: Request, db: NamedDependency[Database], scorecard_id: FromPath[str]) -> Scorecard:
     """Publish: from now on the bytes and hash never change (later data makes a new draft)."""
-    await store.publish(request.app.state.db, scorecard_id, principal_of(request).name)
-    return _out(await store.get(request.app.state.db, scorecard_id))
+    await db.write(store.publish, scorecard_id, principal_of(request).name)
+    return _out(await db.read(store.get, scorecard_id))
 
 
 @get("/v1/scorecards", opt=roles("admin", "quality_lead", "hr"), responses=problems(400, 401, 403), tags=["scorecards"])
 async def list_scorecards(
     request: Request,
+    db: NamedDependency[Database],
     period: Annotated[str | None, QueryParameter(pattern=PERIOD_PATTERN)] = None,
     unit_id: FromQuery[str | None] = None,
     status: FromQuery[Literal["draft", "published"] | None] = None,
@@ -166,7 +183,7 @@ async def list_scorecards(
     """Scorecards, oldest first; HR sees published ones only."""
     if principal_of(request).role == "hr":
         status = "published"
-    rows = await store.list_rows(request.app.state.db, period, unit_id, status, cursor or "", limit)
+    rows = await db.read(store.list_rows, period, unit_id, status, cursor or "", limit)
     last = rows[-1] if len(rows) == limit else None
     return ScorecardPage(
         items=[_out(r) for r in rows], next_cursor=f"{last['created_at']}|{last['scorecard_id']}" if last else None

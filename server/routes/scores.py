@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
 from checklists.score import shown
 from reports.aggregate import NetworkFigures, UnitFigures, network_figures, unit_figures
+from server import figures_refresh
 from server.auth import roles
+from server.db import Database
 from server.errors import problems
 from server.periods import PERIOD_PATTERN, check_period, previous_period
 from server.store import policies as policy_store
@@ -62,50 +65,53 @@ def _counted(basis: str) -> int:
 
 
 async def _unit_figures(
-    request: Request, period: str, basis: str, kind: str | None, unit_id: str | None
+    db: Database, period: str, basis: str, kind: str | None, unit_id: str | None
 ) -> list[UnitFigures]:
-    db = request.app.state.db
     counted = _counted(basis)
-    row = await policy_store.latest_row(db)
+    row = await db.read(policy_store.latest_row)
     policy = policy_store.policy_of(row) if row else None
-    units = await store.unit_infos(db, kind, unit_id)
+    units = await db.read(store.unit_infos, kind, unit_id)
     wanted = {u.unit_id for u in units}
-    current = [s for s in await store.unit_sums(db, period, counted, unit_id) if s.unit_id in wanted]
-    previous = [s for s in await store.unit_sums(db, previous_period(period), counted, unit_id) if s.unit_id in wanted]
-    standards = [s for s in await store.standard_sums(db, period, counted, unit_id) if s.unit_id in wanted]
+    current = [s for s in await db.read(store.unit_sums, period, counted, unit_id) if s.unit_id in wanted]
+    previous = [
+        s for s in await db.read(store.unit_sums, previous_period(period), counted, unit_id) if s.unit_id in wanted
+    ]
+    standards = [s for s in await figures_refresh.standard_sums(db, period, counted, unit_id) if s.unit_id in wanted]
     return unit_figures(units, current, previous, standards, policy), current, standards
 
 
 @get("/v1/scores/units", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
 async def unit_scores(
-    request: Request,
+    db: NamedDependency[Database],
     period: PeriodParam,
     kind: FromQuery[Kind | None] = None,
     unit_id: FromQuery[str | None] = None,
     basis: BasisParam = "approved",
 ) -> UnitScores:
     """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met."""
-    figures, _, _ = await _unit_figures(request, check_period(period), basis, kind, unit_id)
+    figures, _, _ = await _unit_figures(db, check_period(period), basis, kind, unit_id)
     return UnitScores(period=period, basis=basis, items=figures)
 
 
 @get("/v1/scores/network", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
 async def network_scores(
-    request: Request, period: PeriodParam, kind: FromQuery[Kind], basis: BasisParam = "approved"
+    db: NamedDependency[Database], period: PeriodParam, kind: FromQuery[Kind], basis: BasisParam = "approved"
 ) -> NetworkScores:
     """All units of one kind ranked by visit score, and the standards met least often across the network."""
-    figures, current, standards = await _unit_figures(request, check_period(period), basis, kind, None)
+    figures, current, standards = await _unit_figures(db, check_period(period), basis, kind, None)
     return NetworkScores(period=period, basis=basis, network=network_figures(kind, figures, current, standards))
 
 
 @get("/v1/scores/staff", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
 async def staff_scores(
-    request: Request, period: PeriodParam, unit_id: FromQuery[str | None] = None, basis: BasisParam = "approved"
+    db: NamedDependency[Database],
+    period: PeriodParam,
+    unit_id: FromQuery[str | None] = None,
+    basis: BasisParam = "approved",
 ) -> StaffScores:
     """Per staff member: the mean person score and n (with unit_id: only visits in that unit)."""
-    db = request.app.state.db
-    scores = await store.person_scores(db, check_period(period), _counted(basis), unit_id)
-    infos = {s.staff_id: s for s in await store.staff_infos(db)}
+    scores = await db.read(store.person_scores, check_period(period), _counted(basis), unit_id)
+    infos = {s.staff_id: s for s in await db.read(store.staff_infos)}
     items = [
         StaffScore(
             staff_id=staff_id,

@@ -7,13 +7,16 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.auth import Principal, principal_of, roles
+from server.db import Database
 from server.errors import ProblemError, not_found, problems
 from server.openapi import raw_body
 from server.periods import PERIOD_PATTERN
 from server.routes.params import CursorParam, LimitParam
+from server.settings import Settings
 from server.store import reviews as reviews_store
 from server.store import submissions as store
 from server.store.views import SubmissionDoc
@@ -48,9 +51,9 @@ class RevisionList(Wire):
     quarantined: list[str]
 
 
-async def visible_document(request: Request, submission_id: str) -> SubmissionDoc:
+async def visible_document(request: Request, db: Database, submission_id: str) -> SubmissionDoc:
     """The submission's document if the caller may see it; 404 otherwise (never 403)."""
-    doc = await store.document(request.app.state.db, submission_id.lower())
+    doc = await db.read(store.document, submission_id.lower())
     principal: Principal = principal_of(request)
     if doc is None or (principal.role == "auditor" and doc.auditor != principal.name):
         raise not_found("submission")
@@ -58,9 +61,11 @@ async def visible_document(request: Request, submission_id: str) -> SubmissionDo
 
 
 @get("/v1/submissions/{submission_id:str}", opt=READ, responses=problems(400, 401, 403, 404), tags=["submissions"])
-async def get_submission(request: Request, submission_id: FromPath[str]) -> SubmissionDoc:
+async def get_submission(
+    request: Request, db: NamedDependency[Database], submission_id: FromPath[str]
+) -> SubmissionDoc:
     """The merged view, heads, status, scores, conflicts, flags, pending revisions and the latest decision."""
-    return await visible_document(request, submission_id)
+    return await visible_document(request, db, submission_id)
 
 
 @get(
@@ -69,10 +74,10 @@ async def get_submission(request: Request, submission_id: FromPath[str]) -> Subm
     responses=problems(400, 401, 403, 404),
     tags=["submissions"],
 )
-async def list_revisions(request: Request, submission_id: FromPath[str]) -> RevisionList:
+async def list_revisions(request: Request, db: NamedDependency[Database], submission_id: FromPath[str]) -> RevisionList:
     """Every revision of the submission with its parents and arrival metadata, in arrival order."""
-    doc = await visible_document(request, submission_id)
-    rows, held = await store.revisions_of(request.app.state.db, doc.submission_id)
+    doc = await visible_document(request, db, submission_id)
+    rows, held = await db.read(store.revisions_of, doc.submission_id)
     pending = {p.rev_id for p in doc.pending}
     changed = set(doc.checklist_changed)
     items = [
@@ -107,9 +112,11 @@ async def list_revisions(request: Request, submission_id: FromPath[str]) -> Revi
         {"application/json": "RevisionIn"},
     ),
 )
-async def correct_submission(request: Request, submission_id: FromPath[str]) -> Receipt:
+async def correct_submission(
+    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings], submission_id: FromPath[str]
+) -> Receipt:
     """Store a reviewer's correction; it ranks above the auditors' revisions in the merge."""
-    doc = await visible_document(request, submission_id)
+    doc = await visible_document(request, db, submission_id)
     principal = principal_of(request)
     body = await request.body()
     try:
@@ -121,8 +128,8 @@ async def correct_submission(request: Request, submission_id: FromPath[str]) -> 
     author = Author(
         name=principal.name, rank="reviewer", device_id=None, token_prefix=principal.token_prefix, offset_ms=0
     )
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    (receipt,) = await store_revisions(request.app.state.db, [body], author, tz, submission_scope=doc.submission_id)
+    tz = ZoneInfo(settings.timezone)
+    (receipt,) = await store_revisions(db, [body], author, tz, submission_scope=doc.submission_id)
     return receipt
 
 
@@ -133,11 +140,17 @@ async def correct_submission(request: Request, submission_id: FromPath[str]) -> 
     responses=problems(400, 401, 403, 404, 409),
     tags=["submissions"],
 )
-async def release_revision(request: Request, submission_id: FromPath[str], rev_id: FromPath[str]) -> SubmissionDoc:
+async def release_revision(
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    submission_id: FromPath[str],
+    rev_id: FromPath[str],
+) -> SubmissionDoc:
     """Let a pending revision join the merge, treating its missing parents as absent."""
-    doc = await visible_document(request, submission_id)
-    tz = ZoneInfo(request.app.state.settings.timezone)
-    return await release(request.app.state.db, doc.submission_id, rev_id.lower(), tz, principal_of(request).name)
+    doc = await visible_document(request, db, submission_id)
+    tz = ZoneInfo(settings.timezone)
+    return await release(db, doc.submission_id, rev_id.lower(), tz, principal_of(request).name)
 
 
 class QueueRow(Wire):
@@ -176,6 +189,7 @@ StatusParam = Annotated[
 @get("/v1/submissions", opt=READ, responses=problems(400, 401, 403), tags=["review"])
 async def list_submissions(
     request: Request,
+    db: NamedDependency[Database],
     status: StatusParam = None,
     unit_id: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
@@ -200,7 +214,7 @@ async def list_submissions(
         conflicts=conflicts,
         newest_first=sort == "recent",
     )
-    rows = await reviews_store.queue(request.app.state.db, f, cursor or "", limit)
+    rows = await db.read(reviews_store.queue, f, cursor or "", limit)
     items = []
     for r in rows:
         doc = msgspec.json.decode(r["document"], type=SubmissionDoc)

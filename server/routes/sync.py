@@ -7,13 +7,17 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from server.auth import principal_of, roles
 from server.clock import RANGE_TEXT, in_range, now_iso, utc_now
+from server.db import Database
 from server.errors import FieldError, ProblemError, problems
 from server.openapi import document_type, raw_body
+from server.settings import Settings
 from server.store import pull as pull_store
+from server.sync.prepare import PushWorkers
 from server.sync.push import Author, Receipt, clock_offset_ms, store_revisions
 from server.sync.revision import MAX_REVISIONS_PER_PUSH, AwareTime, RevisionIn
 from server.wire import Uuid, Wire
@@ -98,7 +102,12 @@ def decode_envelope(body: bytes) -> _Envelope:
     tags=["sync"],
     operation_class=raw_body("revisions made on the tablet", {"application/json": "PushRequest"}),
 )
-async def push(request: Request) -> PushResponse:
+async def push(
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    push_workers: NamedDependency[PushWorkers | None],
+) -> PushResponse:
     """Store the tablet's revisions, each committed before the answer; one receipt per revision, in order."""
     principal = principal_of(request)
     envelope = decode_envelope(await request.body())
@@ -116,13 +125,12 @@ async def push(request: Request) -> PushResponse:
         token_prefix=principal.token_prefix,
         offset_ms=clock_offset_ms(envelope.sent_at, utc_now()),
     )
-    settings = request.app.state.settings
     receipts = await store_revisions(
-        request.app.state.db,
+        db,
         [bytes(r) for r in envelope.revisions],
         author,
         ZoneInfo(settings.timezone),
-        workers=request.app.state.push_workers,
+        workers=push_workers,
     )
     return PushResponse(receipts=receipts, server_time=now_iso())
 
@@ -132,20 +140,17 @@ PullCursor = Annotated[str | None, QueryParameter(max_length=200, description="t
 
 
 @get("/v1/sync/pull", opt=roles("auditor"), responses=problems(400, 401, 403, 410), tags=["sync"])
-async def pull(request: Request, cursor: PullCursor = None, limit: PullLimit = 500) -> PullResponse:
+async def pull(
+    request: Request, db: NamedDependency[Database], cursor: PullCursor = None, limit: PullLimit = 500
+) -> PullResponse:
     """Changes after the cursor, in sequence order: checklists, units, staff, own assignments and submissions."""
-    db = request.app.state.db
     principal = principal_of(request)
-    after = await pull_store.decode_cursor(db, cursor)
-    rows, has_more = await pull_store.changes_after(db, principal.name, after, limit)
-    changes = [
-        Change(seq=seq, kind=kind, id=object_id, op=op, data=data)
-        for seq, kind, object_id, op, data in await pull_store.with_data(db, rows)
-    ]
-    last = rows[-1]["seq"] if rows else after
+    changes, last, has_more = await db.read(pull_store.page, principal.name, cursor, limit)
     return PullResponse(
-        changes=changes,
-        cursor=await pull_store.encode_cursor(db, last),
+        changes=[
+            Change(seq=seq, kind=kind, id=object_id, op=op, data=data) for seq, kind, object_id, op, data in changes
+        ],
+        cursor=last,
         has_more=has_more,
         server_time=now_iso(),
     )

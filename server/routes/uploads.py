@@ -12,20 +12,25 @@ from dataclasses import dataclass
 
 from litestar import Request, Response, head, patch, post, route
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod, MediaType
 from litestar.exceptions import InternalServerException
 from litestar.openapi.spec import OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec import Parameter as HeaderSpec
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath
+from litestar.params import FromPath, SkipValidation
 
 from server.auth import principal_of, roles
 from server.errors import EXCEPTION_HANDLERS, problems
 from server.openapi import raw_body
+from server.settings import Settings
 from server.sync import tus
 from server.sync.tus import OFFSET_MEDIA_TYPE, TUS, TUS_EXTENSIONS, TUS_VERSION
 
 UPLOAD = roles("auditor")
+# The server's tus uploads, injected (`server.app`); not validated: the signature model would take
+# the dataclass apart and build it again.
+TusUploads = NamedDependency[SkipValidation[tus.Uploads]]
 
 
 # --- the tus headers, in the OpenAPI document and on every answer ------------------------------------
@@ -85,15 +90,6 @@ _OFFSET_HEADERS = [
 # --- the routes -------------------------------------------------------------------------------------------
 
 
-def _uploads(request: Request) -> tus.Uploads:
-    """The server's tus uploads; what it is receiving lives as long as the app."""
-    state = request.app.state
-    receiving = state.get("tus_receiving")
-    if receiving is None:
-        receiving = state.tus_receiving = tus.Receiving()
-    return tus.Uploads(state.db, state.settings, receiving)
-
-
 async def _body(request: Request) -> AsyncIterator[bytes]:
     """The chunk's bytes as they arrive; `BodyCut` when the client goes away mid-body."""
     try:
@@ -124,7 +120,7 @@ def _offset_answer(offset: int) -> Response[None]:
     ],
     operation_class=_tus_operation(version=False),
 )
-async def tus_options(request: Request) -> Response[None]:
+async def tus_options(settings: NamedDependency[Settings]) -> Response[None]:
     """tus discovery: the protocol version, extensions, checksum algorithms and the largest upload."""
     return Response(
         None,
@@ -134,7 +130,7 @@ async def tus_options(request: Request) -> Response[None]:
             "Tus-Version": TUS_VERSION,
             "Tus-Extension": TUS_EXTENSIONS,
             "Tus-Checksum-Algorithm": ",".join(tus.CHECKSUM_ALGORITHMS),
-            "Tus-Max-Size": str(request.app.state.settings.max_blob_bytes),
+            "Tus-Max-Size": str(settings.max_blob_bytes),
             "Allow": "OPTIONS, POST",
         },
     )
@@ -162,14 +158,13 @@ async def tus_options(request: Request) -> Response[None]:
         ),
     ),
 )
-async def create_upload(request: Request) -> Response[None]:
+async def create_upload(request: Request, uploads: TusUploads) -> Response[None]:
     """Start an upload of one evidence file; if the blob is already stored there is nothing left to send.
 
     429 `upload_quota_exceeded` when the auditor already has too many uploads under way, or too many
     bytes declared and not sent yet (`TEKSERU_UPLOADS_PER_AUDITOR`, `TEKSERU_UPLOAD_BYTES_PER_AUDITOR`).
     """
     tus.check_version(request.headers.get("tus-resumable"))
-    uploads = _uploads(request)
     length = tus.upload_length(request.headers.get("upload-length"), uploads.settings.max_blob_bytes)
     announced = tus.metadata(request.headers.get("upload-metadata"))
     upload_id = await uploads.create(principal_of(request), length, announced)
@@ -192,10 +187,10 @@ async def create_upload(request: Request) -> Response[None]:
     ],
     operation_class=_tus_operation(),
 )
-async def upload_offset(request: Request, upload_id: FromPath[str]) -> Response[None]:
+async def upload_offset(request: Request, uploads: TusUploads, upload_id: FromPath[str]) -> Response[None]:
     """How many bytes of the upload are stored: resume from `Upload-Offset`."""
     tus.check_version(request.headers.get("tus-resumable"))
-    row = await _uploads(request).own(principal_of(request), upload_id)
+    row = await uploads.own(principal_of(request), upload_id)
     return Response(
         None,
         status_code=200,
@@ -224,7 +219,7 @@ async def upload_offset(request: Request, upload_id: FromPath[str]) -> Response[
         body="the next bytes of the file, starting at `Upload-Offset`",
     ),
 )
-async def append_chunk(request: Request, upload_id: FromPath[str]) -> Response[None]:
+async def append_chunk(request: Request, uploads: TusUploads, upload_id: FromPath[str]) -> Response[None]:
     """Append a chunk at `Upload-Offset` (optionally with `Upload-Checksum: sha1|sha256 <base64>`)."""
     headers = request.headers
     tus.check_version(headers.get("tus-resumable"))
@@ -232,7 +227,6 @@ async def append_chunk(request: Request, upload_id: FromPath[str]) -> Response[N
     offset = tus.number("Upload-Offset", headers.get("upload-offset"))
     chunk_checksum = tus.checksum(headers.get("upload-checksum"))
     length_declared = tus.declared_length(headers.get("content-length"))
-    uploads = _uploads(request)
     return _offset_answer(
         await uploads.append(principal_of(request), upload_id, offset, chunk_checksum, _body(request), length_declared)
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, roles
+from server.db import Database
 from server.errors import ProblemError, not_found, problems
 from server.routes.params import CursorParam, LimitParam
 from server.store import users as store
@@ -47,20 +49,20 @@ def _not_reserved(name: FromPath[str]) -> None:
 
 
 @post("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403, 409, 413), tags=["users"])
-async def create_user(request: Request, data: JSONBody[SkipValidation[UserIn]]) -> NewUser:
+async def create_user(db: NamedDependency[Database], data: JSONBody[SkipValidation[UserIn]]) -> NewUser:
     """Create a user; the answer holds its first token, shown this once."""
     data = strict_body(data, UserIn)
     _not_reserved(data.name)
     token, prefix, hashed = new_token()
-    await store.create_user(request.app.state.db, data.name, data.role, prefix, hashed)
+    await db.write(store.create_user, data.name, data.role, prefix, hashed)
     return NewUser(name=data.name, role=data.role, token=token, prefix=prefix)
 
 
 @post("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def create_token(request: Request, name: FromPath[str]) -> NewToken:
+async def create_token(db: NamedDependency[Database], name: FromPath[str]) -> NewToken:
     """Another token for a user (one per tablet), shown this once."""
     token, prefix, hashed = new_token()
-    await store.add_token(request.app.state.db, _named(name), prefix, hashed)
+    await db.write(store.add_token, _named(name), prefix, hashed)
     return NewToken(token=token, prefix=prefix)
 
 
@@ -70,15 +72,15 @@ async def create_token(request: Request, name: FromPath[str]) -> NewToken:
     responses=problems(400, 401, 403, 404),
     tags=["users"],
 )
-async def revoke_token(request: Request, name: FromPath[str], prefix: FromPath[str]) -> None:
+async def revoke_token(db: NamedDependency[Database], name: FromPath[str], prefix: FromPath[str]) -> None:
     """Revoke one token of a user."""
-    await store.revoke_tokens(request.app.state.db, _named(name), prefix)
+    await db.write(store.revoke_tokens, _named(name), prefix)
 
 
 @delete("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def revoke_all_tokens(request: Request, name: FromPath[str]) -> None:
+async def revoke_all_tokens(db: NamedDependency[Database], name: FromPath[str]) -> None:
     """Revoke every token of a user."""
-    await store.revoke_tokens(request.app.state.db, _named(name))
+    await db.write(store.revoke_tokens, _named(name))
 
 
 def _named(name: str) -> str:
@@ -90,18 +92,18 @@ def _named(name: str) -> str:
 
 
 @delete("/v1/devices/{device_id:str}", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def revoke_device(request: Request, device_id: FromPath[str]) -> None:
+async def revoke_device(db: NamedDependency[Database], device_id: FromPath[str]) -> None:
     """Revoke a lost tablet: every token bound to it stops at its next request."""
     parsed = parse_device_id(device_id.lower())
     if parsed is None:
         raise not_found("device")
-    await store.revoke_device(request.app.state.db, parsed)
+    await db.write(store.revoke_device, parsed)
 
 
 @get("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403), tags=["users"])
-async def list_users(request: Request, limit: LimitParam = 100, cursor: CursorParam = None) -> UserPage:
+async def list_users(db: NamedDependency[Database], limit: LimitParam = 100, cursor: CursorParam = None) -> UserPage:
     """Users with the prefixes of their live tokens."""
-    rows = await store.list_users(request.app.state.db, decode_cursor(cursor), limit)
+    rows = await db.read(store.list_users, decode_cursor(cursor), limit)
     items = [
         User(name=r["name"], role=r["role"], created_at=r["created_at"], token_prefixes=(r["prefixes"] or "").split())
         for r in rows

@@ -10,7 +10,6 @@ from checklists.canonical import canonical_json
 from checklists.model import Checklist
 from checklists.validate import LoadedChecklist
 from server.clock import now_iso
-from server.db import Database
 from server.errors import ProblemError, not_found
 from server.store.feed import record_change
 
@@ -24,62 +23,59 @@ _spelled_out: dict[tuple[str, int, str], bytes] = {}
 _SPELLED_OUT_KEPT = 256
 
 
-async def publish(db: Database, loaded: LoadedChecklist) -> bool:
+def publish(c: sqlite3.Connection, loaded: LoadedChecklist) -> bool:
     """Store a version; False when the same content was already there; 409 on other content."""
-    c = loaded.checklist
-    async with db.transaction() as conn:
-        async with conn.execute(
-            "SELECT sha256 FROM checklist_versions WHERE checklist_id = ? AND version = ?", (c.id, c.version)
-        ) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            if row["sha256"] == loaded.sha256:
-                return False
-            raise ProblemError(
-                409,
-                "version_exists",
-                f"{c.id} version {c.version} is already published with other content; publish a new version",
-            )
-        await conn.execute(
-            "INSERT INTO checklist_versions (checklist_id, version, unit_kind, sha256, body, published_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (c.id, c.version, c.unit_kind, loaded.sha256, canonical_json(loaded.raw).decode("utf-8"), now_iso()),
+    cl = loaded.checklist
+    row = c.execute(
+        "SELECT sha256 FROM checklist_versions WHERE checklist_id = ? AND version = ?", (cl.id, cl.version)
+    ).fetchone()
+    if row is not None:
+        if row["sha256"] == loaded.sha256:
+            return False
+        raise ProblemError(
+            409,
+            "version_exists",
+            f"{cl.id} version {cl.version} is already published with other content; publish a new version",
         )
-        await record_change(conn, "checklist", c.ref)
+    c.execute(
+        "INSERT INTO checklist_versions (checklist_id, version, unit_kind, sha256, body, published_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (cl.id, cl.version, cl.unit_kind, loaded.sha256, canonical_json(loaded.raw).decode("utf-8"), now_iso()),
+    )
+    record_change(c, "checklist", cl.ref)
     return True
 
 
-async def get_row(db: Database, checklist_id: str, version: int) -> sqlite3.Row | None:
+def get_row(c: sqlite3.Connection, checklist_id: str, version: int) -> sqlite3.Row | None:
     """One stored version."""
-    return await db.fetch_one(
+    return c.execute(
         f"SELECT {_COLUMNS} FROM checklist_versions WHERE checklist_id = ? AND version = ?", (checklist_id, version)
-    )
+    ).fetchone()
 
 
-async def list_rows(db: Database, after: tuple[str, int], limit: int, checklist_id: str | None) -> list[sqlite3.Row]:
+def list_rows(c: sqlite3.Connection, after: tuple[str, int], limit: int, checklist_id: str | None) -> list[sqlite3.Row]:
     """A page of versions in (id, version) order."""
-    return await db.fetch_all(
+    return c.execute(
         f"SELECT {_COLUMNS} FROM checklist_versions WHERE (checklist_id, version) > (?, ?)"
         " AND (? IS NULL OR checklist_id = ?) ORDER BY checklist_id, version LIMIT ?",
         (after[0], after[1], checklist_id, checklist_id, limit),
-    )
+    ).fetchall()
 
 
-async def retire(db: Database, checklist_id: str, version: int) -> None:
+def retire(c: sqlite3.Connection, checklist_id: str, version: int) -> None:
     """Stop new assignments using this version (submissions on it are still accepted)."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE checklist_versions SET retired_at = coalesce(retired_at, ?) WHERE checklist_id = ? AND version = ?",
-            (now_iso(), checklist_id, version),
-        )
-        if cursor.rowcount == 0:
-            raise not_found("checklist version")
-        await record_change(conn, "checklist", f"{checklist_id}@{version}")
+    cursor = c.execute(
+        "UPDATE checklist_versions SET retired_at = coalesce(retired_at, ?) WHERE checklist_id = ? AND version = ?",
+        (now_iso(), checklist_id, version),
+    )
+    if cursor.rowcount == 0:
+        raise not_found("checklist version")
+    record_change(c, "checklist", f"{checklist_id}@{version}")
 
 
-async def count(db: Database) -> int:
+def count(c: sqlite3.Connection) -> int:
     """How many versions are published."""
-    row = await db.fetch_one("SELECT count(*) FROM checklist_versions")
+    row = c.execute("SELECT count(*) FROM checklist_versions").fetchone()
     return row[0] if row else 0
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-import aiosqlite
-
 from checklists.model import UnitKind
 from server.clock import now_iso
-from server.db import Database, row_dict
+from server.db import row_dict
 from server.errors import FieldError, ProblemError
 from server.store.feed import record_change, record_changes
 from server.wire import Body, Name, Slug, UserName, Wire
@@ -114,122 +112,125 @@ def assignment_of(row: sqlite3.Row) -> Assignment:
     return Assignment(**(row_dict(row) | {"active": bool(row["active"])}))
 
 
-async def get_unit(db: Database, unit_id: str) -> Unit | None:
-    row = await db.fetch_one(f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id = ?", (unit_id,))
+def get_unit(c: sqlite3.Connection, unit_id: str) -> Unit | None:
+    row = c.execute(f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id = ?", (unit_id,)).fetchone()
     return unit_of(row) if row else None
 
 
-async def get_staff(db: Database, staff_id: str) -> Staff | None:
-    row = await db.fetch_one(f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id = ?", (staff_id,))
+def get_staff(c: sqlite3.Connection, staff_id: str) -> Staff | None:
+    row = c.execute(f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id = ?", (staff_id,)).fetchone()
     return staff_of(row) if row else None
 
 
-async def get_assignment(db: Database, assignment_id: str) -> Assignment | None:
-    row = await db.fetch_one(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id = ?", (assignment_id,))
+def get_assignment(c: sqlite3.Connection, assignment_id: str) -> Assignment | None:
+    row = c.execute(
+        f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id = ?", (assignment_id,)
+    ).fetchone()
     return assignment_of(row) if row else None
 
 
-async def list_units(db: Database, after: str, limit: int, kind: str | None, region: str | None) -> list[sqlite3.Row]:
-    return await db.fetch_all(
+def list_units(
+    c: sqlite3.Connection, after: str, limit: int, kind: str | None, region: str | None
+) -> list[sqlite3.Row]:
+    return c.execute(
         f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id > ?"
         " AND (? IS NULL OR kind = ?) AND (? IS NULL OR region = ?) ORDER BY unit_id LIMIT ?",
         (after, kind, kind, region, region, limit),
-    )
+    ).fetchall()
 
 
-async def list_staff(db: Database, after: str, limit: int, unit_id: str | None) -> list[sqlite3.Row]:
-    return await db.fetch_all(
+def list_staff(c: sqlite3.Connection, after: str, limit: int, unit_id: str | None) -> list[sqlite3.Row]:
+    return c.execute(
         f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id > ? AND (? IS NULL OR unit_id = ?)"
         " ORDER BY staff_id LIMIT ?",
         (after, unit_id, unit_id, limit),
-    )
+    ).fetchall()
 
 
-async def list_assignments(db: Database, after: str, limit: int, auditor: str | None) -> list[sqlite3.Row]:
-    return await db.fetch_all(
+def list_assignments(c: sqlite3.Connection, after: str, limit: int, auditor: str | None) -> list[sqlite3.Row]:
+    return c.execute(
         f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id > ?"
         " AND (? IS NULL OR auditor = ?) ORDER BY assignment_id LIMIT ?",
         (after, auditor, auditor, limit),
-    )
+    ).fetchall()
 
 
-async def put_units(db: Database, rows: list[tuple[str, UnitIn]]) -> None:
+def put_units(c: sqlite3.Connection, rows: list[tuple[str, UnitIn]]) -> None:
     """Create or update units, all in one transaction."""
     now = now_iso()
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (unit_id) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
-            " region = excluded.region, active = excluded.active, updated_at = excluded.updated_at",
-            [(key, u.kind, u.name, u.region, int(u.active), now) for key, u in rows],
-        )
-        await record_changes(conn, "unit", [key for key, _ in rows])
+    c.executemany(
+        "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (unit_id) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
+        " region = excluded.region, active = excluded.active, updated_at = excluded.updated_at",
+        [(key, u.kind, u.name, u.region, int(u.active), now) for key, u in rows],
+    )
+    record_changes(c, "unit", [key for key, _ in rows])
 
 
-async def put_staff(db: Database, rows: list[tuple[str, StaffIn]], where: list[str] | None = None) -> None:
+def put_staff(c: sqlite3.Connection, rows: list[tuple[str, StaffIn]], where: list[str] | None = None) -> None:
     """Create or update staff, all in one transaction; every unit must exist (422 otherwise)."""
     now = now_iso()
-    async with db.transaction() as conn:
-        known = await _existing(conn, "units", "unit_id", {s.unit_id for _, s in rows})
-        errors = [
-            FieldError(path=_where(where, i, "unit_id"), message=f"no unit {s.unit_id!r}")
-            for i, (_, s) in enumerate(rows)
-            if s.unit_id not in known
-        ]
-        if errors:
-            raise ProblemError(422, "unknown_reference", "a staff member names a unit that does not exist", errors)
-        await conn.executemany(
-            "INSERT INTO staff (staff_id, name, unit_id, position, active, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (staff_id) DO UPDATE SET name = excluded.name, unit_id = excluded.unit_id,"
-            " position = excluded.position, active = excluded.active, updated_at = excluded.updated_at",
-            [(key, s.name, s.unit_id, s.position, int(s.active), now) for key, s in rows],
-        )
-        await record_changes(conn, "staff", [key for key, _ in rows])
+    known = _existing(c, "units", "unit_id", {s.unit_id for _, s in rows})
+    errors = [
+        FieldError(path=_where(where, i, "unit_id"), message=f"no unit {s.unit_id!r}")
+        for i, (_, s) in enumerate(rows)
+        if s.unit_id not in known
+    ]
+    if errors:
+        raise ProblemError(422, "unknown_reference", "a staff member names a unit that does not exist", errors)
+    c.executemany(
+        "INSERT INTO staff (staff_id, name, unit_id, position, active, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (staff_id) DO UPDATE SET name = excluded.name, unit_id = excluded.unit_id,"
+        " position = excluded.position, active = excluded.active, updated_at = excluded.updated_at",
+        [(key, s.name, s.unit_id, s.position, int(s.active), now) for key, s in rows],
+    )
+    record_changes(c, "staff", [key for key, _ in rows])
 
 
-async def put_assignments(db: Database, rows: list[tuple[str, AssignmentIn]], where: list[str] | None = None) -> None:
+def put_assignments(
+    c: sqlite3.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None = None
+) -> None:
     """Create or update assignments, all in one transaction, after checking every reference."""
     now = now_iso()
-    async with db.transaction() as conn:
-        errors = await _assignment_problems(conn, rows, where)
-        if errors:
-            raise ProblemError(422, "unknown_reference", "an assignment cannot be made as given", errors)
-        previous = await _existing(conn, "assignments", "assignment_id", {key for key, _ in rows}, "auditor")
-        await conn.executemany(
-            "INSERT INTO assignments (assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (assignment_id) DO UPDATE SET auditor = excluded.auditor, unit_id = excluded.unit_id,"
-            " checklist_id = excluded.checklist_id, due_from = excluded.due_from, due_to = excluded.due_to,"
-            " active = excluded.active, updated_at = excluded.updated_at",
-            [
-                (
-                    key,
-                    a.auditor,
-                    a.unit_id,
-                    a.checklist_id,
-                    a.due_from.isoformat(),
-                    a.due_to.isoformat(),
-                    int(a.active),
-                    now,
-                )
-                for key, a in rows
-            ],
-        )
-        for key, a in rows:
-            old = previous.get(key)
-            if old is not None and old != a.auditor:
-                # Taken away from one auditor: that tablet gets a delete, the new one the upsert.
-                await record_change(conn, "assignment", key, "delete", audience=old)
-            await record_change(conn, "assignment", key, "upsert", audience=a.auditor)
+    errors = _assignment_problems(c, rows, where)
+    if errors:
+        raise ProblemError(422, "unknown_reference", "an assignment cannot be made as given", errors)
+    previous = _existing(c, "assignments", "assignment_id", {key for key, _ in rows}, "auditor")
+    c.executemany(
+        "INSERT INTO assignments (assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (assignment_id) DO UPDATE SET auditor = excluded.auditor, unit_id = excluded.unit_id,"
+        " checklist_id = excluded.checklist_id, due_from = excluded.due_from, due_to = excluded.due_to,"
+        " active = excluded.active, updated_at = excluded.updated_at",
+        [
+            (
+                key,
+                a.auditor,
+                a.unit_id,
+                a.checklist_id,
+                a.due_from.isoformat(),
+                a.due_to.isoformat(),
+                int(a.active),
+                now,
+            )
+            for key, a in rows
+        ],
+    )
+    for key, a in rows:
+        old = previous.get(key)
+        if old is not None and old != a.auditor:
+            # Taken away from one auditor: that tablet gets a delete, the new one the upsert.
+            record_change(c, "assignment", key, "delete", audience=old)
+        record_change(c, "assignment", key, "upsert", audience=a.auditor)
 
 
-async def _assignment_problems(
-    conn: aiosqlite.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None
+def _assignment_problems(
+    c: sqlite3.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None
 ) -> list[FieldError]:
-    auditors = {r["name"] for r in await _fetch(conn, "SELECT name FROM users WHERE role = 'auditor'", [])}
-    units = {r["unit_id"]: r["kind"] for r in await _fetch(conn, "SELECT unit_id, kind FROM units", [])}
+    auditors = {r["name"] for r in _fetch(c, "SELECT name FROM users WHERE role = 'auditor'", [])}
+    units = {r["unit_id"]: r["kind"] for r in _fetch(c, "SELECT unit_id, kind FROM units", [])}
     checklists: dict[str, set[str]] = {}
-    for r in await _fetch(conn, "SELECT checklist_id, unit_kind, retired_at FROM checklist_versions", []):
+    for r in _fetch(c, "SELECT checklist_id, unit_kind, retired_at FROM checklist_versions", []):
         if r["retired_at"] is None:
             checklists.setdefault(r["checklist_id"], set()).add(r["unit_kind"])
     errors = []
@@ -267,8 +268,8 @@ def _marks(n: int) -> str:
     return ", ".join("?" * max(n, 1))
 
 
-async def _existing(
-    conn: aiosqlite.Connection, table: str, column: str, keys: set[str], value: str | None = None
+def _existing(
+    c: sqlite3.Connection, table: str, column: str, keys: set[str], value: str | None = None
 ) -> dict[str, object]:
     """The keys that exist in `table` (chunked under SQLite's parameter limit), with `value`."""
     found: dict[str, object] = {}
@@ -276,10 +277,9 @@ async def _existing(
     for start in range(0, len(keys_list), 500):
         chunk = keys_list[start : start + 500]
         sql = f"SELECT {column}, {value or column} FROM {table} WHERE {column} IN ({_marks(len(chunk))})"
-        found.update((r[0], r[1]) for r in await _fetch(conn, sql, chunk))
+        found.update((r[0], r[1]) for r in _fetch(c, sql, chunk))
     return found
 
 
-async def _fetch(conn: aiosqlite.Connection, sql: str, params: list) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+def _fetch(c: sqlite3.Connection, sql: str, params: list) -> list[sqlite3.Row]:
+    return c.execute(sql, params).fetchall()

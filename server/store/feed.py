@@ -5,40 +5,25 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-import aiosqlite
-
-from server.db import insert_many, run_on
+from server.db import insert_many
 
 EVERY_AUDITOR = ""
 
 
-async def record_change(
-    conn: aiosqlite.Connection, kind: str, object_id: str, op: str = "upsert", audience: str = EVERY_AUDITOR
+def record_change(
+    c: sqlite3.Connection, kind: str, object_id: str, op: str = "upsert", audience: str = EVERY_AUDITOR
 ) -> None:
     """Give the object's change the next sequence number, inside the caller's transaction."""
-    await conn.execute(
-        "DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?", (kind, object_id, audience)
-    )
-    await conn.execute(
+    c.execute("DELETE FROM changes WHERE kind = ? AND object_id = ? AND audience = ?", (kind, object_id, audience))
+    c.execute(
         "INSERT INTO changes (kind, object_id, op, audience) VALUES (?, ?, ?, ?)", (kind, object_id, op, audience)
     )
 
 
-async def record_changes(
-    conn: aiosqlite.Connection,
-    kind: str,
-    object_ids: list[str],
-    audience: str = EVERY_AUDITOR,
-    fresh: Collection[str] = (),
-) -> None:
-    """`record_change` for many objects of one kind, in a couple of statements (one trip)."""
-    await run_on(conn, record_changes_now, kind, object_ids, audience, fresh)
-
-
-def record_changes_now(
+def record_changes(
     c: sqlite3.Connection, kind: str, object_ids: list[str], audience: str = EVERY_AUDITOR, fresh: Collection[str] = ()
 ) -> None:
-    """`record_changes` on the connection's own thread (inside a caller already there).
+    """`record_change` for many objects of one kind, in a couple of statements.
 
     `fresh`: objects created in this transaction, which have no change to replace yet.
     """

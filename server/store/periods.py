@@ -5,13 +5,11 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-import aiosqlite
 import msgspec
 
 from reports.motivation import Adjustment, MotivationRow, adjustments, motivation_rows, rows_hash
 from reports.policy import Policy
 from server.clock import now_iso
-from server.db import Database
 from server.errors import FieldError, ProblemError
 from server.store import policies as policy_store
 from server.store import scores as scores_store
@@ -47,8 +45,8 @@ class Snapshot(msgspec.Struct, kw_only=True, frozen=True):
     carried: list[Adjustment]
 
 
-async def snapshot_row(db: Database, period: str) -> sqlite3.Row | None:
-    return await db.fetch_one("SELECT * FROM period_snapshots WHERE period = ?", (period,))
+def snapshot_row(c: sqlite3.Connection, period: str) -> sqlite3.Row | None:
+    return c.execute("SELECT * FROM period_snapshots WHERE period = ?", (period,)).fetchone()
 
 
 def snapshot_of(row: sqlite3.Row) -> Snapshot:
@@ -65,26 +63,26 @@ def snapshot_of(row: sqlite3.Row) -> Snapshot:
     )
 
 
-async def live_rows(db: Database, period: str, policy: Policy, provisional: bool) -> list[MotivationRow]:
+def live_rows(c: sqlite3.Connection, period: str, policy: Policy, provisional: bool) -> list[MotivationRow]:
     """Motivation rows computed now from the approved visits of the period."""
-    staff = await scores_store.staff_infos(db)
-    scores = await scores_store.person_scores(db, period, scores_store.APPROVED)
+    staff = scores_store.staff_infos(c)
+    scores = scores_store.person_scores(c, period, scores_store.APPROVED)
     return motivation_rows(staff, scores, policy, provisional)
 
 
-async def pending_adjustments(db: Database, period: str) -> tuple[list[Adjustment], list[CarriedAdjustment]]:
+def pending_adjustments(c: sqlite3.Connection, period: str) -> tuple[list[Adjustment], list[CarriedAdjustment]]:
     """For a closed period: what changed since it was closed and is not carried yet, and what was carried."""
-    row = await snapshot_row(db, period)
+    row = snapshot_row(c, period)
     if row is None:
         return [], []
     snapshot = snapshot_of(row)
-    policy_row = await policy_store.get_row(db, snapshot.policy.id, snapshot.policy.version)
+    policy_row = policy_store.get_row(c, snapshot.policy.id, snapshot.policy.version)
     policy = policy_store.policy_of(policy_row)
     carried: list[CarriedAdjustment] = []
     baseline = {r.staff_id: r for r in snapshot.rows}
-    for later in await db.fetch_all(
+    for later in c.execute(
         "SELECT snapshot_id, carried FROM period_snapshots WHERE period > ? ORDER BY closed_at", (period,)
-    ):
+    ).fetchall():
         for adjustment in msgspec.json.decode(later["carried"], type=list[Adjustment]):
             if adjustment.period != period:
                 continue
@@ -93,88 +91,96 @@ async def pending_adjustments(db: Database, period: str) -> tuple[list[Adjustmen
                 baseline.pop(adjustment.staff_id, None)
             else:
                 baseline[adjustment.staff_id] = adjustment.after
-    current = await live_rows(db, period, policy, provisional=False)
+    current = live_rows(c, period, policy, provisional=False)
     return adjustments(period, list(baseline.values()), current), carried
 
 
-async def close(db: Database, period: str, actor: str, force: bool) -> Snapshot:
-    """Freeze the period's motivation rows with the latest policy; carry earlier periods' adjustments."""
-    async with db.transaction() as conn:
-        if await _one(conn, "SELECT 1 FROM period_snapshots WHERE period = ?", (period,)):
-            raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
-        marks = ", ".join("?" * len(AWAITING_REVIEW))
-        waiting = await _all(
-            conn,
-            f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks})"
-            " ORDER BY submission_id",
-            (period, *AWAITING_REVIEW),
-        )
-        if waiting and not force:
-            raise ProblemError(
-                409,
-                "unreviewed_submissions",
-                f"{len(waiting)} submission(s) of {period} await review; review them or close with force",
-                [
-                    FieldError(path=f"submissions[{i}]", message=f"{w['submission_id']} ({w['status']})")
-                    for i, w in enumerate(waiting)
-                ],
-            )
-    # The figures are read on the reader connection, so the writer is not held while they are
-    # computed. What they carry depends on the snapshots already stored: a close of another month
-    # that commits meanwhile may carry the same adjustments, so the write checks that no snapshot
-    # was added since the read began, and reads again if one was (snapshots are only ever added).
-    # The UNIQUE period refuses a second close of the same month that raced this one.
-    while True:
-        closes_seen = await _snapshot_count(db.reader)
-        policy, policy_sha = await policy_store.latest(db)
-        rows = await live_rows(db, period, policy, provisional=False)
-        carried: list[Adjustment] = []
-        for earlier in await db.fetch_all(
-            "SELECT period FROM period_snapshots WHERE period < ? ORDER BY period", (period,)
-        ):
-            pending, _ = await pending_adjustments(db, earlier["period"])
-            carried += pending
-        snapshot = Snapshot(
-            period=period,
-            snapshot_id=str(uuid.uuid4()),
-            closed_at=now_iso(),
-            closed_by=actor,
-            forced=force and bool(waiting),
-            policy=PolicyRef(id=policy.id, version=policy.version, sha256=policy_sha),
-            sha256=rows_hash(rows),
-            rows=rows,
-            carried=carried,
-        )
-        async with db.transaction() as conn:
-            if await _snapshot_count(conn) != closes_seen:
-                if await _one(conn, "SELECT 1 FROM period_snapshots WHERE period = ?", (period,)):
-                    raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
-                continue  # another month closed meanwhile: what to carry is read again
-            await _insert_snapshot(conn, snapshot)
-            await audit(
-                conn,
-                actor,
-                "close_period",
-                "period",
-                period,
-                {
-                    "snapshot_id": snapshot.snapshot_id,
-                    "sha256": snapshot.sha256,
-                    "forced": snapshot.forced,
-                    "carried": len(carried),
-                },
-            )
-        return snapshot
+# Closing a period takes three steps, which `server.closing.close` runs in order: `awaiting_close`
+# (a write transaction), `snapshot_to_close` (a read) and `store_snapshot` (a write transaction),
+# the last two again while another month's close commits between them.
 
 
-async def _snapshot_count(conn: aiosqlite.Connection) -> int:
-    row = await _one(conn, "SELECT count(*) FROM period_snapshots", ())
+def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqlite3.Row]:
+    """The submissions of the period that await review; 409 if it is closed, or if some await and not `force`."""
+    if c.execute("SELECT 1 FROM period_snapshots WHERE period = ?", (period,)).fetchone():
+        raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
+    marks = ", ".join("?" * len(AWAITING_REVIEW))
+    waiting = c.execute(
+        f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks})"
+        " ORDER BY submission_id",
+        (period, *AWAITING_REVIEW),
+    ).fetchall()
+    if waiting and not force:
+        raise ProblemError(
+            409,
+            "unreviewed_submissions",
+            f"{len(waiting)} submission(s) of {period} await review; review them or close with force",
+            [
+                FieldError(path=f"submissions[{i}]", message=f"{w['submission_id']} ({w['status']})")
+                for i, w in enumerate(waiting)
+            ],
+        )
+    return waiting
+
+
+def snapshot_to_close(c: sqlite3.Connection, period: str, actor: str, forced: bool) -> tuple[int, Snapshot]:
+    """The period's snapshot as it would be frozen now with the latest policy, carrying earlier periods'
+    adjustments; and the number of snapshots stored when the read began (see `store_snapshot`)."""
+    closes_seen = _snapshot_count(c)
+    policy, policy_sha = policy_store.latest(c)
+    rows = live_rows(c, period, policy, provisional=False)
+    carried: list[Adjustment] = []
+    for earlier in c.execute(
+        "SELECT period FROM period_snapshots WHERE period < ? ORDER BY period", (period,)
+    ).fetchall():
+        pending, _ = pending_adjustments(c, earlier["period"])
+        carried += pending
+    snapshot = Snapshot(
+        period=period,
+        snapshot_id=str(uuid.uuid4()),
+        closed_at=now_iso(),
+        closed_by=actor,
+        forced=forced,
+        policy=PolicyRef(id=policy.id, version=policy.version, sha256=policy_sha),
+        sha256=rows_hash(rows),
+        rows=rows,
+        carried=carried,
+    )
+    return closes_seen, snapshot
+
+
+def store_snapshot(c: sqlite3.Connection, snapshot: Snapshot, closes_seen: int) -> bool:
+    """Freeze the snapshot (and audit the close); False, storing nothing, if a snapshot was added since
+    `closes_seen` was read (what to carry must be read again). 409 if the period was closed meanwhile."""
+    if _snapshot_count(c) != closes_seen:
+        if c.execute("SELECT 1 FROM period_snapshots WHERE period = ?", (snapshot.period,)).fetchone():
+            raise ProblemError(409, "period_closed", f"{snapshot.period} is already closed; its snapshot never changes")
+        return False  # another month closed meanwhile: what to carry is read again
+    _insert_snapshot(c, snapshot)
+    audit(
+        c,
+        snapshot.closed_by,
+        "close_period",
+        "period",
+        snapshot.period,
+        {
+            "snapshot_id": snapshot.snapshot_id,
+            "sha256": snapshot.sha256,
+            "forced": snapshot.forced,
+            "carried": len(snapshot.carried),
+        },
+    )
+    return True
+
+
+def _snapshot_count(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT count(*) FROM period_snapshots", ()).fetchone()
     return row[0]
 
 
-async def _insert_snapshot(conn: aiosqlite.Connection, snapshot: Snapshot) -> None:
+def _insert_snapshot(c: sqlite3.Connection, snapshot: Snapshot) -> None:
     try:
-        await conn.execute(
+        c.execute(
             "INSERT INTO period_snapshots (snapshot_id, period, closed_at, closed_by, forced, policy_id,"
             " policy_version, policy_sha256, sha256, rows, carried) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -195,13 +201,3 @@ async def _insert_snapshot(conn: aiosqlite.Connection, snapshot: Snapshot) -> No
         raise ProblemError(
             409, "period_closed", f"{snapshot.period} is already closed; its snapshot never changes"
         ) from None
-
-
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple) -> sqlite3.Row | None:
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
-
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())

@@ -6,7 +6,7 @@ import sqlite3
 
 import msgspec
 
-from server.db import Database
+from server.db import snapshot
 from server.errors import ProblemError
 from server.store import checklists as checklist_store
 from server.store import directory as directory_store
@@ -29,20 +29,20 @@ class _ChecklistVersionDoc(msgspec.Struct, kw_only=True):
     checklist: msgspec.Raw
 
 
-async def encode_cursor(db: Database, seq: int) -> str:
+def encode_cursor(c: sqlite3.Connection, seq: int) -> str:
     """The cursor a tablet keeps: this database's id and the last sequence number it has."""
-    return f"{await database_id(db)}.{seq}"
+    return f"{database_id(c)}.{seq}"
 
 
-async def decode_cursor(db: Database, cursor: str | None) -> int:
+def decode_cursor(c: sqlite3.Connection, cursor: str | None) -> int:
     """The sequence number after which to pull; 410 `cursor_expired` for one this database cannot serve."""
     if not cursor:
         return 0
     db_id, _, seq = cursor.partition(".")
-    row = await db.fetch_one("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+    row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
     newest = row["seq"] if row else 0
     after = ascii_integer(seq)  # not `int()`: it takes "٣" and " 7", and "²" passes `isdigit()` then fails
-    if db_id != await database_id(db) or after is None or after > newest:
+    if db_id != database_id(c) or after is None or after > newest:
         raise ProblemError(
             410,
             "cursor_expired",
@@ -52,16 +52,16 @@ async def decode_cursor(db: Database, cursor: str | None) -> int:
     return after
 
 
-async def changes_after(db: Database, auditor: str, after: int, limit: int) -> tuple[list[sqlite3.Row], bool]:
+def changes_after(c: sqlite3.Connection, auditor: str, after: int, limit: int) -> tuple[list[sqlite3.Row], bool]:
     """A page of changes visible to the auditor, and whether more follow."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT seq, kind, object_id, op FROM changes WHERE seq > ? AND audience IN (?, ?) ORDER BY seq LIMIT ?",
         (after, EVERY_AUDITOR, auditor, limit + 1),
-    )
+    ).fetchall()
     return rows[:limit], len(rows) > limit
 
 
-async def with_data(db: Database, rows: list[sqlite3.Row]) -> list[tuple[int, str, str, str, msgspec.Raw | None]]:
+def with_data(c: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[tuple[int, str, str, str, msgspec.Raw | None]]:
     """Each change with its object's current document (None for a delete)."""
     wanted: dict[str, list[str]] = {}
     for r in rows:
@@ -69,7 +69,7 @@ async def with_data(db: Database, rows: list[sqlite3.Row]) -> list[tuple[int, st
             wanted.setdefault(r["kind"], []).append(r["object_id"])
     docs: dict[tuple[str, str], bytes] = {}
     for kind, ids in wanted.items():
-        for object_id, doc in (await _documents(db, kind, ids)).items():
+        for object_id, doc in _documents(c, kind, ids).items():
             docs[(kind, object_id)] = doc
     out = []
     for r in rows:
@@ -78,38 +78,38 @@ async def with_data(db: Database, rows: list[sqlite3.Row]) -> list[tuple[int, st
     return out
 
 
-async def _documents(db: Database, kind: str, ids: list[str]) -> dict[str, bytes]:
+def _documents(c: sqlite3.Connection, kind: str, ids: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         if kind == "submission":
-            rows = await db.fetch_all(
+            rows = c.execute(
                 f"SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", chunk
-            )
+            ).fetchall()
             out |= {r["submission_id"]: r["document"].encode("utf-8") for r in rows}
         elif kind == "unit":
-            rows = await db.fetch_all(
+            rows = c.execute(
                 f"SELECT {directory_store.UNIT_COLUMNS} FROM units WHERE unit_id IN ({marks})", chunk
-            )
+            ).fetchall()
             out |= {r["unit_id"]: _encoder.encode(directory_store.unit_of(r)) for r in rows}
         elif kind == "staff":
-            rows = await db.fetch_all(
+            rows = c.execute(
                 f"SELECT {directory_store.STAFF_COLUMNS} FROM staff WHERE staff_id IN ({marks})", chunk
-            )
+            ).fetchall()
             out |= {r["staff_id"]: _encoder.encode(directory_store.staff_of(r)) for r in rows}
         elif kind == "assignment":
-            rows = await db.fetch_all(
+            rows = c.execute(
                 f"SELECT {directory_store.ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id IN ({marks})", chunk
-            )
+            ).fetchall()
             out |= {r["assignment_id"]: _encoder.encode(directory_store.assignment_of(r)) for r in rows}
         elif kind == "checklist":
             for ref in chunk:
                 checklist_id, _, version = ref.rpartition("@")
-                r = await db.fetch_one(
+                r = c.execute(
                     "SELECT * FROM checklist_versions WHERE checklist_id = ? AND version = ?",
                     (checklist_id, int(version)),
-                )
+                ).fetchone()
                 if r is not None:
                     out[ref] = _encoder.encode(
                         _ChecklistVersionDoc(
@@ -123,3 +123,14 @@ async def _documents(db: Database, kind: str, ids: list[str]) -> dict[str, bytes
                         )
                     )
     return out
+
+
+def page(
+    c: sqlite3.Connection, auditor: str, cursor: str | None, limit: int
+) -> tuple[list[tuple[int, str, str, str, msgspec.Raw | None]], str, bool]:
+    """One page of the auditor's feed after `cursor`, read in one snapshot: (changes with data, next cursor, more)."""
+    with snapshot(c):
+        after = decode_cursor(c, cursor)
+        rows, has_more = changes_after(c, auditor, after, limit)
+        changes = with_data(c, rows)
+        return changes, encode_cursor(c, rows[-1]["seq"] if rows else after), has_more

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-import aiosqlite
 import msgspec
 
 from server.clock import now_iso
-from server.db import Database
 from server.store.audit import audit
-from server.store.sync import fetch_in
+from server.store.sync import rows_in
 from server.store.views import ReviewOut, SubmissionDoc, view_documents
 
 QUEUE_STATUSES = ("needs_review", "received", "awaiting_evidence")
@@ -35,8 +33,8 @@ class DecisionResult(msgspec.Struct, kw_only=True, frozen=True):
     decision_id: int | None = None
 
 
-async def record_decisions(
-    conn: aiosqlite.Connection, reviewer: str, decisions: list[Decision]
+def record_decisions(
+    c: sqlite3.Connection, reviewer: str, decisions: list[Decision]
 ) -> tuple[list[DecisionResult], list[str]]:
     """Record decisions, each bound to the heads the reviewer saw; the rest of a bulk still applies.
 
@@ -48,8 +46,8 @@ async def record_decisions(
     results: list[DecisionResult] = []
     decided: list[str] = []
     ids = [d.submission_id for d in decisions]
-    docs = await view_documents(conn, ids)
-    current = await latest_reviews(conn, ids)
+    docs = view_documents(c, ids)
+    current = latest_reviews(c, ids)
     for d in decisions:
         heads = sorted(h.lower() for h in d.heads)
         in_force = current.get(d.submission_id)
@@ -62,7 +60,7 @@ async def record_decisions(
             results.append(DecisionResult(submission_id=d.submission_id, status="failed", problem=problem))
             continue
         decided_at = now_iso()
-        cursor = await conn.execute(
+        cursor = c.execute(
             "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -78,7 +76,7 @@ async def record_decisions(
         details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
         if d.supersedes is not None:
             details["supersedes"] = d.supersedes
-        await audit(conn, reviewer, d.decision, "submission", d.submission_id, details)
+        audit(c, reviewer, d.decision, "submission", d.submission_id, details)
         # A later item of the same bulk on this submission is checked against this decision.
         current[d.submission_id] = ReviewOut(
             decision=d.decision,
@@ -93,10 +91,10 @@ async def record_decisions(
     return results, list(dict.fromkeys(decided))  # a bulk may decide one submission twice
 
 
-async def latest_reviews(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, ReviewOut]:
+def latest_reviews(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, ReviewOut]:
     """The latest review decision of each submission that has one."""
-    rows = await fetch_in(
-        conn,
+    rows = rows_in(
+        c,
         "SELECT r.id, r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
         " JOIN (SELECT submission_id, max(id) AS id FROM reviews WHERE submission_id IN ({marks})"
         " GROUP BY submission_id) latest ON latest.id = r.id",
@@ -212,14 +210,14 @@ class QueueFilter(msgspec.Struct, kw_only=True, frozen=True):
     newest_first: bool = False
 
 
-async def queue(db: Database, f: QueueFilter, after: str, limit: int) -> list[sqlite3.Row]:
+def queue(c: sqlite3.Connection, f: QueueFilter, after: str, limit: int) -> list[sqlite3.Row]:
     """A page of submissions matching the filter, oldest first (or newest first)."""
     after_at, _, after_id = after.partition("|")
     op, order = ("<", "DESC") if f.newest_first else (">", "ASC")
     if not after:
         after_at, after_id = ("\uffff", "") if f.newest_first else ("", "")
     marks = ", ".join("?" * len(f.statuses))
-    return await db.fetch_all(
+    return c.execute(
         "SELECT v.submission_id, v.status, v.unit_id, u.name AS unit_name, u.region, v.auditor, v.period,"
         " v.corrected_start, v.visit_score, v.document, s.created_at"
         " FROM submission_views v JOIN submissions s ON s.submission_id = v.submission_id"
@@ -245,4 +243,4 @@ async def queue(db: Database, f: QueueFilter, after: str, limit: int) -> list[sq
             after_id,
             limit,
         ),
-    )
+    ).fetchall()

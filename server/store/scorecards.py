@@ -10,7 +10,6 @@ import msgspec
 
 from reports.scorecard_assembly import AuditedVisit, ChecklistRef
 from server.clock import now_iso
-from server.db import Database
 from server.errors import not_found
 
 COLUMNS = (
@@ -19,36 +18,34 @@ COLUMNS = (
 )
 
 
-async def save_draft(db: Database, subject: dict, pdf: bytes, sha256: str, input_sha256: str, actor: str) -> str:
+def save_draft(c: sqlite3.Connection, subject: dict, pdf: bytes, sha256: str, input_sha256: str, actor: str) -> str:
     """Store a rendered draft, replacing older drafts of the same scorecard; return its id.
 
     The same bytes as a stored draft or a published scorecard of the same subject give that one's
     id: publishing again (after a crash, or a second run of `tekseru scorecards build --publish`)
     converges on one published scorecard instead of publishing the same bytes twice.
     """
-    async with db.transaction() as conn:
-        async with conn.execute(
-            "SELECT scorecard_id, status FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ?"
-            " AND unit_kind IS ? AND period = ? AND lang = ? AND sha256 = ?"
-            " ORDER BY status = 'published' DESC, created_at LIMIT 1",
-            (*_key(subject), sha256),
-        ) as cur:
-            same = await cur.fetchone()
-        if same is not None and same["status"] == "draft":
-            return same["scorecard_id"]
-        await conn.execute(
-            "DELETE FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ? AND unit_kind IS ?"
-            " AND period = ? AND lang = ? AND status = 'draft'",
-            _key(subject),
-        )
-        if same is not None:
-            return same["scorecard_id"]
-        scorecard_id = str(uuid.uuid4())
-        await conn.execute(
-            "INSERT INTO scorecards (scorecard_id, scope, unit_id, staff_id, unit_kind, period, lang, status, sha256,"
-            " input_sha256, size, pdf, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
-            (scorecard_id, *_key(subject), sha256, input_sha256, len(pdf), pdf, now_iso(), actor),
-        )
+    same = c.execute(
+        "SELECT scorecard_id, status FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ?"
+        " AND unit_kind IS ? AND period = ? AND lang = ? AND sha256 = ?"
+        " ORDER BY status = 'published' DESC, created_at LIMIT 1",
+        (*_key(subject), sha256),
+    ).fetchone()
+    if same is not None and same["status"] == "draft":
+        return same["scorecard_id"]
+    c.execute(
+        "DELETE FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ? AND unit_kind IS ?"
+        " AND period = ? AND lang = ? AND status = 'draft'",
+        _key(subject),
+    )
+    if same is not None:
+        return same["scorecard_id"]
+    scorecard_id = str(uuid.uuid4())
+    c.execute(
+        "INSERT INTO scorecards (scorecard_id, scope, unit_id, staff_id, unit_kind, period, lang, status, sha256,"
+        " input_sha256, size, pdf, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
+        (scorecard_id, *_key(subject), sha256, input_sha256, len(pdf), pdf, now_iso(), actor),
+    )
     return scorecard_id
 
 
@@ -63,93 +60,91 @@ def _key(subject: dict) -> tuple:
     )
 
 
-async def get(db: Database, scorecard_id: str) -> sqlite3.Row | None:
+def get(c: sqlite3.Connection, scorecard_id: str) -> sqlite3.Row | None:
     """A stored scorecard's row without its PDF."""
-    return await db.fetch_one(f"SELECT {COLUMNS} FROM scorecards WHERE scorecard_id = ?", (scorecard_id,))
+    return c.execute(f"SELECT {COLUMNS} FROM scorecards WHERE scorecard_id = ?", (scorecard_id,)).fetchone()
 
 
-async def pdf_of(db: Database, scorecard_id: str) -> bytes | None:
+def pdf_of(c: sqlite3.Connection, scorecard_id: str) -> bytes | None:
     """A stored scorecard's PDF bytes."""
-    row = await db.fetch_one("SELECT pdf FROM scorecards WHERE scorecard_id = ?", (scorecard_id,))
+    row = c.execute("SELECT pdf FROM scorecards WHERE scorecard_id = ?", (scorecard_id,)).fetchone()
     return bytes(row["pdf"]) if row else None
 
 
-async def publish(db: Database, scorecard_id: str, actor: str) -> None:
+def publish(c: sqlite3.Connection, scorecard_id: str, actor: str) -> None:
     """Make a draft published (a second publish of a published one changes nothing)."""
-    async with db.transaction() as conn:
-        async with conn.execute("SELECT status FROM scorecards WHERE scorecard_id = ?", (scorecard_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            raise not_found("scorecard")
-        if row["status"] == "draft":
-            await conn.execute(
-                "UPDATE scorecards SET status = 'published', published_at = ?, published_by = ? WHERE scorecard_id = ?",
-                (now_iso(), actor, scorecard_id),
-            )
+    row = c.execute("SELECT status FROM scorecards WHERE scorecard_id = ?", (scorecard_id,)).fetchone()
+    if row is None:
+        raise not_found("scorecard")
+    if row["status"] == "draft":
+        c.execute(
+            "UPDATE scorecards SET status = 'published', published_at = ?, published_by = ? WHERE scorecard_id = ?",
+            (now_iso(), actor, scorecard_id),
+        )
 
 
-async def list_rows(
-    db: Database, period: str | None, unit_id: str | None, status: str | None, after: str, limit: int
+def list_rows(
+    c: sqlite3.Connection, period: str | None, unit_id: str | None, status: str | None, after: str, limit: int
 ) -> list[sqlite3.Row]:
     """A page of stored scorecards in creation order, after the cursor `after` ("created_at|id")."""
-    return await db.fetch_all(
+    return c.execute(
         f"SELECT {COLUMNS} FROM scorecards WHERE (? IS NULL OR period = ?) AND (? IS NULL OR unit_id = ?)"
         " AND (? IS NULL OR status = ?) AND (created_at, scorecard_id) > (?, ?)"
         " ORDER BY created_at, scorecard_id LIMIT ?",
         (period, period, unit_id, unit_id, status, status, *after.partition("|")[::2], limit),
-    )
+    ).fetchall()
 
 
 _visit = msgspec.json.Decoder(AuditedVisit)
 
 
-async def approved_visits(
-    db: Database, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
+def approved_visits(
+    c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
 ) -> list[AuditedVisit]:
     """The period's visits counted at least `counted` (of one unit, or in which one staff member was evaluated)."""
     if staff_id is not None:
-        rows = await db.fetch_all(
+        rows = c.execute(
             "SELECT v.document FROM visit_staff s JOIN submission_views v ON v.submission_id = s.submission_id"
             " WHERE s.period = ? AND s.counted >= ? AND s.staff_id = ? ORDER BY v.corrected_start, v.submission_id",
             (period, counted, staff_id),
-        )
+        ).fetchall()
     else:
-        rows = await db.fetch_all(
+        rows = c.execute(
             "SELECT document FROM submission_views WHERE period = ? AND counted >= ? AND (? IS NULL OR unit_id = ?)"
             " ORDER BY corrected_start, submission_id",
             (period, counted, unit_id, unit_id),
-        )
+        ).fetchall()
     return [_visit.decode(r["document"]) for r in rows]
 
 
-async def checklist_refs_of_kind(db: Database, period: str, counted: int, kind: str) -> set[ChecklistRef]:
+def checklist_refs_of_kind(c: sqlite3.Connection, period: str, counted: int, kind: str) -> set[ChecklistRef]:
     """The checklist versions answered in the period's counted visits to units of one kind."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT DISTINCT v.checklist_id, v.checklist_version FROM submission_views v"
         " JOIN units u ON u.unit_id = v.unit_id"
         " WHERE v.period = ? AND v.counted >= ? AND u.kind = ? AND v.checklist_version IS NOT NULL",
         (period, counted, kind),
-    )
+    ).fetchall()
     return {(r["checklist_id"], r["checklist_version"]) for r in rows}
 
 
-async def blob_rows(db: Database, hashes: list[str]) -> dict[str, sqlite3.Row]:
+def blob_rows(c: sqlite3.Connection, hashes: list[str]) -> dict[str, sqlite3.Row]:
     """The stored blobs among `hashes`, by hash, in one query."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT * FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))", (msgspec.json.encode(hashes).decode(),)
-    )
+    ).fetchall()
     return {r["sha256"]: r for r in rows}
 
 
-async def last_changes(
-    db: Database, period: str, unit_id: str | None, kind: str | None
+def last_changes(
+    c: sqlite3.Connection, period: str, unit_id: str | None, kind: str | None
 ) -> tuple[str | None, str | None]:
     """The last change to the period's visits (of one unit, or of units of one kind) and the period's closing."""
-    row = await db.fetch_one(
+    row = c.execute(
         "SELECT (SELECT max(v.updated_at) FROM submission_views v LEFT JOIN units u ON u.unit_id = v.unit_id"
         " WHERE v.period = ? AND (? IS NULL OR v.unit_id = ?) AND (? IS NULL OR u.kind = ?)) AS at,"
         " (SELECT closed_at FROM period_snapshots WHERE period = ?) AS closed_at",
         (period, unit_id, unit_id, kind, kind, period),
-    )
+    ).fetchone()
     assert row is not None  # a SELECT of two scalar subqueries always gives one row
     return row["at"], row["closed_at"]

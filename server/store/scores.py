@@ -8,7 +8,7 @@ import msgspec
 
 from reports.aggregate import StandardSums, UnitInfo, UnitSums, sum_standards
 from reports.motivation import StaffInfo
-from server.db import Database, insert_many, run_on
+from server.db import insert_many
 
 APPROVED, PROVISIONAL = 2, 1
 
@@ -17,12 +17,12 @@ _standards = msgspec.json.Decoder(list[tuple[str, float, int]])
 _visits = msgspec.json.Decoder(list[list[tuple[str, float, int]]])
 
 
-async def unit_infos(db: Database, kind: str | None, unit_id: str | None = None) -> list[UnitInfo]:
-    rows = await db.fetch_all(
+def unit_infos(c: sqlite3.Connection, kind: str | None, unit_id: str | None = None) -> list[UnitInfo]:
+    rows = c.execute(
         "SELECT unit_id, kind, name, region FROM units WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR unit_id = ?)"
         " ORDER BY unit_id",
         (kind, kind, unit_id, unit_id),
-    )
+    ).fetchall()
     return [UnitInfo(unit_id=r["unit_id"], kind=r["kind"], name=r["name"], region=r["region"]) for r in rows]
 
 
@@ -32,34 +32,36 @@ def _bases(counted: int) -> tuple[int, ...]:
     return (APPROVED,) if counted >= APPROVED else (PROVISIONAL, APPROVED)
 
 
-async def unit_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[UnitSums]:
+def unit_sums(c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None) -> list[UnitSums]:
     """Sum and count of visit scores per unit (visits counted at least `counted`; one unit if given)."""
     totals: dict[str, list] = {}
     for basis in _bases(counted):
-        for r in await db.fetch_all(
+        for r in c.execute(
             "SELECT unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
             " WHERE period = ? AND counted = ? AND (? IS NULL OR unit_id = ?) AND visit_score IS NOT NULL"
             " GROUP BY unit_id",
             (period, basis, unit_id, unit_id),
-        ):
+        ).fetchall():
             acc = totals.setdefault(r["unit_id"], [0.0, 0])
             acc[0] += r["total"]
             acc[1] += r["n"]
     return [UnitSums(unit_id=u, total=t, n=n) for u, (t, n) in sorted(totals.items())]
 
 
-async def approved_unit_sums(db: Database, periods: list[str], unit_id: str | None = None) -> dict[str, list[UnitSums]]:
+def approved_unit_sums(
+    c: sqlite3.Connection, periods: list[str], unit_id: str | None = None
+) -> dict[str, list[UnitSums]]:
     """`unit_sums` of approved visits for several periods in one query: period -> the sums per unit.
 
     Each group is read along the same index as by `unit_sums`, so its scores are added in the same
     order and the sums are the same to the last bit.
     """
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT period, unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
         " WHERE period IN (SELECT value FROM json_each(?)) AND counted = ? AND (? IS NULL OR unit_id = ?)"
         " AND visit_score IS NOT NULL GROUP BY period, unit_id ORDER BY period, unit_id",
         (msgspec.json.encode(periods).decode(), APPROVED, unit_id, unit_id),
-    )
+    ).fetchall()
     out: dict[str, list[UnitSums]] = {}
     for r in rows:
         out.setdefault(r["period"], []).append(UnitSums(unit_id=r["unit_id"], total=r["total"], n=r["n"]))
@@ -71,7 +73,7 @@ async def approved_unit_sums(db: Database, periods: list[str], unit_id: str | No
 REFRESH_GROUPS = 32
 
 
-def _refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
+def refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
     """Re-sum up to `limit` of the month's dirty groups, in the caller's transaction; how many."""
     groups = c.execute(
         "SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? ORDER BY counted, unit_id LIMIT ?",
@@ -107,42 +109,32 @@ def _refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
     return len(groups)
 
 
-async def refresh_standard_sums(db: Database, period: str) -> int:
-    """Recompute the sums of the month's groups that changed since they were last read.
+def dirty_count(c: sqlite3.Connection, period: str) -> int:
+    """How many of the month's groups changed since they were last summed (`figures_refresh` re-sums them)."""
+    dirty = c.execute("SELECT count(*) AS n FROM dirty_groups WHERE period = ?", (period,)).fetchone()
+    return dirty["n"] if dirty and dirty["n"] else 0
 
-    On the writer's thread, `REFRESH_GROUPS` groups per transaction. Groups that pushes mark
-    while it runs are left to the next read beyond one more round: the figures are then those of
-    a moment during the read, as when the read came a little earlier.
+
+def standard_sums(c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
+    """Per unit and standard: sum of scores, visits, visits in which it was met (one unit if given).
+
+    The stored sums as they are: callers bring the month's up to date first
+    (`server.figures_refresh.refresh_standard_sums`).
     """
-    dirty = await db.fetch_one("SELECT count(*) AS n FROM dirty_groups WHERE period = ?", (period,))
-    rounds = -(-dirty["n"] // REFRESH_GROUPS) + 1 if dirty and dirty["n"] else 0
-    done = 0
-    for _ in range(rounds):
-        async with db.transaction() as conn:
-            some = await run_on(conn, _refresh_some, period, REFRESH_GROUPS)
-        done += some
-        if some < REFRESH_GROUPS:
-            break
-    return done
-
-
-async def standard_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
-    """Per unit and standard: sum of scores, visits, visits in which it was met (one unit if given)."""
-    await refresh_standard_sums(db, period)
     if counted >= APPROVED:  # one basis: the rows are already in (unit, code) order
-        rows = await db.fetch_all(
+        rows = c.execute(
             "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
             " AND (? IS NULL OR unit_id = ?)",
             (period, APPROVED, unit_id, unit_id),
-        )
+        ).fetchall()
         return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
     totals: dict[tuple[str, str], list] = {}
     for basis in _bases(counted):
-        for r in await db.fetch_all(
+        for r in c.execute(
             "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
             " AND (? IS NULL OR unit_id = ?)",
             (period, basis, unit_id, unit_id),
-        ):
+        ).fetchall():
             acc = totals.setdefault((r["unit_id"], r["code"]), [0.0, 0, 0])
             acc[0] += r["total"]
             acc[1] += r["n"]
@@ -150,42 +142,42 @@ async def standard_sums(db: Database, period: str, counted: int, unit_id: str | 
     return [StandardSums(unit_id=u, code=c, total=t, n=n, met=m) for (u, c), (t, n, m) in sorted(totals.items())]
 
 
-async def person_scores(
-    db: Database, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
+def person_scores(
+    c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
 ) -> dict[str, list[float]]:
     """Each staff member's person scores of the period (optionally only visits in one unit, or one person)."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT staff_id, person_score FROM visit_staff WHERE period = ? AND counted >= ?"
         " AND (? IS NULL OR unit_id = ?) AND (? IS NULL OR staff_id = ?) ORDER BY staff_id, submission_id",
         (period, counted, unit_id, unit_id, staff_id, staff_id),
-    )
+    ).fetchall()
     out: dict[str, list[float]] = {}
     for r in rows:
         out.setdefault(r["staff_id"], []).append(r["person_score"])
     return out
 
 
-async def person_scores_by_period(
-    db: Database, periods: list[str], counted: int, staff_id: str
+def person_scores_by_period(
+    c: sqlite3.Connection, periods: list[str], counted: int, staff_id: str
 ) -> dict[str, list[float]]:
     """One staff member's person scores of several periods in one query: period -> scores, by submission."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT period, person_score FROM visit_staff WHERE period IN (SELECT value FROM json_each(?))"
         " AND counted >= ? AND staff_id = ? ORDER BY period, submission_id",
         (msgspec.json.encode(periods).decode(), counted, staff_id),
-    )
+    ).fetchall()
     out: dict[str, list[float]] = {}
     for r in rows:
         out.setdefault(r["period"], []).append(r["person_score"])
     return out
 
 
-async def staff_infos(db: Database, unit_id: str | None = None) -> list[StaffInfo]:
-    rows = await db.fetch_all(
+def staff_infos(c: sqlite3.Connection, unit_id: str | None = None) -> list[StaffInfo]:
+    rows = c.execute(
         "SELECT s.staff_id, s.name, s.unit_id, u.name AS unit_name, s.position, s.active FROM staff s"
         " JOIN units u ON u.unit_id = s.unit_id WHERE (? IS NULL OR s.unit_id = ?) ORDER BY s.staff_id",
         (unit_id, unit_id),
-    )
+    ).fetchall()
     return [
         StaffInfo(
             staff_id=r["staff_id"],
@@ -199,12 +191,12 @@ async def staff_infos(db: Database, unit_id: str | None = None) -> list[StaffInf
     ]
 
 
-async def staff_standard_sums(db: Database, period: str, staff_id: str) -> list[StandardSums]:
+def staff_standard_sums(c: sqlite3.Connection, period: str, staff_id: str) -> list[StandardSums]:
     """Per unit and standard, over the approved visits in which one staff member was evaluated (raw scores)."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT st.unit_id, vs.standards FROM visit_staff st JOIN visit_scores vs ON vs.period = st.period"
         " AND vs.counted = st.counted AND vs.unit_id = st.unit_id AND vs.submission_id = st.submission_id"
         " WHERE st.period = ? AND st.counted = ? AND st.staff_id = ?",
         (period, APPROVED, staff_id),
-    )
+    ).fetchall()
     return sum_standards((r["unit_id"], _standards.decode(r["standards"])) for r in rows)

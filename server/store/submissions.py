@@ -4,53 +4,50 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
 import msgspec
 
-from server.db import Database
 from server.errors import ProblemError, not_found
 from server.store.audit import audit
 from server.store.views import SubmissionDoc, view_documents
 
 
-async def document(db: Database, submission_id: str) -> SubmissionDoc | None:
+def document(c: sqlite3.Connection, submission_id: str) -> SubmissionDoc | None:
     """The stored document of a submission, or None."""
-    row = await db.fetch_one("SELECT document FROM submission_views WHERE submission_id = ?", (submission_id,))
+    row = c.execute("SELECT document FROM submission_views WHERE submission_id = ?", (submission_id,)).fetchone()
     return msgspec.json.decode(row["document"], type=SubmissionDoc) if row else None
 
 
-async def revisions_of(db: Database, submission_id: str) -> tuple[list[sqlite3.Row], list[str]]:
+def revisions_of(c: sqlite3.Connection, submission_id: str) -> tuple[list[sqlite3.Row], list[str]]:
     """The submission's stored revisions in arrival order, and the ids of its quarantined ones."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT rev_id, parents, sha256, rank, author, device_id, received_at, clock_offset_ms, released, content"
         " FROM revisions WHERE submission_id = ? ORDER BY arrival",
         (submission_id,),
-    )
-    held = await db.fetch_all(
+    ).fetchall()
+    held = c.execute(
         "SELECT rev_id FROM quarantine WHERE submission_id = ? AND released_at IS NULL ORDER BY id", (submission_id,)
-    )
+    ).fetchall()
     return rows, [r["rev_id"] for r in held]
 
 
-async def mark_released(conn: aiosqlite.Connection, submission_id: str, rev_id: str, actor: str) -> None:
+def mark_released(c: sqlite3.Connection, submission_id: str, rev_id: str, actor: str) -> None:
     """Mark a pending revision released (the caller merges the submission again in the same transaction)."""
-    async with conn.execute(
+    row = c.execute(
         "SELECT released FROM revisions WHERE rev_id = ? AND submission_id = ?", (rev_id, submission_id)
-    ) as cur:
-        row = await cur.fetchone()
+    ).fetchone()
     if row is None:
         raise not_found("revision")
-    doc_before = await view_documents(conn, [submission_id])
+    doc_before = view_documents(c, [submission_id])
     pending = {p.rev_id for p in doc_before[submission_id].pending}
     if rev_id not in pending:
         raise ProblemError(409, "not_pending", "this revision is not pending: it is already in the merge")
-    await conn.execute("UPDATE revisions SET released = 1 WHERE rev_id = ?", (rev_id,))
-    await audit(conn, actor, "release", "submission", submission_id, {"rev_id": rev_id})
+    c.execute("UPDATE revisions SET released = 1 WHERE rev_id = ?", (rev_id,))
+    audit(c, actor, "release", "submission", submission_id, {"rev_id": rev_id})
 
 
-async def submission_ids(db: Database) -> list[str]:
+def submission_ids(c: sqlite3.Connection) -> list[str]:
     """Every submission's id, in order."""
-    rows = await db.fetch_all("SELECT submission_id FROM submissions ORDER BY submission_id")
+    rows = c.execute("SELECT submission_id FROM submissions ORDER BY submission_id").fetchall()
     return [r["submission_id"] for r in rows]
 
 
@@ -66,13 +63,13 @@ class QuarantinedOut(msgspec.Struct, kw_only=True, frozen=True):
     raw: msgspec.Raw
 
 
-async def quarantine_list(db: Database, after: int, limit: int) -> list[QuarantinedOut]:
+def quarantine_list(c: sqlite3.Connection, after: int, limit: int) -> list[QuarantinedOut]:
     """Revisions in quarantine (not yet replayed), oldest first."""
-    rows = await db.fetch_all(
+    rows = c.execute(
         "SELECT id, rev_id, submission_id, author, received_at, code, reason, path, raw FROM quarantine"
         " WHERE released_at IS NULL AND id > ? ORDER BY id LIMIT ?",
         (after, limit),
-    )
+    ).fetchall()
     return [
         QuarantinedOut(**{k: r[k] for k in QuarantinedOut.__struct_fields__ if k != "raw"}, raw=_raw(r["raw"]))
         for r in rows

@@ -5,32 +5,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-import aiosqlite
 import msgspec
 
 from checklists.model import Checklist
 from checklists.score import ChecklistIndex
-from server.db import Database, insert_many, run_on
+from server.db import insert_many
 
 CHUNK = 500
 
 
-async def _fetch(conn: aiosqlite.Connection, sql: str, params: Sequence) -> list[sqlite3.Row]:
-    # One trip to the connection's thread (a cursor's execute, fetchall and close are three, and
-    # under load each waits for the event loop).
-    return list(await conn.execute_fetchall(sql, params))
-
-
-async def fetch_in(
-    conn: aiosqlite.Connection, sql: str, keys: Iterable[str], extra: Sequence = ()
-) -> list[sqlite3.Row]:
-    """Run `sql` (with one `{marks}` IN list) over the keys in chunks under SQLite's parameter limit."""
-    keys = list(keys)
-    return await run_on(conn, rows_in, sql, keys, extra) if keys else []
-
-
 def rows_in(c: sqlite3.Connection, sql: str, keys: Iterable[str], extra: Sequence = ()) -> list[sqlite3.Row]:
-    """`fetch_in` on the connection's own thread."""
+    """Run `sql` (with one `{marks}` IN list) over the keys in chunks under SQLite's parameter limit."""
     keys = sorted(set(keys))
     rows: list[sqlite3.Row] = []
     for start in range(0, len(keys), CHUNK):
@@ -42,23 +27,10 @@ def rows_in(c: sqlite3.Connection, sql: str, keys: Iterable[str], extra: Sequenc
 _CHECKLIST_BODY = "SELECT body FROM checklist_versions WHERE checklist_id = ? AND version = ?"
 
 
-async def checklist_index(
-    db: Database, checklist_id: str, version: int, conn: aiosqlite.Connection | None = None
-) -> ChecklistIndex | None:
-    """The indexed checklist version, or None (cached for good: a published version never changes).
-
-    `conn` is the writer inside a transaction; without it the reader is used.
-    """
-    cached = db.checklist_indexes.get((checklist_id, version))
-    if cached is not None:
-        return cached
-    return await run_on(conn or db.reader, checklist_index_on, db.checklist_indexes, checklist_id, version)
-
-
-def checklist_index_on(
+def checklist_index(
     c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], checklist_id: str, version: int
 ) -> ChecklistIndex | None:
-    """`checklist_index` on a plain connection (a push worker's, or on the connection's thread), with a cache."""
+    """The indexed checklist version, or None; kept in `cache` for good (a published version never changes)."""
     key = (checklist_id, version)
     cached = cache.get(key)
     if cached is None:
@@ -77,7 +49,7 @@ class UnitRow(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Lookups(msgspec.Struct, kw_only=True):
-    """What a push looks up before it stores anything (one trip to the writer's thread)."""
+    """What a push looks up before it stores anything."""
 
     known: dict[str, tuple[str, str]]  # rev_id -> (sha256, submission_id), stored revisions
     held: dict[str, sqlite3.Row]  # rev_id -> quarantine row
@@ -87,19 +59,7 @@ class Lookups(msgspec.Struct, kw_only=True):
     blobs: set[str]  # of the hashes asked about, those stored
 
 
-async def lookups(
-    conn: aiosqlite.Connection,
-    rev_ids: Iterable[str],
-    submission_ids: Iterable[str],
-    unit_ids: Iterable[str],
-    staff_ids: Iterable[str],
-    hashes: Iterable[str] = (),
-) -> Lookups:
-    """`lookups_on` on the connection's own thread (the writer's, inside a push's transaction)."""
-    return await run_on(conn, lookups_on, rev_ids, submission_ids, unit_ids, staff_ids, hashes)
-
-
-def lookups_on(
+def lookups(
     c: sqlite3.Connection,
     rev_ids: Iterable[str],
     submission_ids: Iterable[str],
@@ -107,7 +67,7 @@ def lookups_on(
     staff_ids: Iterable[str],
     hashes: Iterable[str] = (),
 ) -> Lookups:
-    """What a push looks up, on a plain connection (a push worker's, or the event loop's read-only one)."""
+    """What a push looks up before it stores anything (in its write, in a push worker, or inline on the loop)."""
     rev_ids, hashes = list(rev_ids), list(hashes)
     known = _known(c, rev_ids)
     return Lookups(
@@ -149,28 +109,23 @@ def _blobs(c: sqlite3.Connection, hashes: Iterable[str]) -> set[str]:
     return {r["sha256"] for r in rows_in(c, "SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", hashes)}
 
 
-async def owners(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, str]:
+def owners(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, str]:
     """submission_id -> auditor, for those that exist."""
-    return await run_on(conn, _owners, list(submission_ids))
+    return _owners(c, submission_ids)
 
 
-async def units(conn: aiosqlite.Connection, unit_ids: Iterable[str]) -> dict[str, UnitRow]:
-    return await run_on(conn, _units, list(unit_ids))
+def stored_blobs(c: sqlite3.Connection, hashes: Iterable[str]) -> set[str]:
+    """Of the hashes, those of stored blobs."""
+    return _blobs(c, hashes)
 
 
-async def stored_blobs(conn: aiosqlite.Connection, hashes: Iterable[str]) -> set[str]:
-    hashes = list(hashes)
-    return await run_on(conn, _blobs, hashes) if hashes else set()
-
-
-async def token_live(conn: aiosqlite.Connection, prefix: str) -> bool:
+def token_live(c: sqlite3.Connection, prefix: str) -> bool:
     """True while the token and its device are not revoked (checked again just before a commit)."""
-    rows = await _fetch(
-        conn,
+    rows = c.execute(
         "SELECT t.revoked_at, d.revoked_at AS device_revoked FROM tokens t"
         " LEFT JOIN devices d ON d.device_id = t.device_id WHERE t.prefix = ?",
         (prefix,),
-    )
+    ).fetchall()
     return bool(rows) and rows[0]["revoked_at"] is None and rows[0]["device_revoked"] is None
 
 
@@ -183,21 +138,16 @@ QUARANTINE_COLUMNS = (
 )
 
 
-async def insert_rows(
-    conn: aiosqlite.Connection,
+def insert_rows(
+    c: sqlite3.Connection,
     submissions: list[tuple[str, str, str]],
     revisions: list[tuple],
     evidence: list[tuple[str, str]],
     quarantine: list[tuple],
 ) -> None:
-    """A push's new rows, in one trip: submissions (submission_id, auditor, created_at), revisions
+    """A push's new rows: submissions (submission_id, auditor, created_at), revisions
     (REVISION_COLUMNS), the blobs they reference (sha256, submission_id) and quarantined ones
     (QUARANTINE_COLUMNS)."""
-    if submissions or revisions or evidence or quarantine:
-        await run_on(conn, _insert_rows, submissions, revisions, evidence, quarantine)
-
-
-def _insert_rows(c: sqlite3.Connection, submissions: list, revisions: list, evidence: list, quarantine: list) -> None:
     if submissions:
         insert_many(c, "INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", submissions)
     if revisions:
@@ -216,18 +166,15 @@ def _insert_rows(c: sqlite3.Connection, submissions: list, revisions: list, evid
         )
 
 
-async def next_arrival(db: Database, conn: aiosqlite.Connection) -> int:
-    """The next arrival number: kept in memory by the one writer after the first read."""
-    if db.next_arrival is None:
-        rows = await _fetch(conn, "SELECT coalesce(max(arrival), 0) + 1 FROM revisions", ())
-        db.next_arrival = rows[0][0]
-    return db.next_arrival
+def next_arrival(c: sqlite3.Connection) -> int:
+    """The next revision arrival number, as stored (the writer keeps it in memory after the first read)."""
+    return c.execute("SELECT coalesce(max(arrival), 0) + 1 FROM revisions").fetchone()[0]
 
 
-async def revisions_to_merge(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, list[sqlite3.Row]]:
+def revisions_to_merge(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, list[sqlite3.Row]]:
     """Every stored revision of the submissions, as the merge reads it (with its recorded clock offset)."""
-    rows = await fetch_in(
-        conn,
+    rows = rows_in(
+        c,
         "SELECT submission_id, rev_id, parents, rank, hlc, checklist_version, content, released, clock_offset_ms"
         " FROM revisions WHERE submission_id IN ({marks})",
         submission_ids,
@@ -238,34 +185,30 @@ async def revisions_to_merge(conn: aiosqlite.Connection, submission_ids: Iterabl
     return out
 
 
-async def parents_of(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, list[str]]:
+def parents_of(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, list[str]]:
     """rev_id -> parents of every stored revision of the submissions."""
-    rows = await fetch_in(
-        conn, "SELECT rev_id, parents FROM revisions WHERE submission_id IN ({marks})", submission_ids
-    )
+    rows = rows_in(c, "SELECT rev_id, parents FROM revisions WHERE submission_id IN ({marks})", submission_ids)
     return {r["rev_id"]: msgspec.json.decode(r["parents"]) for r in rows}
 
 
-async def database_id(db: Database) -> str:
-    row = await db.fetch_one("SELECT value FROM meta WHERE key = 'database_id'")
-    return row["value"]
+def database_id(c: sqlite3.Connection) -> str:
+    """This database's id (API.md: a pull cursor names it)."""
+    return c.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()["value"]
 
 
-async def quarantine_again(conn: aiosqlite.Connection, entry_id: int, code: str, reason: str, path: str | None) -> None:
+def quarantine_again(c: sqlite3.Connection, entry_id: int, code: str, reason: str, path: str | None) -> None:
     """A replayed quarantine entry is still unusable: record why, now."""
-    await conn.execute(
-        "UPDATE quarantine SET code = ?, reason = ?, path = ? WHERE id = ?", (code, reason, path, entry_id)
-    )
+    c.execute("UPDATE quarantine SET code = ?, reason = ?, path = ? WHERE id = ?", (code, reason, path, entry_id))
 
 
-async def mark_replayed(conn: aiosqlite.Connection, entry_id: int, at: str) -> None:
+def mark_replayed(c: sqlite3.Connection, entry_id: int, at: str) -> None:
     """A replayed quarantine entry was stored: it leaves the quarantine list."""
-    await conn.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (at, entry_id))
+    c.execute("UPDATE quarantine SET released_at = ? WHERE id = ?", (at, entry_id))
 
 
-async def held_for_replay(db: Database, ids: list[int] | None) -> list[sqlite3.Row]:
+def held_for_replay(c: sqlite3.Connection, ids: list[int] | None) -> list[sqlite3.Row]:
     """The quarantine entries not yet replayed (those of `ids`, or all of them oldest first)."""
     if ids:
         marks = ", ".join("?" * len(ids))
-        return await db.fetch_all(f"SELECT * FROM quarantine WHERE released_at IS NULL AND id IN ({marks})", ids)
-    return await db.fetch_all("SELECT * FROM quarantine WHERE released_at IS NULL ORDER BY id")
+        return c.execute(f"SELECT * FROM quarantine WHERE released_at IS NULL AND id IN ({marks})", ids).fetchall()
+    return c.execute("SELECT * FROM quarantine WHERE released_at IS NULL ORDER BY id").fetchall()

@@ -9,19 +9,18 @@ the standard sums and the change-feed entry. The engine (`server.sync.refresh`) 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
-import aiosqlite
 import msgspec
 
-from server.db import insert_many, run_on
-from server.store.feed import record_changes_now
-from server.store.sync import fetch_in, rows_in
+from server.db import insert_many
+from server.store.feed import record_changes
+from server.store.sync import rows_in
 from server.wire import Scalar
 
 # What a store function that changes what views depend on (a blob arriving or lost) is handed to
-# refresh them inside its own transaction: the engine's refresh, bound to its database and zone.
-Refresh = Callable[[aiosqlite.Connection, Collection[str]], Awaitable[object]]
+# refresh them inside its own write: the engine's refresh, bound to its checklist cache and zone.
+Refresh = Callable[[sqlite3.Connection, Collection[str]], object]
 
 
 class ChecklistRefOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -223,11 +222,12 @@ def stored_view(row: ViewRow) -> StoredView:
     )
 
 
-async def write_views(conn: aiosqlite.Connection, rows: list[StoredView], new: set[str] = frozenset()) -> None:
-    """Store the derived rows and documents, and feed each to its auditor's tablets (one trip).
+def write_views(c: sqlite3.Connection, rows: list[StoredView], new: Collection[str] = frozenset()) -> None:
+    """Store the derived rows and documents, and feed each to its auditor's tablets.
 
     `new`: submissions created in this transaction, or whose derived rows and changes were
-    emptied in it (nothing of them to replace).
+    emptied in it (nothing of them to replace). The (period, counted, unit_id) each existing
+    submission had is read first, to remove its old aggregation rows by their clustered key.
     """
     if not rows:
         return
@@ -239,24 +239,6 @@ async def write_views(conn: aiosqlite.Connection, rows: list[StoredView], new: s
         by_auditor.setdefault(r.auditor, []).append(r.submission_id)
     existing = [r.submission_id for r in rows if r.submission_id not in new]
     evidence = [(r.submission_id, sha) for r in rows for sha in r.evidence]
-    await run_on(conn, _write_views, values, existing, scores, staff, evidence, by_auditor, new)
-
-
-def _write_views(
-    c: sqlite3.Connection,
-    values: list[tuple],
-    existing: list[str],
-    scores: list[tuple],
-    staff: list[tuple],
-    evidence: list[tuple[str, str]],
-    by_auditor: dict[str, list[str]],
-    new: set[str],
-) -> None:
-    """`write_views` on the writer's own thread.
-
-    The (period, counted, unit_id) each existing submission had is read first, to remove its
-    old aggregation rows by their clustered key; a submission new in this transaction has none.
-    """
     sql = "SELECT submission_id, period, counted, unit_id FROM submission_views WHERE submission_id IN ({marks})"
     old = [(r["period"], r["counted"], r["unit_id"], r["submission_id"]) for r in rows_in(c, sql, existing)]
     old = [o for o in old if o[0] is not None and o[1]]
@@ -298,7 +280,7 @@ def _write_views(
     if evidence:
         insert_many(c, "INSERT INTO view_evidence (submission_id, sha256) VALUES (?, ?)", evidence)
     for auditor, ids in by_auditor.items():
-        record_changes_now(c, "submission", ids, audience=auditor, fresh=new)
+        record_changes(c, "submission", ids, audience=auditor, fresh=new)
 
 
 def encode_standard_scores(standards: list[tuple[str, float, bool]]) -> str:
@@ -306,37 +288,33 @@ def encode_standard_scores(standards: list[tuple[str, float, bool]]) -> str:
     return msgspec.json.encode([(code, score, int(met)) for code, score, met in standards]).decode("utf-8")
 
 
-async def view_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:
+def view_documents(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, SubmissionDoc]:
     """The stored documents of those of the submissions that have one."""
-    rows = await fetch_in(
-        conn, "SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", submission_ids
+    rows = rows_in(
+        c, "SELECT submission_id, document FROM submission_views WHERE submission_id IN ({marks})", submission_ids
     )
     return {r["submission_id"]: msgspec.json.decode(r["document"], type=SubmissionDoc) for r in rows}
 
 
-async def referencing(conn: aiosqlite.Connection, sha256: str) -> list[str]:
+def referencing(c: sqlite3.Connection, sha256: str) -> list[str]:
     """The submissions whose current view references the blob (their views change when it comes or goes)."""
-    return [
-        r[0] for r in await conn.execute_fetchall("SELECT submission_id FROM view_evidence WHERE sha256 = ?", (sha256,))
-    ]
+    return [r[0] for r in c.execute("SELECT submission_id FROM view_evidence WHERE sha256 = ?", (sha256,))]
 
 
-async def previous_documents(conn: aiosqlite.Connection, submission_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+def previous_documents(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
     """submission_id -> the stored (updated_at, document as JSON bytes): what a rebuild compares with."""
-    rows = await fetch_in(
-        conn,
+    rows = rows_in(
+        c,
         "SELECT submission_id, updated_at, document FROM submission_views WHERE submission_id IN ({marks})",
         submission_ids,
     )
     return {r["submission_id"]: (r["updated_at"], r["document"].encode("utf-8")) for r in rows}
 
 
-async def empty_all(conn: aiosqlite.Connection) -> None:
+def empty_all(c: sqlite3.Connection) -> None:
     """Empty every derived row before a rebuild refills them (the views themselves are replaced row by row)."""
     for table in ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups"):
-        await conn.execute(f"DELETE FROM {table}")
-    await conn.execute(
-        "DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)"
-    )
+        c.execute(f"DELETE FROM {table}")
+    c.execute("DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)")
     # Every submission's change is numbered again by the rebuild (tablets pull the rebuilt views).
-    await conn.execute("DELETE FROM changes WHERE kind = 'submission'")
+    c.execute("DELETE FROM changes WHERE kind = 'submission'")

@@ -102,7 +102,7 @@ def work_out(
     good = [d for d in decoded if isinstance(d, Decoded)]
     if not good:
         return work
-    found = store.lookups_on(
+    found = store.lookups(
         conn,
         [d.rev_id for d in good],
         (),
@@ -113,7 +113,7 @@ def work_out(
     for d in good:
         if d.rev_id in found.known or d.rev_id in work.checked:
             continue
-        index = store.checklist_index_on(conn, indexes, d.checklist_id, d.checklist_version)
+        index = store.checklist_index(conn, indexes, d.checklist_id, d.checklist_version)
         unit = found.units.get(d.unit_id)
         staff = {s: found.staff[s] for s in d.staff_ids or () if s in found.staff}
         problem = revision_problem(d.revision, index, unit, staff, author.device_id)
@@ -144,9 +144,9 @@ def finish(steps: Generator[None, None, PushWork]) -> PushWork:
             return done.value
 
 
-# On the event loop, one push's work at a time, letting the loop run between revisions: the
-# writer's transaction, whose every statement ends with a callback on the loop, then waits behind
-# one revision's work, not behind every push's batch.
+# On the event loop, one push's work at a time, letting the loop run between revisions: other
+# requests, and the writer's thread waiting for the GIL, then wait behind one revision's work,
+# not behind every push's batch.
 _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -163,7 +163,7 @@ async def work_here(
     turn = _turns.get(loop)
     if turn is None:
         turn = _turns[loop] = asyncio.Lock()
-    steps = work_out(db.direct, db.checklist_indexes, raws, author, tz, received_at, views)
+    steps = db.read_inline(work_out, db.checklist_indexes, raws, author, tz, received_at, views)
     async with turn:
         while True:
             try:

@@ -10,13 +10,14 @@ quarantined or rejected and never blocks the others.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import msgspec
 
 from checklists.canonical import encode_normalized
+from checklists.score import ChecklistIndex
 from server.clock import iso_utc, utc_now
 from server.db import Database
 from server.errors import ProblemError
@@ -51,15 +52,6 @@ class Receipt(msgspec.Struct, kw_only=True, frozen=True):
     missing_parents: list[str]
     score: float | None
     problem: Problem | None
-
-
-class _Outcome(msgspec.Struct, kw_only=True):
-    index: int
-    rev_id: str | None
-    submission_id: str | None
-    status: str = ""
-    problem: Problem | None = None
-    evidence: list[str] = []
 
 
 def clock_offset_ms(sent_at: dt.datetime, now: dt.datetime) -> int:
@@ -123,6 +115,292 @@ async def store_revisions(
     return await store_work(db, work, author, tz, received_at, submission_scope, replay_of)
 
 
+# --- read → decide → write ------------------------------------------------------------------------
+#
+# A push's job in the writer: `read` what the transaction sees of the revisions (stored ids,
+# quarantine, owners, units, staff, blobs, parents, checklist versions), `classify` every revision
+# against it (pure: no I/O), and `write` the plan. Table tests of `classify` need no database.
+
+
+class Seen(msgspec.Struct, kw_only=True):
+    """What the write transaction read for a push: the input of `classify`."""
+
+    found: store.Lookups
+    parents_of: dict[str, list[str]]  # rev_id -> parents, of the visits the push adds a child to
+    indexes: dict[tuple[str, int], ChecklistIndex | None]  # of the checklist versions the revisions name
+    arrival: int  # the next revision arrival number
+
+
+class Stored(msgspec.Struct, frozen=True, tag=True):
+    """The revision is stored (its receipt says applied, merged or pending once merged)."""
+
+
+class Duplicate(msgspec.Struct, frozen=True, tag=True):
+    """The same revision is already stored (or earlier in this push)."""
+
+    submission_id: str | None  # of the stored one (None: earlier in this push, the named one)
+
+
+class Quarantined(msgspec.Struct, frozen=True, tag=True):
+    problem: Problem
+
+
+class Rejected(msgspec.Struct, frozen=True, tag=True):
+    problem: Problem
+    submission_id: str | None = None  # of the stored revision it collides with, if any
+
+
+Verdict = Stored | Duplicate | Quarantined | Rejected
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    """What a push writes: `classify`'s answer, applied by `write_plan`."""
+
+    verdicts: list[Verdict]  # one per revision, in the order sent
+    new_submissions: list[tuple[str, str, str]] = []  # (submission_id, auditor, created_at)
+    revisions: list[tuple] = []  # store.REVISION_COLUMNS
+    evidence: list[tuple[str, str]] = []  # (sha256, submission_id)
+    quarantine: list[tuple] = []  # store.QUARANTINE_COLUMNS
+    requarantine: Problem | None = None  # a replayed entry still unusable: why, now
+    fresh: dict[str, list[Decoded]] = {}  # submission -> its revisions stored now
+    ready: dict[str, NewVisit] = {}  # new visit -> its rows worked out before the transaction, still good
+    owners: dict[str, str] = {}  # submission -> auditor, with the new visits
+    next_arrival: int = 0
+
+
+def read(c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], work: PushWork) -> Seen:
+    """What the transaction sees of the push's revisions."""
+    decoded = work.revisions
+    good = [d for d in decoded if isinstance(d, Decoded)]
+    found = store.lookups(
+        c,
+        {d.rev_id for d in decoded if d.rev_id},
+        {d.submission_id for d in decoded if d.submission_id},
+        {d.unit_id for d in good},
+        {s for d in good for s in d.staff_ids or ()},
+        {e for d in good if d.rev_id in work.new for e in d.evidence},
+    )
+    # rev_id -> parents of the stored revisions of the visits this push adds a new child to: what
+    # `cycle_problem` walks.
+    parents = store.parents_of(
+        c,
+        {
+            d.submission_id
+            for d in good
+            if d.parents and d.rev_id not in found.known and d.submission_id in found.owners
+        },
+    )
+    indexes = {
+        key: store.checklist_index(c, cache, *key)
+        for key in {(d.checklist_id, d.checklist_version) for d in good if d.rev_id not in found.known}
+    }
+    return Seen(found=found, parents_of=parents, indexes=indexes, arrival=0)
+
+
+def classify(
+    work: PushWork,
+    seen: Seen,
+    author: Author,
+    received_at: str,
+    submission_scope: str | None = None,
+    replay_of: int | None = None,
+) -> Plan:
+    """Every revision's verdict and the rows to write, from what the transaction read (no I/O).
+
+    Revisions are taken parents first whatever their order in the push; each sees what the ones
+    before it in this push were given (a stored parent, a quarantined twin, a new visit's owner).
+    """
+    decoded = work.revisions
+    found = seen.found
+    known, units, staff = found.known, found.units, found.staff
+    held_now = dict(found.held) if replay_of is None else {}
+    owners = dict(found.owners)
+    parents_of = dict(seen.parents_of)
+    plan = Plan(verdicts=[Stored()] * len(decoded), owners=owners)
+    seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this push
+    candidates: dict[str, NewVisit] = {}
+    arrival = seen.arrival
+    for i in parents_first(decoded):
+        d = decoded[i]
+        verdict = _verdict(d, author, known, seen_now, held_now, owners, submission_scope)
+        if verdict is not None:
+            plan.verdicts[i] = verdict
+            continue
+        rev_id, sub_id, sha = d.rev_id, d.submission_id, d.sha256
+        owner = owners.get(sub_id) if sub_id else None
+        if isinstance(d, Undecodable):
+            problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
+        else:
+            checked = work.checked.get(rev_id)
+            if checked is not None and _still_holds(checked, d, units, staff):
+                problem = checked.problem  # checked before the transaction against the same rows
+            else:
+                index = seen.indexes.get((d.checklist_id, d.checklist_version))
+                problem = revision_problem(d.revision, index, units.get(d.unit_id), staff, author.device_id)
+            if problem is None and d.parents:
+                # Only here, inside the transaction, are the revisions that could close a cycle all known.
+                problem = cycle_problem(rev_id, d.parents, parents_of)
+            visit = work.new.get(rev_id) if owner is None and problem is None else None
+            if visit is not None and visit.blobs == {e for e in d.evidence if e in found.blobs}:
+                candidates[sub_id] = visit
+        if problem is not None:
+            plan.verdicts[i] = Quarantined(problem)
+            if replay_of is not None:
+                plan.requarantine = problem
+                continue
+            raw_text = d.raw if isinstance(d, Undecodable) else d.canonical_json.decode("utf-8")
+            plan.quarantine.append(
+                (rev_id, sub_id, sha, raw_text, author.rank, author.name, author.device_id, received_at)
+                + (author.offset_ms, problem.code, problem.message, problem.path)
+            )
+            held_now[rev_id] = {
+                "sha256": sha,
+                "code": problem.code,
+                "reason": problem.message,
+                "path": problem.path,
+                "author": author.name,
+            }
+            continue
+        if owner is None:
+            if author.rank != "auditor":
+                plan.verdicts[i] = Rejected(
+                    Problem(code="not_found", message="no such submission", path="submission_id")
+                )
+                continue
+            owners[sub_id] = author.name
+            plan.new_submissions.append((sub_id, author.name, received_at))
+        plan.revisions.append(
+            (
+                rev_id,
+                sub_id,
+                sha,
+                d.canonical_json.decode("utf-8"),
+                encode_normalized(d.parents).decode("utf-8"),
+                d.checklist_id,
+                d.checklist_version,
+                d.hlc,
+                author.rank,
+                author.name,
+                author.device_id,
+                received_at,
+                author.offset_ms,
+                arrival,
+            )
+        )
+        arrival += 1
+        plan.evidence += [(e, sub_id) for e in d.evidence]
+        plan.fresh.setdefault(sub_id, []).append(d)
+        seen_now[rev_id] = sha
+        parents_of[rev_id] = d.parents
+    brand_new = {s for s, _, _ in plan.new_submissions}
+    # A new visit's rows stand only when its one revision is all that was stored of it.
+    plan.ready = {s: v for s, v in candidates.items() if s in brand_new and len(plan.fresh[s]) == 1}
+    plan.next_arrival = arrival
+    return plan
+
+
+def _verdict(
+    d: Decoded | Undecodable | Oversized,
+    author: Author,
+    known: dict[str, tuple[str, str]],
+    seen_now: dict[str, str],
+    held: dict,
+    owners: dict[str, str],
+    submission_scope: str | None,
+) -> Verdict | None:
+    """The verdict that needs no checks of the revision's content, or None when it must be checked."""
+    if isinstance(d, Oversized):
+        return Rejected(
+            Problem(
+                code="revision_too_large",
+                message=f"the revision is {d.size:,} bytes; at most {MAX_REVISION_BYTES:,} are accepted",
+                path=None,
+            )
+        )
+    rev_id, sub_id = d.rev_id, d.submission_id
+    if rev_id is None:
+        message = "the revision has no usable rev_id: " + (d.message if isinstance(d, Undecodable) else "")
+        return Rejected(Problem(code="unidentifiable", message=message, path="rev_id"))
+    stored = known.get(rev_id)
+    earlier = seen_now.get(rev_id)
+    in_quarantine = held.get(rev_id)
+    if author.rank == "auditor" and (
+        (stored is not None and owners.get(stored[1]) != author.name)
+        or (in_quarantine is not None and in_quarantine["author"] != author.name)
+    ):
+        # Another auditor's revision id: tell nothing of it (not its submission, heads or score).
+        return Rejected(_reused(rev_id))
+    if stored is not None or earlier is not None:
+        stored_in = stored[1] if stored else None
+        if (stored[0] if stored else earlier) == d.sha256:
+            return Duplicate(stored_in)
+        return Rejected(_reused(rev_id), stored_in)
+    if in_quarantine is not None:
+        if in_quarantine["sha256"] == d.sha256:
+            return Quarantined(
+                Problem(code=in_quarantine["code"], message=in_quarantine["reason"], path=in_quarantine["path"])
+            )
+        return Rejected(_reused(rev_id))
+    if submission_scope is not None and sub_id != submission_scope:
+        return Rejected(
+            Problem(code="wrong_submission", message="the revision names another submission", path="submission_id")
+        )
+    owner = owners.get(sub_id) if sub_id else None
+    if owner is not None and owner != author.name and author.rank == "auditor":
+        return Rejected(
+            Problem(code="not_owner", message="this submission belongs to another auditor", path="submission_id")
+        )
+    return None
+
+
+def write_plan(
+    c: sqlite3.Connection,
+    cache: dict[tuple[str, int], ChecklistIndex],
+    work: PushWork,
+    plan: Plan,
+    author: Author,
+    tz: ZoneInfo,
+    received_at: str,
+    replay_of: int | None,
+) -> dict[str, Told]:
+    """Write the plan and merge the touched visits again; what each named submission's receipt tells."""
+    store.insert_rows(c, plan.new_submissions, plan.revisions, plan.evidence, plan.quarantine)
+    if replay_of is not None and plan.requarantine is not None:
+        p = plan.requarantine
+        store.quarantine_again(c, replay_of, p.code, p.message, p.path)
+    if replay_of is not None and plan.revisions:
+        store.mark_replayed(c, replay_of, iso_utc(utc_now()))
+    for row in plan.revisions if author.rank == "reviewer" or replay_of is not None else ():
+        action = "replay" if replay_of is not None else "correct"
+        audit(c, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
+    brand_new = {s for s, _, _ in plan.new_submissions}
+    existing = [s for s in plan.fresh if s not in brand_new]
+    previous = stored_inputs(c, existing) if existing else {}
+    inputs = {
+        s: previous.get(s, []) + [(merge_input(d.canonical, author.rank), author.offset_ms) for d in revs]
+        for s, revs in plan.fresh.items()
+        if s not in plan.ready
+    }
+    views = merge_views(
+        c, cache, inputs, plan.owners, tz, received_at, brand_new, [v.view for v in plan.ready.values()]
+    )
+    if author.token_prefix and not store.token_live(c, author.token_prefix):
+        raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
+    docs = {v.submission_id: v.told for v in views}
+    named = {_named(d, v) for d, v in zip(work.revisions, plan.verdicts, strict=True)}
+    untouched = {s for s in named if s and s not in docs}
+    docs |= {s: told(doc) for s, doc in view_documents(c, untouched).items()}
+    return docs
+
+
+def _named(d: Decoded | Undecodable | Oversized, verdict: Verdict) -> str | None:
+    """The submission a revision's receipt names: the stored revision's, or the one it names."""
+    match verdict:
+        case Duplicate(submission_id=sub) | Rejected(submission_id=sub) if sub is not None:
+            return sub
+    return d.submission_id
+
+
 async def store_work(
     db: Database,
     work: PushWork,
@@ -132,216 +410,23 @@ async def store_work(
     submission_scope: str | None = None,
     replay_of: int | None = None,
 ) -> list[Receipt]:
-    """The write half of `store_revisions`: the push's work stored in one job of a group commit.
+    """The write half of `store_revisions`: read, classify and write, as one write of a group commit.
 
     What was worked out before the transaction is used only where it still holds inside it.
+    The receipts are built once the write committed (with the pushes beside it).
     """
-    decoded = work.revisions
-    outcomes = [
-        _Outcome(
-            index=i,
-            rev_id=d.rev_id,
-            submission_id=d.submission_id,
-            evidence=d.evidence if isinstance(d, Decoded) else [],
-        )
-        for i, d in enumerate(decoded)
-    ]
 
-    async def job(conn: aiosqlite.Connection) -> dict[str, Told]:
-        good = [d for d in decoded if isinstance(d, Decoded)]
-        found = await store.lookups(
-            conn,
-            {o.rev_id for o in outcomes if o.rev_id},
-            {o.submission_id for o in outcomes if o.submission_id},
-            {d.unit_id for d in good},
-            {s for d in good for s in d.staff_ids or ()},
-            {e for d in good if d.rev_id in work.new for e in d.evidence},
-        )
-        known, in_quarantine, owners, units, staff = found.known, found.held, found.owners, found.units, found.staff
+    def job(c: sqlite3.Connection) -> tuple[Plan, dict[str, Told]]:
+        seen = read(c, db.checklist_indexes, work)
+        if db.next_arrival is None:
+            db.next_arrival = store.next_arrival(c)
+        seen.arrival = db.next_arrival
+        plan = classify(work, seen, author, received_at, submission_scope, replay_of)
+        db.next_arrival = plan.next_arrival
+        return plan, write_plan(c, db.checklist_indexes, work, plan, author, tz, received_at, replay_of)
 
-        new_submissions: list[tuple[str, str, str]] = []
-        revision_rows: list[tuple] = []
-        evidence_rows: list[tuple[str, str]] = []
-        quarantine_rows: list[tuple] = []
-        fresh: dict[str, list[Decoded]] = {}  # submission -> revisions stored now
-        seen_now: dict[str, str] = {}  # rev_id -> sha256, stored in this batch
-        ready: dict[str, NewVisit] = {}  # new submission -> its rows worked out before the transaction
-        arrival = await store.next_arrival(db, conn)
-        # rev_id -> parents of the stored revisions of the visits this push adds a new child to, and
-        # of those it stores: what `cycle_problem` walks.
-        parents_of = await store.parents_of(
-            conn, {d.submission_id for d in good if d.parents and d.rev_id not in known and d.submission_id in owners}
-        )
-        for i in parents_first(decoded):
-            d, outcome = decoded[i], outcomes[i]
-            rev_id, sub_id = outcome.rev_id, outcome.submission_id
-            if isinstance(d, Oversized):
-                outcome.status = "rejected"
-                outcome.problem = Problem(
-                    code="revision_too_large",
-                    message=f"the revision is {d.size:,} bytes; at most {MAX_REVISION_BYTES:,} are accepted",
-                    path=None,
-                )
-                continue
-            if rev_id is None:
-                outcome.status = "rejected"
-                outcome.problem = Problem(
-                    code="unidentifiable",
-                    message="the revision has no usable rev_id: " + (d.message if isinstance(d, Undecodable) else ""),
-                    path="rev_id",
-                )
-                continue
-            sha = d.sha256
-            stored = known.get(rev_id)
-            earlier = seen_now.get(rev_id)
-            held = in_quarantine.get(rev_id) if replay_of is None else None
-            if author.rank == "auditor" and (
-                (stored is not None and owners.get(stored[1]) != author.name)
-                or (held is not None and held["author"] != author.name)
-            ):
-                # Another auditor's revision id: tell nothing of it (not its submission, heads or score).
-                outcome.status = "rejected"
-                outcome.problem = _reused(rev_id)
-                continue
-            if stored is not None or earlier is not None:
-                same = (stored[0] if stored else earlier) == sha
-                outcome.status = "duplicate" if same else "rejected"
-                if stored:
-                    outcome.submission_id = stored[1]
-                if not same:
-                    outcome.problem = _reused(rev_id)
-                continue
-            if held is not None:
-                if held["sha256"] == sha:
-                    outcome.status = "quarantined"
-                    outcome.problem = Problem(code=held["code"], message=held["reason"], path=held["path"])
-                else:
-                    outcome.status = "rejected"
-                    outcome.problem = _reused(rev_id)
-                continue
-            if submission_scope is not None and sub_id != submission_scope:
-                outcome.status = "rejected"
-                outcome.problem = Problem(
-                    code="wrong_submission", message="the revision names another submission", path="submission_id"
-                )
-                continue
-            owner = owners.get(sub_id) if sub_id else None
-            if owner is not None and owner != author.name and author.rank == "auditor":
-                outcome.status = "rejected"
-                outcome.problem = Problem(
-                    code="not_owner", message="this submission belongs to another auditor", path="submission_id"
-                )
-                continue
-            if isinstance(d, Undecodable):
-                problem = Problem(code="invalid_shape", message=d.message, path=d.path or None)
-            else:
-                checked = work.checked.get(rev_id)
-                if checked is not None and _still_holds(checked, d, units, staff):
-                    problem = checked.problem  # checked before the transaction against the same rows
-                else:
-                    index = await store.checklist_index(db, d.checklist_id, d.checklist_version, conn)
-                    problem = revision_problem(d.revision, index, units.get(d.unit_id), staff, author.device_id)
-                if problem is None and d.parents:
-                    # Only here, inside the transaction, are the revisions that could close a cycle all known.
-                    problem = cycle_problem(rev_id, d.parents, parents_of)
-                visit = work.new.get(rev_id) if owner is None and problem is None else None
-                if visit is not None and visit.blobs == {e for e in d.evidence if e in found.blobs}:
-                    ready[sub_id] = visit
-            if problem is not None and replay_of is not None:
-                await store.quarantine_again(conn, replay_of, problem.code, problem.message, problem.path)
-                outcome.status = "quarantined"
-                outcome.problem = problem
-                continue
-            if problem is not None:
-                raw_text = d.raw if isinstance(d, Undecodable) else d.canonical_json.decode("utf-8")
-                quarantine_rows.append(
-                    (
-                        rev_id,
-                        sub_id,
-                        sha,
-                        raw_text,
-                        author.rank,
-                        author.name,
-                        author.device_id,
-                        received_at,
-                        author.offset_ms,
-                        problem.code,
-                        problem.message,
-                        problem.path,
-                    )
-                )
-                in_quarantine[rev_id] = {
-                    "sha256": sha,
-                    "code": problem.code,
-                    "reason": problem.message,
-                    "path": problem.path,
-                    "author": author.name,
-                }
-                outcome.status = "quarantined"
-                outcome.problem = problem
-                continue
-            if owner is None:
-                if author.rank != "auditor":
-                    outcome.status = "rejected"
-                    outcome.problem = Problem(code="not_found", message="no such submission", path="submission_id")
-                    continue
-                owners[sub_id] = author.name
-                new_submissions.append((sub_id, author.name, received_at))
-            revision_rows.append(
-                (
-                    rev_id,
-                    sub_id,
-                    sha,
-                    d.canonical_json.decode("utf-8"),
-                    encode_normalized(d.parents).decode("utf-8"),
-                    d.checklist_id,
-                    d.checklist_version,
-                    d.hlc,
-                    author.rank,
-                    author.name,
-                    author.device_id,
-                    received_at,
-                    author.offset_ms,
-                    arrival,
-                )
-            )
-            arrival += 1
-            evidence_rows += [(e, sub_id) for e in outcome.evidence]
-            fresh.setdefault(sub_id, []).append(d)
-            seen_now[rev_id] = sha
-            parents_of[rev_id] = d.parents
-            outcome.status = "stored"
-
-        db.next_arrival = arrival
-        await store.insert_rows(conn, new_submissions, revision_rows, evidence_rows, quarantine_rows)
-        if replay_of is not None and revision_rows:
-            await store.mark_replayed(conn, replay_of, iso_utc(utc_now()))
-        for row in revision_rows if author.rank == "reviewer" or replay_of is not None else ():
-            action = "replay" if replay_of is not None else "correct"
-            await audit(conn, author.name, action, "submission", row[1], {"rev_id": row[0], "sha256": row[2]})
-        brand_new = {s for s, _, _ in new_submissions}
-        # A new visit's rows stand only when its one revision is all that was stored of it.
-        ready = {s: v for s, v in ready.items() if s in brand_new and len(fresh[s]) == 1}
-        existing = [s for s in fresh if s not in brand_new]
-        previous = await stored_inputs(conn, existing) if existing else {}
-        inputs = {
-            s: previous.get(s, []) + [(merge_input(d.canonical, author.rank), author.offset_ms) for d in revs]
-            for s, revs in fresh.items()
-            if s not in ready
-        }
-        views = await merge_views(
-            db, conn, inputs, owners, tz, received_at, brand_new, [v.view for v in ready.values()]
-        )
-        if author.token_prefix and not await store.token_live(conn, author.token_prefix):
-            raise ProblemError(401, "token_revoked", "the token or its device was revoked; nothing was stored")
-        docs = {v.submission_id: v.told for v in views}
-        untouched = {o.submission_id for o in outcomes if o.submission_id and o.submission_id not in docs}
-        docs |= {s: told(doc) for s, doc in (await view_documents(conn, untouched)).items()}
-        return docs
-
-    # One job of a group commit: committed (with the pushes beside it) before any receipt is built.
-    docs = await db.grouped(job)
-    return [_receipt(o, docs, author) for o in outcomes]
+    plan, docs = await db.write(job)
+    return [_receipt(d, verdict, docs, author) for d, verdict in zip(work.revisions, plan.verdicts, strict=True)]
 
 
 def _still_holds(checked: Checked, d: Decoded, units: dict, staff: dict[str, bool]) -> bool:
@@ -359,38 +444,43 @@ def _reused(rev_id: str) -> Problem:
     )
 
 
-def _receipt(outcome: _Outcome, docs: dict[str, Told], author: Author) -> Receipt:
-    doc = docs.get(outcome.submission_id) if outcome.submission_id else None
+def _receipt(d: Decoded | Undecodable | Oversized, verdict: Verdict, docs: dict[str, Told], author: Author) -> Receipt:
+    """A revision's receipt: its verdict, told with its submission's document as committed."""
+    sub_id = _named(d, verdict)
+    doc = docs.get(sub_id) if sub_id else None
     if doc is not None and author.rank == "auditor" and doc.auditor != author.name:
         doc = None  # another auditor's submission (a `not_owner` receipt): nothing of it is told
     heads = doc.heads if doc else []
-    status = outcome.status
+    pending = doc.pending if doc else {}
     missing_parents: list[str] = []
-    problem = outcome.problem
-    if status in ("stored", "duplicate") and doc is not None:
-        pending = doc.pending
-        if status == "stored":
-            if outcome.rev_id in pending:
-                status = "pending"
-                missing_parents = pending[outcome.rev_id]
-            else:
-                status = "merged" if len(heads) > 1 else "applied"
-                if outcome.rev_id in doc.checklist_changed:
-                    problem = Problem(
-                        code="checklist_changed",
-                        message="the revision names another checklist version than the visit's first revision; "
-                        "it is kept but left out of the merge (a new version is a new submission)",
-                        path="checklist",
-                    )
-        elif outcome.rev_id in pending:
-            missing_parents = pending[outcome.rev_id]
-    missing_blobs = [e for e in outcome.evidence if doc is not None and e in doc.missing_blobs]
+    problem = None
+    match verdict:
+        case Stored() if doc is not None and d.rev_id in pending:
+            status, missing_parents = "pending", pending[d.rev_id]
+        case Stored():
+            status = "merged" if len(heads) > 1 else "applied"
+            if doc is not None and d.rev_id in doc.checklist_changed:
+                problem = Problem(
+                    code="checklist_changed",
+                    message="the revision names another checklist version than the visit's first revision; "
+                    "it is kept but left out of the merge (a new version is a new submission)",
+                    path="checklist",
+                )
+        case Duplicate():
+            status = "duplicate"
+            if doc is not None and d.rev_id in pending:
+                missing_parents = pending[d.rev_id]
+        case Quarantined(problem=problem):
+            status = "quarantined"
+        case Rejected(problem=problem):
+            status = "rejected"
+    evidence = d.evidence if isinstance(d, Decoded) else []
     return Receipt(
-        rev_id=outcome.rev_id,
-        submission_id=outcome.submission_id,
+        rev_id=d.rev_id,
+        submission_id=sub_id,
         status=status,
         heads=heads,
-        missing_blobs=missing_blobs,
+        missing_blobs=[e for e in evidence if doc is not None and e in doc.missing_blobs],
         missing_parents=missing_parents,
         score=doc.visit_score if doc and status not in ("rejected", "quarantined") else None,
         problem=problem,

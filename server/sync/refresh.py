@@ -2,18 +2,19 @@
 
 The one answer to "how is a submission's view recomputed?": the inputs are read through the
 store, computed by the pure merge and `build_document`, and written by `store.views.write_views`,
-inside the caller's write transaction (so a change and the views it changes commit together).
+inside the caller's write (so a change and the views it changes commit together).
 """
 
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Collection, Sequence
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import msgspec
 
+from checklists.score import ChecklistIndex
 from server.clock import now_iso
 from server.db import Database
 from server.store import reviews as reviews_store
@@ -25,27 +26,25 @@ from server.sync.merge import MergeInput, merge, missing_ancestors, stored_input
 from server.sync.view import build_document
 
 
-async def refresh(
-    db: Database, conn: aiosqlite.Connection, submission_ids: Collection[str], tz: ZoneInfo
+def refresh(
+    c: sqlite3.Connection, submission_ids: Collection[str], cache: dict[tuple[str, int], ChecklistIndex], tz: ZoneInfo
 ) -> list[StoredView]:
-    """Merge the submissions' stored revisions again and store their views (inside `conn`'s transaction)."""
+    """Merge the submissions' stored revisions again and store their views (inside `c`'s write)."""
     if not submission_ids:
         return []
-    owners = await store.owners(conn, submission_ids)
-    inputs = await stored_inputs(conn, submission_ids)
-    return await merge_views(db, conn, inputs, owners, tz, now_iso())
+    owners = store.owners(c, submission_ids)
+    inputs = stored_inputs(c, submission_ids)
+    return merge_views(c, cache, inputs, owners, tz, now_iso())
 
 
 def refresher(db: Database, tz: ZoneInfo) -> Refresh:
-    """`refresh` bound to its database and time zone, for the store functions that are handed one."""
-    return functools.partial(refresh, db, tz=tz)
+    """`refresh` bound to the database's checklist cache and the time zone, for the store functions handed one."""
+    return functools.partial(refresh, cache=db.checklist_indexes, tz=tz)
 
 
-async def stored_inputs(
-    conn: aiosqlite.Connection, submission_ids: Collection[str]
-) -> dict[str, list[tuple[MergeInput, int]]]:
+def stored_inputs(c: sqlite3.Connection, submission_ids: Collection[str]) -> dict[str, list[tuple[MergeInput, int]]]:
     """Every stored revision of the submissions as merge input, with its recorded clock offset."""
-    rows = await store.revisions_to_merge(conn, submission_ids)
+    rows = store.revisions_to_merge(c, submission_ids)
     return {s: [(stored_input(r), r["clock_offset_ms"]) for r in revs] for s, revs in rows.items()}
 
 
@@ -53,9 +52,9 @@ def _evidence(rev: MergeInput) -> set[str]:
     return {e for a in rev.content.get("answers", ()) for e in a.get("evidence", ())}
 
 
-async def merge_views(
-    db: Database,
-    conn: aiosqlite.Connection,
+def merge_views(
+    c: sqlite3.Connection,
+    cache: dict[tuple[str, int], ChecklistIndex],
     inputs: dict[str, list[tuple[MergeInput, int]]],
     owners: dict[str, str],
     tz: ZoneInfo,
@@ -74,10 +73,10 @@ async def merge_views(
     if not inputs and not ready:
         return []
     evidence = {e for revs in inputs.values() for m, _ in revs for e in _evidence(m)}
-    blobs = await store.stored_blobs(conn, evidence)
+    blobs = store.stored_blobs(c, evidence)
     # Also for the submissions in `new`: a rebuild empties their derived rows, never their
     # decisions (one created in this transaction simply has none yet).
-    reviews = await reviews_store.latest_reviews(conn, list(inputs))
+    reviews = reviews_store.latest_reviews(c, list(inputs))
     rows = list(ready)
     for sub_id, revs in inputs.items():
         result = merge(m for m, _ in revs)
@@ -85,7 +84,7 @@ async def merge_views(
             result = msgspec.structs.replace(result, pending=missing_ancestors([m for m, _ in revs], result))
         index = None
         if result.view is not None:
-            index = await store.checklist_index(db, result.view["checklist"]["id"], result.version, conn)
+            index = store.checklist_index(c, cache, result.view["checklist"]["id"], result.version)
         offsets = {m.rev_id: off for m, off in revs}
         row = build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
         before = previous.get(sub_id) if previous else None
@@ -94,7 +93,7 @@ async def merge_views(
             if msgspec.json.encode(same) == before[1]:
                 row = msgspec.structs.replace(row, doc=same)
         rows.append(views.stored_view(row))
-    await views.write_views(conn, rows, new)
+    views.write_views(c, rows, new)
     return rows
 
 
@@ -111,13 +110,16 @@ async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
     submission whose document comes out the same keeps its `updated_at`; every submission is fed
     to its auditor's tablets again (a tablet may hold a copy of a view that needed rebuilding).
     """
-    ids = await submissions_store.submission_ids(db)
-    async with db.transaction() as conn:
-        await views.empty_all(conn)
+    ids = await db.read(submissions_store.submission_ids)
+
+    def rebuild(c: sqlite3.Connection) -> None:
+        views.empty_all(c)
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
-            previous = await views.previous_documents(conn, chunk)
-            owners = await store.owners(conn, chunk)
-            inputs = await stored_inputs(conn, chunk)
-            await merge_views(db, conn, inputs, owners, tz, now_iso(), set(chunk), previous=previous)
+            previous = views.previous_documents(c, chunk)
+            owners = store.owners(c, chunk)
+            inputs = stored_inputs(c, chunk)
+            merge_views(c, db.checklist_indexes, inputs, owners, tz, now_iso(), set(chunk), previous=previous)
+
+    await db.write(rebuild)
     return len(ids)

@@ -21,7 +21,7 @@ class ReplayOutcome(msgspec.Struct, kw_only=True, frozen=True):
 async def replay(db: Database, ids: list[int] | None, tz: ZoneInfo) -> list[ReplayOutcome]:
     """Try quarantined revisions again with their first arrival's metadata; the usable ones join the merge."""
     outcomes = []
-    for row in await store.held_for_replay(db, ids):
+    for row in await db.read(store.held_for_replay, ids):
         author = Author(
             name=row["author"],
             rank=row["rank"],

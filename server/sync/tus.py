@@ -18,6 +18,8 @@ file, the checksum and the running hash each take every block on their own worke
 One process writes: a PATCH holds its upload for the time of the request, and a new PATCH to
 the same upload stops an earlier one still receiving (a connection that died on the road without
 a word), which keeps what it received; the newcomer then sees the new offset.
+
+A stored blob counts as present only while its file holds its bytes: `server.sync.evidence`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import re
 import secrets
 import sqlite3
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -44,7 +47,11 @@ from server.db import Database
 from server.errors import ProblemError
 from server.settings import Settings
 from server.store import blobs as store
+from server.store.views import Refresh
+from server.sync.evidence import intact
 from server.sync.refresh import refresher
+
+log = logging.getLogger("tekseru")
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum"
@@ -238,12 +245,12 @@ class Uploads:
         `TEKSERU_UPLOAD_BYTES_PER_AUDITOR`).
         """
         settings = self.settings
-        for gone in await store.expire(self.db, settings.data_dir, busy=set(self.receiving.slots)):
+        for gone in await expire(self.db, settings.data_dir, busy=set(self.receiving.slots)):
             self.receiving.hashes.pop(gone, None)
         done = await self._already_stored(announced.sha256, length, announced.content_type)
         upload_id = secrets.token_hex(16)
-        await store.create_upload(
-            self.db,
+        await self.db.write(
+            store.create_upload,
             upload_id,
             principal.name,
             principal.device_id or "",
@@ -258,7 +265,7 @@ class Uploads:
 
     async def own(self, principal: Principal, upload_id: str) -> sqlite3.Row:
         """The caller's upload from this device, or 404 (`upload_expired` once past its expiry)."""
-        row = await store.upload_row(self.db, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
+        row = await self.db.read(store.upload_row, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
         if row is None or row["auditor"] != principal.name or row["device_id"] != principal.device_id:
             raise problem(404, "not_found", "no such upload")
         if row["expires_at"] <= now_iso():
@@ -342,7 +349,7 @@ class Uploads:
             writer.close()
         expires_at = store.expiry(self.settings.upload_expiry_s)
         if offset < length:
-            if not await store.advance(self.db, upload_id, base, offset, expires_at, principal.token_prefix):
+            if not await self.db.write(store.advance, upload_id, base, offset, expires_at, principal.token_prefix):
                 raise problem(404, "upload_expired", "the upload expired while the chunk arrived; start a new one")
             if hashes.whole is not None:
                 self.receiving.hashes[upload_id] = (offset, hashes.whole)
@@ -363,7 +370,7 @@ class Uploads:
         part = files.part_path(data_dir, row["upload_id"])
         actual = whole.hexdigest() if whole is not None else await asyncio.to_thread(files.file_sha256, part)
         if actual != row["sha256"]:
-            await store.discard(self.db, row["upload_id"])
+            await self.db.write(store.discard, row["upload_id"])
             files.remove_part(data_dir, row["upload_id"])
             raise problem(
                 460,
@@ -372,19 +379,20 @@ class Uploads:
                 " start a new one",
             )
 
-        async def place() -> Path:
-            return await asyncio.to_thread(files.promote, part, data_dir, row["sha256"])
+        def place() -> Path:
+            # On the writer's thread, inside the write that records the blob (see `store.complete`).
+            return files.promote(part, data_dir, row["sha256"])
 
         refresh = refresher(self.db, ZoneInfo(self.settings.timezone))
-        if not await store.complete(self.db, row, base, expires_at, principal.token_prefix, place, refresh):
+        if not await self.db.write(store.complete, row, base, expires_at, principal.token_prefix, place, refresh):
             raise problem(404, "upload_expired", "the upload expired while the chunk arrived; start a new one")
 
     async def _part_lost(self, row: sqlite3.Row) -> int:
         """The part file is gone: finished by a crash-interrupted completion, or lost (send it again from 0)."""
         if await self._already_stored(row["sha256"], row["length"], row["content_type"]):
-            await store.finished(self.db, row["upload_id"])
+            await self.db.write(store.finished, row["upload_id"])
             return row["length"]
-        await store.restart(self.db, row["upload_id"])
+        await self.db.write(store.restart, row["upload_id"])
         raise problem(
             409, "offset_mismatch", "the stored bytes of this upload were lost: resume from 0", **{"Upload-Offset": "0"}
         )
@@ -397,16 +405,48 @@ class Uploads:
         """
         db, data_dir = self.db, self.settings.data_dir
         refresh = refresher(db, ZoneInfo(self.settings.timezone))
-        blob = await store.stored(db, sha256)
+        blob = await db.read(store.stored, sha256)
         if blob is not None:
-            return blob["size"] == length and await store.intact(db, data_dir, blob, refresh)
+            return blob["size"] == length and await intact(db, data_dir, blob, refresh)
         if files.stored_size(data_dir, sha256) != length:
             return False
         check = await asyncio.to_thread(files.check_blob_file, data_dir, sha256, length)
         if not check.intact:
             return False
-        await store.record_blob(db, sha256, length, content_type, refresh, check.identity)
+        await db.write(store.record_blob, sha256, length, content_type, refresh, check.identity)
         return True
+
+
+# --- the life of part files -------------------------------------------------------------------------------
+
+
+async def expire(db: Database, data_dir: Path, busy: Collection[str] = ()) -> list[str]:
+    """Delete uploads past their expiry (except those a request is writing to) and their part files."""
+    gone = await db.write(store.expire, busy)
+    for upload_id in gone:
+        files.remove_part(data_dir, upload_id)
+    return gone
+
+
+async def recover(db: Database, data_dir: Path, refresh: Refresh) -> None:
+    """At start: expire old uploads, sweep orphan part files, and record blobs renamed into place
+    just before a crash (an unfinished upload whose blob file exists)."""
+    await expire(db, data_dir)
+    rows = await db.read(store.upload_rows)
+    files.sweep_parts(data_dir, {r["upload_id"] for r in rows})
+    for row in rows:
+        if row["offset"] == row["length"] or files.stored_size(data_dir, row["sha256"]) != row["length"]:
+            continue
+        if await db.read(store.stored, row["sha256"]) is None:
+            check = await asyncio.to_thread(files.check_blob_file, data_dir, row["sha256"], row["length"])
+            if not check.intact:
+                log.error("blob file %s does not match its name; left unrecorded", row["sha256"])
+                continue
+            await db.write(
+                store.record_blob, row["sha256"], row["length"], row["content_type"], refresh, check.identity
+            )
+        await db.write(store.finished, row["upload_id"])
+        files.remove_part(data_dir, row["upload_id"])
 
 
 # --- one chunk's bytes -------------------------------------------------------------------------------------
