@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
 from checklists.score import shown
-from reports.aggregate import NetworkFigures, UnitFigures, network_figures, unit_figures
+from reports.aggregate import NetworkFigures, StandardSums, UnitFigures, UnitSums, network_figures, unit_figures
 from server import figures_refresh
 from server.auth import roles
 from server.db import Database
@@ -66,7 +66,8 @@ def _counted(basis: str) -> int:
 
 async def _unit_figures(
     db: Database, period: str, basis: str, kind: str | None, unit_id: str | None
-) -> list[UnitFigures]:
+) -> tuple[list[UnitFigures], list[UnitSums], list[StandardSums]]:
+    """The units' figures, with the month's unit and standard sums they were made of."""
     counted = _counted(basis)
     row = await db.read(policy_store.latest_row)
     policy = policy_store.policy_of(row) if row else None
