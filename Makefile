@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SERVER_STAMP := $(VENV)/.installed-server-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install install-test serve test check fuzz bench lint format lock clean
+.PHONY: install install-test serve test check browser fuzz bench lint format lock clean
 
 $(SERVER_STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -46,12 +46,17 @@ fuzz: $(TEST_STAMP)
 bench: $(SERVER_STAMP)
 	$(BIN)/python -m bench
 
-# The fast inner loop: lint, then the suite without the slow groups (crash, property, fuzz), stopping
-# at the first failure.
+# The fast inner loop: lint, then the suite without the slow groups (crash, property, fuzz) and the
+# browser tests (make test runs those), stopping at the first failure.
 check: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -m "not slow" -x -q
+	$(BIN)/python -m pytest -m "not slow and not browser" -x -q
+
+# The console in a real browser (Debian's Chromium, axe-core from .venv/npm; see .ci/run), with a
+# screenshot of every page in ru and kk in /tmp/console-shots/.
+browser: $(TEST_STAMP)
+	$(BIN)/python -m pytest tests/browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -28,6 +28,10 @@ The measurements (`--only` takes these names):
   submissions) pulls from no cursor with limit=5000 until has_more is false: total ms, median of
   3 devices (target < 300 ms), once right after setup and once after the load runs (whose
   submissions fill the change feed of other auditors).
+- `console` — the console's pages (`bench/console.py`): `/review` with 100,000 submissions in the
+  database, default view and four filter combinations (target p95 < 150 ms), and a visit page
+  of 60 answers, 10 revisions and 5 photos (target p95 < 100 ms), p50 and p95 of the time to
+  answer, signed in as a quality lead.
 - always: `errors` — receipts other than `applied` and failed requests in the load runs (target 0);
   `server RSS` — the server's peak resident set (VmHWM, and VmRSS sampled every 100 ms), MB
   (target <= 300).

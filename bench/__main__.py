@@ -17,7 +17,7 @@ from bench.raw import raw_ceiling
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
 SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
-NAMES = (*SYNC, "uploads", "scorecards", "figures")
+NAMES = (*SYNC, "uploads", "scorecards", "figures", "console")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
 
@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import figures
 
         rows += figures.run(args.quick)
+    if "console" in only:
+        from bench import console
+
+        rows += console.run(args.quick)
     rows.append(Row("benchmark wall time", time.perf_counter() - started, "s"))
     print(markdown(rows))
     OUT.parent.mkdir(exist_ok=True)

@@ -15,7 +15,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from server import console
 from server.auth import LOCAL_ADMIN, authorize, new_token
+from server.console import web as console_web
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import secure_data_dir, write_private
@@ -154,12 +156,17 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         use_handler_docstrings=True,
     )
     routes = [handler for module in ROUTE_MODULES for handler in module.ROUTES]
+    # The web console beside the API: its pages, and our own CSS and JS at /static.
+    routes += [*console.ROUTES, console_web.static_router()]
     logging.getLogger("tekseru").setLevel(settings.log_level.upper())
     app = Litestar(
         route_handlers=routes,
         lifespan=[lifespan],
         guards=[authorize, ascii_integers],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # problem+json on the API; the console's error page (or its sign-in redirect) elsewhere
+        exception_handlers=console_web.exception_handlers(EXCEPTION_HANDLERS),
+        template_config=console_web.template_config(),
+        before_send=[console_web.security_headers],
         dependencies=DEPENDENCIES,
         openapi_config=openapi,
         cors_config=CORSConfig(

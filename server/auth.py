@@ -88,6 +88,12 @@ def unauthenticated(code: str, detail: str) -> ProblemError:
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The app-wide guard: authenticate the caller and check its role against the route's."""
     allowed = handler.opt.get("roles")
+    if allowed is None and "console" in handler.opt:
+        # A console page (`opt=console(...)`): a session cookie and a CSRF token, never a bearer token.
+        from server.console.web import check_session
+
+        await check_session(connection, handler)
+        return
     if allowed is None:
         if _is_framework_route(handler):
             return

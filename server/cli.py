@@ -80,7 +80,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         # slow or stalled clients would turn every other request (health checks too) into a 503.
         # A waiting client costs an idle socket on the event loop; the deadlines below free it.
     )
-    server = _AnnouncingServer(config, f"serving on {url}  (data in {settings.data_dir.resolve()})")
+    server = _AnnouncingServer(
+        config,
+        f"serving on {url}  (data in {settings.data_dir.resolve()})\nconsole (office users, in a browser): {url}/",
+    )
     tune_gc()
     server.run(sockets=[listener])
     if not server.started:
@@ -139,6 +142,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
             body = _call(api.post, f"/v1/users/{args.name}/tokens")
             _out(f"new token for {args.name} (shown once):")
             _out(body["token"])
+        elif args.action == "password":
+            password = _new_password(args.stdin)
+            _call(api.put, f"/v1/users/{args.name}/password", json={"password": password})
+            _out(f"password of {args.name} set; their console sessions have ended")
         elif args.action == "revoke":
             path = f"/v1/users/{args.name}/tokens" + (f"/{args.token_prefix}" if args.token_prefix else "")
             _call(api.delete, path)
@@ -146,6 +153,27 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
         else:
             for user in _pages(api, "/v1/users"):
                 _out(f"{user['name']:<24} {user['role']:<13} tokens: {' '.join(user['token_prefixes']) or '-'}")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice at the terminal (not echoed)."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+    else:
+        import getpass
+
+        try:
+            password = getpass.getpass("new password: ")
+            again = getpass.getpass("the same again: ")
+        except EOFError:
+            raise UserError("no password typed (use --stdin to read one line from standard input)") from None
+        if password != again:
+            raise UserError("the two passwords differ; nothing was changed")
+    if not password:
+        raise UserError("the password is empty; nothing was changed")
+    return password
 
 
 # --- checklists ------------------------------------------------------------------------------------
@@ -581,6 +609,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = users_sub.add_parser("revoke", help="revoke a user's tokens (or one, by prefix)")
     revoke.add_argument("name")
     revoke.add_argument("--token-prefix")
+    password = users_sub.add_parser(
+        "password", help="set a user's console password (typed twice, or one line with --stdin)"
+    )
+    password.add_argument("name")
+    password.add_argument("--stdin", action="store_true", help="read the password as one line of standard input")
     users_sub.add_parser("list", help="list users and their live token prefixes")
     users.set_defaults(func=cmd_users)
 

@@ -41,6 +41,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_level: str = "info"
     # The one directory backups may be written to (and below); None means `<data dir>/backups`.
     backup_dir: Path | None = None
+    # Console sessions: one ends after this long without a request, and in any case this long after sign-in.
+    session_idle_minutes: float = 30
+    session_hours: float = 12
+    # Mark the console's cookies `Secure` even when the request itself arrived over plain HTTP
+    # (TLS ended at a proxy in front); a request over HTTPS always gets `Secure`.
+    cookie_secure: bool = False
 
     @property
     def db_path(self) -> Path:

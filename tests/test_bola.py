@@ -190,6 +190,7 @@ def world(client, users, example_checklist, default_policy) -> World:
     # A victim of the admin-only token and device endpoints (never one of the actors).
     victim = make_user(client, admin, "victim", "auditor")
     assert client.get("/v1/submissions", headers=victim).status_code == 200  # binds its device
+    make_user(client, admin, "victim.office", "hr")  # and of the password endpoint (auditors have none)
     return World(
         client=client,
         headers=headers,
@@ -468,6 +469,14 @@ NOT_SECRET_CASES = [
         frozenset({204}),
         False,
         random_params=("name", "prefix"),
+    ),
+    Case(
+        "PUT",
+        "/v1/users/{name:str}/password",
+        lambda w: Req("/v1/users/victim.office/password", json={"password": "a long passphrase 1"}),
+        frozenset({204}),
+        False,
+        random_params=("name",),
     ),
     Case(
         "DELETE",

@@ -131,7 +131,7 @@ def test_sigkill_while_publishing_scorecards(tmp_path):
     try:
         # A quality lead publishes (the local admin's token is made anew at every start).
         tokens = (server.data_dir / "demo-tokens.txt").read_text(encoding="utf-8").splitlines()
-        lead = {"Authorization": f"Bearer {next(t.split()[-1] for t in tokens if t.startswith('qlead.'))}"}
+        lead = {"Authorization": f"Bearer {next(t.split()[2] for t in tokens if t.startswith('qlead.'))}"}
         with httpx.Client(base_url=server.url, headers=lead, timeout=30) as api:
             (period,) = {c["period"] for c in api.get("/v1/scorecards", params={"status": "published"}).json()["items"]}
             units = [u for u in api.get("/v1/units", params={"limit": 1000}).json()["items"] if u["active"]]

@@ -184,7 +184,7 @@ def _headers(server: LiveServer, role: str) -> dict[str, str]:
     if role == "admin":
         return server.admin_headers()
     tokens = (server.data_dir / "demo-tokens.txt").read_text(encoding="utf-8").splitlines()
-    token = next(line.split()[-1] for line in tokens if line.split()[:1] == [DEMO_USER[role]])
+    token = next(line.split()[2] for line in tokens if line.split()[:1] == [DEMO_USER[role]])
     headers = {"Authorization": f"Bearer {token}"}
     if role == "auditor":
         headers["Tekseru-Device-Id"] = DEVICE_ID

@@ -131,6 +131,14 @@ class Strict:
 
 STRICT = [
     Strict(
+        "PUT",
+        "/v1/users/{name:str}/password",
+        lambda o: "/v1/users/hr/password",
+        lambda o: {"password": "a long passphrase 1"},
+        {"password_hash": "$argon2id$v=19$m=65536,t=3,p=4$AAAA$AAAA", "name": "root", "role": "admin", "lang": "kk"},
+        ok=204,
+    ),
+    Strict(
         "POST",
         "/v1/users",
         lambda o: "/v1/users",

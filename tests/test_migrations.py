@@ -53,6 +53,9 @@ SEED_BEFORE[9] = [
 SEED_BEFORE[10] = [
     "INSERT INTO blobs (sha256, size, content_type, stored_at) VALUES ('ab', 3, 'image/jpeg', 't')",
 ]
+SEED_BEFORE[11] = [
+    "INSERT INTO users (name, role, created_at) VALUES ('saule', 'quality_lead', 't'), ('aigerim', 'auditor', 't')",
+]
 KEPT: dict[int, list[tuple[str, object]]] = {
     # Packed one row per visit, every double given back exactly.
     8: [
@@ -89,6 +92,49 @@ KEPT[10] = [
     ("SELECT size FROM blobs WHERE sha256 = 'ab' AND verified_file IS NULL", 3),
     ("SELECT count(*) FROM lost_blobs", 0),
 ]
+KEPT[11] = [
+    # Users from before have no password (no console until one is set) and read Russian.
+    ("SELECT count(*) FROM users WHERE password_hash IS NULL AND lang = 'ru'", 2),
+    ("SELECT count(*) FROM console_sessions", 0),
+    ("SELECT count(*) FROM login_failures", 0),
+    ("SELECT count(*) FROM review_open", 0),
+]
+SEED_BEFORE[12] = [
+    "INSERT INTO users (name, role, created_at) VALUES ('aigerim', 'auditor', 't')",
+    "INSERT INTO submissions (submission_id, auditor, created_at)"
+    " VALUES ('s1', 'aigerim', 't'), ('s2', 'aigerim', 't'), ('s3', 'aigerim', 't')",
+    "INSERT INTO submission_views (submission_id, auditor, status, has_conflicts, document, updated_at) VALUES"
+    " ('s1', 'aigerim', 'received', 0, '{\"scores\":{\"critical_failed\":[\"PAY.1\"]}}', 't'),"
+    " ('s2', 'aigerim', 'received', 0, '{\"scores\":{\"critical_failed\":[]}}', 't'),"
+    " ('s3', 'aigerim', 'draft', 0, '{\"scores\":null}', 't')",
+]
+KEPT[12] = [
+    # The failed critical item is read once from each stored document; the queue's index is there.
+    ("SELECT group_concat(submission_id) FROM submission_views WHERE critical_failed = 1", "s1"),
+    ("SELECT count(*) FROM submission_views WHERE critical_failed = 0", 2),
+    ("SELECT count(*) FROM sqlite_schema WHERE name = 'submission_views_queue'", 1),
+]
+
+
+def test_console_schema_refuses_what_it_must(tmp_path):
+    """0011: a language outside ru/kk/en, a session of nobody, a negative failure count."""
+    path = tmp_path / "db.sqlite3"
+    _migrate(path, FILES)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("INSERT INTO users (name, role, created_at) VALUES ('saule', 'quality_lead', 't')")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("UPDATE users SET lang = 'de' WHERE name = 'saule'")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(
+                "INSERT INTO console_sessions (id_hash, user_name, csrf_token, created_at, last_seen_at, ends_at)"
+                " VALUES ('h', 'nobody', 'c', 't', 't', 't')"
+            )
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO login_failures (key, failures, last_failed_at) VALUES ('user:x', -1, 't')")
+        db.execute("INSERT INTO review_open (submission_id, user_name, opened_at) VALUES ('s1', 'saule', 't')")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO review_open (submission_id, user_name, opened_at) VALUES ('s1', 'saule', 'u')")
 
 
 def _run(coro):

@@ -1,26 +1,31 @@
 """The demo organisation that `tekseru serve --demo` (and so `make serve`) loads.
 
 Units and staff come from the CSV files beside this module, through the same import path an
-administrator uses. Users get tokens once; they are kept in `<data dir>/demo-tokens.txt`
-(readable only by its owner) so that every later start can show them again.
+administrator uses. Users get tokens once, and office users a console password; they are kept in
+`<data dir>/demo-tokens.txt` (readable only by its owner) so that every later start can show them again.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import secrets
 import sqlite3
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from server.auth import new_token
+from server.clock import now_iso
 from server.db import Database
 from server.demo.visits import publish_scorecards, simulate
 from server.directory import parse_csv
 from server.files import write_private
+from server.passwords import hash_password
 from server.periods import previous_period
 from server.settings import Settings
 from server.store import directory as directory_store
+from server.store import sessions as sessions_store
 from server.store import users as users_store
 from server.store.directory import AssignmentIn
 
@@ -56,6 +61,7 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     if created:
         previous = tokens_path.read_text(encoding="utf-8") if tokens_path.exists() else ""
         write_private(tokens_path, previous + "\n".join(created) + "\n")
+    await _console_passwords(db, tokens_path)
     tz = ZoneInfo(settings.timezone)
     today = today or dt.datetime.now(tz).date()
     made = await _month_assignments(db, today)
@@ -65,9 +71,33 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     lines.extend(await simulate(db, settings.data_dir, auditors, today, tz))
     lines.extend(await publish_scorecards(db, settings.data_dir, previous_period(f"{today:%Y-%m}"), tz))
     if tokens_path.exists():
-        lines.append(f"demo users and their tokens ({tokens_path}):")
+        lines.append(f"demo users and their tokens, then the office users' console passwords ({tokens_path}):")
         lines.extend("  " + line for line in tokens_path.read_text(encoding="utf-8").splitlines() if line)
     return lines
+
+
+async def _console_passwords(db: Database, tokens_path: Path) -> None:
+    """A random console password for each demo office user that has none, written after its token.
+
+    A line of the file reads `name role token [password]`: the token stays the third field.
+    """
+    if not tokens_path.exists():
+        return
+    lines = tokens_path.read_text(encoding="utf-8").splitlines()
+    changed = False
+    for index, line in enumerate(lines):
+        fields = line.split()
+        if len(fields) != 3 or fields[1] == "auditor":
+            continue
+        user = await db.read(sessions_store.login_user, fields[0])
+        if user is None or user.password_hash is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        await db.write(sessions_store.set_password, user.name, hash_password(password), now_iso())
+        lines[index] = f"{line} {password}"
+        changed = True
+    if changed:
+        write_private(tokens_path, "\n".join(lines) + "\n")
 
 
 async def _month_assignments(db: Database, today: dt.date) -> int:

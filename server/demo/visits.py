@@ -207,10 +207,10 @@ async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.
                 by_auditor[auditor].append(visit)
                 made[period].append(visit)
     for auditor, visits in by_auditor.items():
-        device = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tekseru-demo-tablet/{auditor}"))
-        author = Author(name=auditor, rank="auditor", device_id=device, token_prefix="", offset_ms=0)
+        author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
         for start in range(0, len(visits), 200):
             await store_revisions(db, visits[start : start + 200], author, tz)
+    cases = await review_cases(db, units, staff_of, indexes, auditors, today, tz, photos)
     # The photos arrive as a tablet's uploads would end: each file in place, then recorded (and the
     # visits waiting for it leave `awaiting_evidence`).
     for sha256, photo in photos.items():
@@ -227,8 +227,101 @@ async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.
     return [
         f"demo: {len(made[last_month])} visits in {last_month} (reviewed, closed), "
         f"{len(made[this_month])} in {this_month} ({len(decisions) - len(made[last_month])} reviewed), "
-        f"{len(photos)} photos of what failed"
+        f"{len(photos)} photos of what failed",
+        "demo: to review: " + ", ".join(f"{what} {unit_id} ({sid})" for what, unit_id, sid in cases),
     ]
+
+
+# A visit's evidence that no tablet ever uploads: the visit waits in `awaiting_evidence`.
+NEVER_UPLOADED = hashlib.sha256(b"tekseru demo: a photo still on the tablet").hexdigest()
+
+
+def _tablet(auditor: str, number: int = 1) -> str:
+    """The device id of an auditor's demo tablet (the first keeps the id it always had)."""
+    suffix = "" if number == 1 else f"/{number}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tekseru-demo-tablet/{auditor}{suffix}"))
+
+
+async def review_cases(
+    db: Database,
+    units: list[sqlite3.Row],
+    staff_of: dict[str, list[str]],
+    indexes: dict,
+    auditors: list[str],
+    today: dt.date,
+    tz: ZoneInfo,
+    photos: dict[str, bytes],
+) -> list[tuple[str, str, str]]:
+    """This month's visits a quality lead finds in the queue whatever the random month gave:
+    a conflict made by two tablets, one with photos, one waiting for evidence never uploaded.
+
+    Their own random generator, so the rest of the demo stays the same visits. Answers
+    (kind of case, unit, submission id) to print.
+    """
+    rng = random.Random(f"tekseru-demo-cases-{today:%Y-%m}")
+    branches = [u["unit_id"] for u in units if u["kind"] == "branch"]
+    unit_ids = [u["unit_id"] for u in units]
+    conflict_unit, photo_unit, waiting_unit = branches[4 % len(branches)], branches[6 % len(branches)], branches[-2]
+    index = indexes["branch"]
+    made: list[tuple[str, str, str]] = []
+
+    def visit(unit_id: str, hour: int) -> tuple[str, dict]:
+        auditor = auditors[unit_ids.index(unit_id) % len(auditors)]
+        started = dt.datetime(today.year, today.month, today.day, hour, 0, tzinfo=tz) - dt.timedelta(days=1)
+        if started.month != today.month:
+            started += dt.timedelta(days=1)
+        team = staff_of.get(unit_id, [])[:1]
+        return auditor, make_visit(index, unit_id, "branch", team, started, 0.85, rng)
+
+    # (a) Two tablets of one auditor edit the same submitted visit offline (same parent): each sets
+    # its own comment on one answer and, where the answer is a scale, its own value, so the merge
+    # keeps a conflict whatever this month's random answers were.
+    auditor, base = visit(conflict_unit, 10)
+    answered = [a for a in base["answers"] if "value" in a]
+    target = next((a for a in answered if index.items[a["item"]].kind == "scale"), answered[0])
+    item = index.items[target["item"]]
+    values = [target["value"], target["value"]]
+    if item.kind == "scale" and item.max - item.min >= 2:
+        values = [v for v in range(item.max, item.min - 1, -1) if v != target["value"]][:2]
+    first, second = dict(base), dict(base)
+    for edit, value, comment in (
+        (first, values[0], "Исправила после разговора с администратором."),
+        (second, values[1], "Оценку снизила: консультант отвлекался."),
+    ):
+        answers = [dict(a) for a in base["answers"]]
+        for a in answers:
+            if a["item"] == target["item"]:
+                a["value"], a["comment"] = value, comment
+        edit.update(
+            rev_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), parents=[base["rev_id"]], answers=answers
+        )
+    author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
+    await store_revisions(db, [base, first], author, tz)
+    other = Author(name=auditor, rank="auditor", device_id=_tablet(auditor, 2), token_prefix="", offset_ms=0)
+    await store_revisions(db, [second], other, tz)
+    made.append(("conflict", conflict_unit, base["submission_id"]))
+
+    # (b) A visit with photos: each failed answer (at least three answers) carries one.
+    auditor, base = visit(photo_unit, 11)
+    failed = [a for a in base["answers"] if a.get("comment")]
+    shown = failed[:5] if len(failed) >= 3 else [a for a in base["answers"] if "value" in a][:3]
+    for a in shown:
+        caption = a.get("comment") or rng.choice(CAPTIONS)
+        photo = demo_photo(caption, len(photos))
+        photos[hashlib.sha256(photo).hexdigest()] = photo
+        a["evidence"] = [*a.get("evidence", []), hashlib.sha256(photo).hexdigest()]
+    author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
+    await store_revisions(db, [base], author, tz)
+    made.append(("photos", photo_unit, base["submission_id"]))
+
+    # (c) A visit whose photo is still on the tablet: it references a blob never uploaded.
+    auditor, base = visit(waiting_unit, 12)
+    answer = next(a for a in base["answers"] if "value" in a)
+    answer["evidence"] = [NEVER_UPLOADED]
+    author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
+    await store_revisions(db, [base], author, tz)
+    made.append(("awaiting evidence", waiting_unit, base["submission_id"]))
+    return made
 
 
 def _row(c: sqlite3.Connection, sql: str) -> sqlite3.Row | None:

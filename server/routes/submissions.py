@@ -168,6 +168,9 @@ class QueueRow(Wire):
     visit_score: float | None
     conflicts: int
     received_at: str
+    # The heads the row was read at: a decision bound to them needs no other request (409 `stale_heads`
+    # if the submission changed since).
+    heads: list[str]
 
 
 class QueuePage(Wire):
@@ -232,6 +235,7 @@ async def list_submissions(
                 visit_score=doc.scores.visit if doc.scores else None,
                 conflicts=len(doc.conflicts),
                 received_at=r["created_at"],
+                heads=doc.heads,
             )
         )
     last = rows[-1] if len(rows) == limit else None

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import delete, get, post
+import asyncio
+from typing import Annotated
+
+import msgspec
+from litestar import delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, roles
+from server.clock import now_iso
 from server.db import Database
 from server.errors import ProblemError, not_found, problems
+from server.passwords import MAX_LENGTH, MIN_LENGTH, checked_password, hash_password
 from server.routes.params import CursorParam, LimitParam
+from server.store import sessions as sessions_store
 from server.store import users as store
 from server.wire import Body, UserName, Wire, decode_cursor, next_cursor, strict_body
 
@@ -17,6 +24,18 @@ from server.wire import Body, UserName, Wire, decode_cursor, next_cursor, strict
 class UserIn(Body):
     name: UserName
     role: Role
+
+
+class PasswordIn(Body):
+    # No maximum below 64 characters: passphrases are welcome (the rules are in server/passwords.py).
+    password: Annotated[str, msgspec.Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+
+
+class _Password(Body):
+    """`PasswordIn` as decoded: its lengths are checked by the password rules, which answer with
+    their own codes (`password_too_short`, `password_too_long`) rather than a generic shape error."""
+
+    password: str
 
 
 class NewUser(Wire):
@@ -91,6 +110,32 @@ def _named(name: str) -> str:
     return name
 
 
+@put(
+    "/v1/users/{name:str}/password",
+    opt=roles("admin"),
+    status_code=204,
+    responses=problems(400, 401, 403, 404, 409, 413),
+    tags=["users"],
+)
+async def set_password(
+    db: NamedDependency[Database], name: FromPath[str], data: JSONBody[SkipValidation[PasswordIn]]
+) -> None:
+    """Set or reset a user's console password (Argon2id); every console session of the user ends.
+
+    At least 10 characters, not containing the user name (400 `password_too_short`,
+    `password_like_name`). Auditors sign in on their tablets, never to the console (409
+    `role_cannot_sign_in`).
+    """
+    data = strict_body(data, _Password)
+    user = await db.read(sessions_store.login_user, _named(name))
+    if user is None:
+        raise not_found("user")
+    if user.role == "auditor":
+        raise ProblemError(409, "role_cannot_sign_in", "auditors work on their tablets and have no console password")
+    hashed = await asyncio.to_thread(hash_password, checked_password(user.name, data.password))
+    await db.write(sessions_store.set_password, user.name, hashed, now_iso())
+
+
 @delete("/v1/devices/{device_id:str}", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
 async def revoke_device(db: NamedDependency[Database], device_id: FromPath[str]) -> None:
     """Revoke a lost tablet: every token bound to it stops at its next request."""
@@ -111,4 +156,4 @@ async def list_users(db: NamedDependency[Database], limit: LimitParam = 100, cur
     return UserPage(items=items, next_cursor=next_cursor(rows, limit, "name"))
 
 
-ROUTES = [create_user, create_token, revoke_token, revoke_all_tokens, revoke_device, list_users]
+ROUTES = [create_user, create_token, revoke_token, revoke_all_tokens, set_password, revoke_device, list_users]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from reports.i18n import text
 from server.clock import now_iso
 from server.store.audit import audit
 from server.store.sync import rows_in
@@ -168,79 +169,205 @@ def _described(review: ReviewOut) -> str:
     return f"decision {review.id}, {verb} by {review.reviewer} at {review.decided_at}"
 
 
-def reasons(doc: SubmissionDoc) -> list[str]:
-    """Why a submission is where it is in the queue, in words a quality lead reads."""
-    out = []
+def reasons(doc: SubmissionDoc, lang: str = "en") -> list[str]:
+    """Why a submission is where it is in the queue, in words a quality lead reads (the API's are English)."""
+    return [text(f"review.reason.{key}", lang, **fields) for key, fields in reason_keys(doc)]
+
+
+def reason_keys(doc: SubmissionDoc) -> list[tuple[str, dict[str, object]]]:
+    """The reasons as catalogue keys (`review.reason.<key>`) and their fields: one rule, read in any language."""
+    out: list[tuple[str, dict[str, object]]] = []
     review = doc.review
     if review is not None and sorted(review.heads) != doc.heads:
-        verb = "approved" if review.decision == "approve" else "rejected"
-        out.append(f"changed after it was {verb} on {review.decided_at[:10]}")
+        out.append((f"changed_after_{review.decision}", {"day": review.decided_at[:10]}))
     elif review is not None:
-        out.append(
-            f"{'approved' if review.decision == 'approve' else 'rejected'}"
-            + (f": {review.comment}" if review.comment else "")
-        )
+        if review.comment:
+            out.append((f"decided_{review.decision}_comment", {"comment": review.comment}))
+        else:
+            out.append((f"decided_{review.decision}", {}))
     if doc.conflicts:
         fields = ", ".join(c.field for c in doc.conflicts[:3]) + (" ..." if len(doc.conflicts) > 3 else "")
-        out.append(f"{len(doc.conflicts)} conflicting field(s): {fields}")
+        out.append(("conflicts", {"n": len(doc.conflicts), "fields": fields}))
     if doc.missing_blobs:
-        out.append(f"waiting for {len(doc.missing_blobs)} evidence file(s)")
+        out.append(("missing_evidence", {"n": len(doc.missing_blobs)}))
     if doc.scores and doc.scores.critical_failed:
-        out.append("critical item failed: " + ", ".join(doc.scores.critical_failed))
+        out.append(("critical_failed", {"items": ", ".join(doc.scores.critical_failed)}))
     if doc.flags:
-        out.append("flagged: " + ", ".join(doc.flags))
+        out.append(("flagged", {"flags": ", ".join(doc.flags)}))
     if doc.pending:
-        out.append(f"{len(doc.pending)} revision(s) waiting for their parents")
+        out.append(("pending", {"n": len(doc.pending)}))
     if doc.checklist_changed:
-        out.append(f"{len(doc.checklist_changed)} revision(s) on another checklist version left out")
+        out.append(("checklist_changed", {"n": len(doc.checklist_changed)}))
     if doc.status == "received" and review is None:
-        out.append("submitted, not yet reviewed")
+        out.append(("unreviewed", {}))
     if doc.status == "draft":
-        out.append("draft: not submitted yet")
+        out.append(("draft", {}))
     return out
 
 
 class QueueFilter(msgspec.Struct, kw_only=True, frozen=True):
+    """What the queue shows: statuses and filters (None: not filtered on)."""
+
     statuses: tuple[str, ...]
     unit_id: str | None = None
     region: str | None = None
     auditor: str | None = None
     period: str | None = None
     conflicts: bool | None = None
+    unit_kind: str | None = None
+    checklist_id: str | None = None
+    critical: bool | None = None
     newest_first: bool = False
 
 
+def _filtered(f: QueueFilter, statuses: bool = True) -> tuple[str, list]:
+    """The WHERE clause of the filters on `submission_views v`, and its parameters.
+
+    Only the filters given become terms, so the planner sees each query as it is (no `? IS NULL OR`
+    terms, which hide which index fits). A unit's kind and region are asked of `units` once, as the
+    set of its unit ids, so every term reads a column of the queue's index.
+    """
+    terms: list[str] = []
+    params: list = []
+    if statuses:
+        terms.append(f"v.status IN ({', '.join('?' * len(f.statuses))})")
+        params += f.statuses
+    for column, value in (
+        ("v.unit_id", f.unit_id),
+        ("v.auditor", f.auditor),
+        ("v.period", f.period),
+        ("v.checklist_id", f.checklist_id),
+    ):
+        if value is not None:
+            terms.append(f"{column} = ?")
+            params.append(value)
+    for column, flag in (("v.has_conflicts", f.conflicts), ("v.critical_failed", f.critical)):
+        if flag is not None:
+            terms.append(f"{column} = ?")
+            params.append(int(flag))
+    if f.region is not None or f.unit_kind is not None:
+        unit_terms = [t for t, v in (("region = ?", f.region), ("kind = ?", f.unit_kind)) if v is not None]
+        terms.append(f"v.unit_id IN (SELECT unit_id FROM units WHERE {' AND '.join(unit_terms)})")
+        params += [v for v in (f.region, f.unit_kind) if v is not None]
+    return " AND ".join(terms) or "1", params
+
+
 def queue(c: sqlite3.Connection, f: QueueFilter, after: str, limit: int) -> list[sqlite3.Row]:
-    """A page of submissions matching the filter, oldest first (or newest first)."""
+    """A page of submissions matching the filter, oldest first (or newest first) by arrival (the API's queue)."""
     after_at, _, after_id = after.partition("|")
     op, order = ("<", "DESC") if f.newest_first else (">", "ASC")
     if not after:
         after_at, after_id = ("\uffff", "") if f.newest_first else ("", "")
-    marks = ", ".join("?" * len(f.statuses))
+    where, params = _filtered(f)
     return c.execute(
         "SELECT v.submission_id, v.status, v.unit_id, u.name AS unit_name, u.region, v.auditor, v.period,"
         " v.corrected_start, v.visit_score, v.document, s.created_at"
         " FROM submission_views v JOIN submissions s ON s.submission_id = v.submission_id"
         " LEFT JOIN units u ON u.unit_id = v.unit_id"
-        f" WHERE v.status IN ({marks})"
-        " AND (? IS NULL OR v.unit_id = ?) AND (? IS NULL OR u.region = ?) AND (? IS NULL OR v.auditor = ?)"
-        " AND (? IS NULL OR v.period = ?) AND (? IS NULL OR v.has_conflicts = ?)"
-        f" AND (s.created_at, v.submission_id) {op} (?, ?)"
+        f" WHERE {where} AND (s.created_at, v.submission_id) {op} (?, ?)"
         f" ORDER BY s.created_at {order}, v.submission_id {order} LIMIT ?",
-        (
-            *f.statuses,
-            f.unit_id,
-            f.unit_id,
-            f.region,
-            f.region,
-            f.auditor,
-            f.auditor,
-            f.period,
-            f.period,
-            None if f.conflicts is None else int(f.conflicts),
-            None if f.conflicts is None else int(f.conflicts),
-            after_at,
-            after_id,
-            limit,
-        ),
+        (*params, after_at, after_id, limit),
     ).fetchall()
+
+
+# The console's orders: the key columns of each (the last is always the submission id, so a key
+# is unique and a cursor is stable) and the direction. Each key is an expression the queue's index
+# holds or reads (`submission_views_queue`), with NULLs made comparable for the keyset.
+_DATE = "ifnull(v.corrected_start, '')"
+QUEUE_SORTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "oldest": ((_DATE, "v.submission_id"), "ASC"),
+    "newest": ((_DATE, "v.submission_id"), "DESC"),
+    "score": (("ifnull(v.visit_score, -1.0)", _DATE, "v.submission_id"), "ASC"),
+    "unit": (("ifnull(v.unit_id, '')", _DATE, "v.submission_id"), "ASC"),
+}
+
+
+def queue_page(
+    c: sqlite3.Connection, f: QueueFilter, sort: str, after: list | None, limit: int
+) -> tuple[list[sqlite3.Row], list | None]:
+    """A page of the console's queue in the order `sort` (QUEUE_SORTS), after the key `after`.
+
+    Answers the rows (with unit name, kind, region and the document) and the key of the last one
+    when another page may follow. The page's ids are found first from the index alone; only then
+    are their documents read, so a sort never carries documents.
+    """
+    keys, order = QUEUE_SORTS[sort]
+    where, params = _filtered(f)
+    if after is not None and len(after) == len(keys):
+        where += f" AND ({', '.join(keys)}) {'<' if order == 'DESC' else '>'} ({', '.join('?' * len(keys))})"
+        params += after
+    picked = c.execute(
+        f"SELECT {', '.join(keys)} FROM submission_views v WHERE {where}"
+        f" ORDER BY {', '.join(f'{k} {order}' for k in keys)} LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    ids = [r[len(keys) - 1] for r in picked]
+    found = {
+        r["submission_id"]: r
+        for r in rows_in(
+            c,
+            "SELECT v.submission_id, v.status, v.unit_id, u.name AS unit_name, u.kind AS unit_kind, u.region,"
+            " v.auditor, v.checklist_id, v.period, v.corrected_start, v.visit_score, v.document"
+            " FROM submission_views v LEFT JOIN units u ON u.unit_id = v.unit_id"
+            " WHERE v.submission_id IN ({marks})",
+            ids,
+        )
+    }
+    rows = [found[i] for i in ids if i in found]
+    return rows, (list(picked[-1]) if len(picked) == limit else None)
+
+
+def queue_counts(c: sqlite3.Connection, f: QueueFilter) -> dict[str, int]:
+    """How many submissions of each status match the filters (the statuses of `f` are not applied)."""
+    where, params = _filtered(f, statuses=False)
+    rows = c.execute(f"SELECT v.status, count(*) FROM submission_views v WHERE {where} GROUP BY v.status", params)
+    return {status: n for status, n in rows}
+
+
+def open_by_others(
+    c: sqlite3.Connection, submission_ids: Iterable[str], viewer: str, since: str
+) -> dict[str, list[str]]:
+    """submission_id -> the other users who opened its visit page at `since` or later, latest first."""
+    rows = rows_in(
+        c,
+        "SELECT submission_id, user_name FROM review_open"
+        " WHERE opened_at >= ? AND user_name != ? AND submission_id IN ({marks}) ORDER BY opened_at DESC",
+        submission_ids,
+        (since, viewer),
+    )
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["submission_id"], []).append(r["user_name"])
+    return out
+
+
+class QueueChoices(msgspec.Struct, kw_only=True, frozen=True):
+    """What the queue's filters offer: values that exist in the data."""
+
+    periods: list[str]
+    units: list[tuple[str, str]]  # (unit_id, name)
+    kinds: list[str]
+    regions: list[str]
+    checklists: list[str]
+    auditors: list[str]
+
+
+def queue_choices(c: sqlite3.Connection) -> QueueChoices:
+    """The periods, units, kinds, regions, checklists and auditors the queue may be filtered on."""
+    # The distinct periods by one index seek each (a skip scan), not a walk over every view.
+    periods = c.execute(
+        "WITH RECURSIVE p(period) AS (SELECT max(period) FROM submission_views"
+        " UNION ALL SELECT (SELECT max(period) FROM submission_views WHERE period < p.period)"
+        " FROM p WHERE p.period IS NOT NULL) SELECT period FROM p WHERE period IS NOT NULL"
+    ).fetchall()
+    units = c.execute("SELECT unit_id, name, kind, region FROM units ORDER BY name, unit_id").fetchall()
+    checklists = c.execute("SELECT DISTINCT checklist_id FROM checklist_versions ORDER BY checklist_id").fetchall()
+    auditors = c.execute("SELECT name FROM users WHERE role = 'auditor' ORDER BY name").fetchall()
+    return QueueChoices(
+        periods=[r[0] for r in periods],
+        units=[(r["unit_id"], r["name"]) for r in units],
+        kinds=sorted({r["kind"] for r in units}),
+        regions=sorted({r["region"] for r in units}),
+        checklists=[r[0] for r in checklists],
+        auditors=[r[0] for r in auditors],
+    )

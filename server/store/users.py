@@ -93,6 +93,11 @@ def revoke_tokens(c: sqlite3.Connection, name: str, prefix: str | None = None) -
         sql += " AND prefix = ?"
         params += (prefix,)
     cursor = c.execute(sql, params)
+    if prefix is None:
+        # Revoking a user cuts them off everywhere: their console sessions end as well.
+        c.execute(
+            "UPDATE console_sessions SET ended_at = ? WHERE user_name = ? AND ended_at IS NULL", (now_iso(), name)
+        )
     return cursor.rowcount
 
 

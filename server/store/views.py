@@ -175,7 +175,8 @@ class StoredView(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
 
 VIEW_COLUMNS = (
     "submission_id, auditor, checklist_id, checklist_version, unit_id, assignment_id, state, started_at,"
-    " corrected_start, period, status, visit_score, person_score, has_conflicts, updated_at, counted, document"
+    " corrected_start, period, status, visit_score, person_score, has_conflicts, updated_at, counted,"
+    " critical_failed, document"
 )
 
 
@@ -213,6 +214,7 @@ def stored_view(row: ViewRow) -> StoredView:
             int(bool(doc.conflicts)),
             doc.updated_at,
             row.counted,
+            int(bool(doc.scores and doc.scores.critical_failed)),
         ),
         document=msgspec.json.encode(doc).decode("utf-8"),
         scores=scores,
@@ -244,7 +246,7 @@ def write_views(c: sqlite3.Connection, rows: list[StoredView], new: Collection[s
     old = [o for o in old if o[0] is not None and o[1]]
     insert_many(
         c,
-        f"INSERT OR REPLACE INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+        f"INSERT OR REPLACE INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 18)})",
         values,
     )
     if old:
