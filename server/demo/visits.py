@@ -233,6 +233,8 @@ async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.
 
 
 # A visit's evidence that no tablet ever uploads: the visit waits in `awaiting_evidence`.
+# A unit closed and removed from the directory after a tablet last pulled it (demo case (d)).
+STALE_UNIT = "AST-099"
 NEVER_UPLOADED = hashlib.sha256(b"tekseru demo: a photo still on the tablet").hexdigest()
 
 
@@ -321,6 +323,15 @@ async def review_cases(
     author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
     await store_revisions(db, [base], author, tz)
     made.append(("awaiting evidence", waiting_unit, base["submission_id"]))
+
+    # (d) A tablet whose directory is out of date sends a visit to a unit the server does not know:
+    # the revision is kept in quarantine (`unknown_unit`), where an admin sees it on /quarantine
+    # and replays it once the unit exists.
+    auditor, base = visit(waiting_unit, 13)
+    base["unit_id"] = STALE_UNIT
+    author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
+    await store_revisions(db, [base], author, tz)
+    made.append(("quarantined", STALE_UNIT, base["submission_id"]))
     return made
 
 
