@@ -246,7 +246,7 @@ def test_the_one_revision_fast_path_stores_what_the_general_merge_stores(world):
             assert len(work.new) == len(visits)
             if not fast_path:
                 work = msgspec.structs.replace(work, new={})
-            seen = await db.read(read, db.checklist_indexes, work)
+            seen = await db.read(read, db.checklist_indexes, work, 1)
             ready = classify(work, seen, author, RECEIVED).ready
             return await store_work(db, work, author, TZ, RECEIVED), len(ready)
         finally:

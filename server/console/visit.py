@@ -43,6 +43,7 @@ from server.store.views import SubmissionDoc
 from server.sync import evidence
 from server.sync.diff import FieldChange, field_diff, field_order, split_field, view_at
 from server.sync.merge import TOP_FIELDS, MergeInput
+from server.sync.prepare import merge_input
 from server.sync.push import Author, store_revisions
 from server.sync.refresh import refresher
 from server.sync.replay import replay
@@ -259,19 +260,8 @@ def _change_rows(changes: list[FieldChange], index: ChecklistIndex | None, lang:
 
 
 def merge_inputs(revisions: list[store.RevisionRow]) -> list[MergeInput]:
-    """The stored revisions as the merge reads them."""
-    return [
-        MergeInput(
-            rev_id=r.rev_id,
-            parents=tuple(r.parents),
-            rank=r.rank,
-            hlc=r.hlc,
-            version=r.checklist_version,
-            content=msgspec.json.decode(r.content),
-            released=r.released,
-        )
-        for r in revisions
-    ]
+    """The stored revisions as the merge reads them (`merge_input`, as a push gives them)."""
+    return [merge_input(msgspec.json.decode(r.content), r.rank, r.released) for r in revisions]
 
 
 def conflict_rows(data: store.VisitPage, index: ChecklistIndex | None, lang: str) -> list[ConflictRow]:

@@ -168,8 +168,8 @@ class Plan(msgspec.Struct, kw_only=True):
     next_arrival: int = 0
 
 
-def read(c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], work: PushWork) -> Seen:
-    """What the transaction sees of the push's revisions."""
+def read(c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], work: PushWork, arrival: int) -> Seen:
+    """What the transaction sees of the push's revisions (`arrival`: the next revision arrival number)."""
     decoded = work.revisions
     good = [d for d in decoded if isinstance(d, Decoded)]
     found = store.lookups(
@@ -194,7 +194,7 @@ def read(c: sqlite3.Connection, cache: dict[tuple[str, int], ChecklistIndex], wo
         key: store.checklist_index(c, cache, *key)
         for key in {(d.checklist_id, d.checklist_version) for d in good if d.rev_id not in found.known}
     }
-    return Seen(found=found, parents_of=parents, indexes=indexes, arrival=0)
+    return Seen(found=found, parents_of=parents, indexes=indexes, arrival=arrival)
 
 
 def classify(
@@ -417,10 +417,9 @@ async def store_work(
     """
 
     def job(c: sqlite3.Connection) -> tuple[Plan, dict[str, Told]]:
-        seen = read(c, db.checklist_indexes, work)
         if db.next_arrival is None:
             db.next_arrival = store.next_arrival(c)
-        seen.arrival = db.next_arrival
+        seen = read(c, db.checklist_indexes, work, db.next_arrival)
         plan = classify(work, seen, author, received_at, submission_scope, replay_of)
         db.next_arrival = plan.next_arrival
         return plan, write_plan(c, db.checklist_indexes, work, plan, author, tz, received_at, replay_of)
