@@ -14,7 +14,17 @@ from __future__ import annotations
 import datetime as dt
 
 from checklists.score import shown
-from reports.texts import console_base, console_review, console_visit, scorecard
+from reports.texts import (
+    console_admin,
+    console_base,
+    console_dashboards,
+    console_directory,
+    console_periods,
+    console_review,
+    console_scorecards,
+    console_visit,
+    scorecard,
+)
 
 LANGS = ("ru", "kk", "en")
 DASH = "—"
@@ -32,7 +42,17 @@ def _merged(*sections: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, 
     return merged
 
 
-_TEXTS = _merged(scorecard.TEXTS, console_base.TEXTS, console_review.TEXTS, console_visit.TEXTS)
+_TEXTS = _merged(
+    scorecard.TEXTS,
+    console_base.TEXTS,
+    console_review.TEXTS,
+    console_visit.TEXTS,
+    console_dashboards.TEXTS,
+    console_periods.TEXTS,
+    console_scorecards.TEXTS,
+    console_admin.TEXTS,
+    console_directory.TEXTS,
+)
 
 _MONTHS = {
     "ru": (

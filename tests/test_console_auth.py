@@ -134,12 +134,15 @@ def test_sign_in_then_out(client, admin, settings, lead):
     assert not _signed_in(client)
 
 
-def test_hr_sees_what_it_can_do(client, admin):
+def test_hr_starts_at_the_month_end(client, admin):
     _with_password(client, admin, "dana", "hr")
     assert _sign_in(client, "dana").headers["location"] == "/"
-    home = client.get("/")
-    assert home.status_code == 200 and 'data-testid="home-hr"' in home.text
-    assert 'data-testid="nav-review"' not in home.text and 'data-testid="nav-quarantine"' not in home.text
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/periods"
+    page = client.get("/no-such-page")
+    assert 'data-testid="nav-periods"' in page.text and 'data-testid="nav-dashboard"' in page.text
+    assert 'data-testid="nav-review"' not in page.text and 'data-testid="nav-quarantine"' not in page.text
+    assert 'data-testid="nav-admin"' not in page.text
 
 
 def test_an_admin_sees_the_quarantine_link(client, admin):

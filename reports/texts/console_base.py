@@ -19,6 +19,10 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "console.nav.home": ("Главная", "Басты бет", "Home"),
     "console.nav.review": ("Проверка визитов", "Сапарларды тексеру", "Review"),
     "console.nav.quarantine": ("Карантин", "Карантин", "Quarantine"),
+    "console.nav.dashboard": ("Показатели", "Көрсеткіштер", "Dashboard"),
+    "console.nav.periods": ("Закрытие месяца", "Айды жабу", "Month end"),
+    "console.nav.scorecards": ("Оценочные карты", "Бағалау карталары", "Scorecards"),
+    "console.nav.admin": ("Администрирование", "Әкімшілік", "Administration"),
     "console.lang.label": ("Язык интерфейса", "Интерфейс тілі", "Interface language"),
     # each language is named in itself, whatever the page's language
     "console.lang.ru": ("Русский", "Русский", "Русский"),
@@ -78,14 +82,6 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     # home
     "console.home.title": ("Главная", "Басты бет", "Home"),
     "console.home.heading": ("Добро пожаловать, {name}", "Қош келдіңіз, {name}", "Welcome, {name}"),
-    "console.home.hr": (
-        "Разделы для HR (закрытие месяца, выгрузки мотивации, оценочные карты) появятся в следующих версиях консоли."
-        " Пока они доступны через API и команду tekseru.",
-        "HR бөлімдері (айды жабу, мотивация деректерін жүктеу, бағалау карталары) консольдің келесі нұсқаларында"
-        " пайда болады. Әзірге олар API және tekseru командасы арқылы қолжетімді.",
-        "The HR pages (closing a month, motivation exports, scorecards) come in a later version of the console."
-        " Until then they are available through the API and the tekseru command.",
-    ),
     "console.home.nothing": (
         "Для вашей роли в консоли пока нет страниц.",
         "Консольде сіздің рөліңізге арналған беттер әзірге жоқ.",

@@ -1,11 +1,21 @@
 """The web console: server-rendered pages for office users, at `/` beside the API (CONSOLE.md).
 
 `web` is the frame every page uses (sessions, CSRF, `page`, `redirect`); `auth` signs in and out;
-`review` and `visit` are the review queue and the visit page.
+`review` and `visit` are the review queue and the visit page; `dashboards`, `periods`,
+`scorecards`, `admin` and `directory` are the rest of CONSOLE.md's pages.
 """
 
 from __future__ import annotations
 
-from server.console import auth, review, visit
+from server.console import admin, auth, dashboards, directory, periods, review, scorecards, visit
 
-ROUTES = [*auth.ROUTES, *review.ROUTES, *visit.ROUTES]
+ROUTES = [
+    *auth.ROUTES,
+    *review.ROUTES,
+    *visit.ROUTES,
+    *dashboards.ROUTES,
+    *periods.ROUTES,
+    *scorecards.ROUTES,
+    *admin.ROUTES,
+    *directory.ROUTES,
+]

@@ -191,10 +191,12 @@ async def switch_language(request: Request, db: NamedDependency[Database]) -> Re
 
 @get("/", opt=HOME_ROLES, include_in_schema=False)
 async def home(request: Request) -> Response:
-    """Quality leads and admins go to the review queue; others see what they can do here."""
+    """Each role starts where its daily work is: leads and admins at the queue, HR at the month end."""
     viewer = viewer_of(request)
     if viewer.role in ("quality_lead", "admin"):
         return redirect("/review")
+    if viewer.role == "hr":
+        return redirect("/periods")
     return page(request, "home.html")
 
 
