@@ -17,7 +17,7 @@ from bench.raw import raw_ceiling
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
 SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
-NAMES = (*SYNC, "uploads", "scorecards", "figures", "console")
+NAMES = (*SYNC, "uploads", "scorecards", "figures", "console", "dashboards", "month_end")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
 
@@ -143,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import console
 
         rows += console.run(args.quick)
+    if "month_end" in only:
+        from bench import month_end
+
+        rows += month_end.run(args.quick)
+    if "dashboards" in only:
+        from bench import dashboards
+
+        rows += dashboards.run(args.quick)
     rows.append(Row("benchmark wall time", time.perf_counter() - started, "s"))
     print(markdown(rows))
     OUT.parent.mkdir(exist_ok=True)

@@ -218,3 +218,63 @@ def _ranked(unit: UnitFigures, rank: int | None) -> RankedUnit:
         change=unit.change,
         mark=unit.mark,
     )
+
+
+class RegionFigures(msgspec.Struct, kw_only=True, frozen=True):
+    """One region's units of a period: how many, their visits, the pooled visit score and its change."""
+
+    region: str
+    units: int
+    n: int
+    visit_score: float | None
+    previous: float | None
+    previous_n: int
+    change: float | None
+    mark: str | None
+
+
+def region_figures(
+    units: Iterable[UnitInfo], current: Iterable[UnitSums], previous: Iterable[UnitSums], policy: Policy | None
+) -> list[RegionFigures]:
+    """Per region of the given units: unit count, visits, mean visit score, change, mark; by region name.
+
+    The mean is pooled over the region's visits (the sum of visit scores over the number of
+    visits), the way the network figure is (`network_figures`): a region's figure is then its
+    visits' figure, and a unit with many visits weighs more than one with a few, as in the
+    network's. It is not the mean of unit means, which would let a unit of two visits count as
+    much as one of two hundred. Sums of units outside `units` are ignored; a region whose units
+    had no visits has n 0 and no score.
+    """
+    region_of = {u.unit_id: u.region for u in units}
+    counts: dict[str, int] = {}
+    for region in region_of.values():
+        counts[region] = counts.get(region, 0) + 1
+
+    def pooled(sums: Iterable[UnitSums]) -> dict[str, tuple[float, int]]:
+        acc: dict[str, tuple[float, int]] = {}
+        for s in sums:  # added in the given order, as `network_figures` adds them
+            region = region_of.get(s.unit_id)
+            if region is not None and s.n:
+                total, n = acc.get(region, (0.0, 0))
+                acc[region] = (total + s.total, n + s.n)
+        return acc
+
+    now, before = pooled(current), pooled(previous)
+    out = []
+    for region in sorted(counts):
+        total, n = now.get(region, (0.0, 0))
+        prev_total, prev_n = before.get(region, (0.0, 0))
+        mean, mean_prev = _mean(total, n), _mean(prev_total, prev_n)
+        out.append(
+            RegionFigures(
+                region=region,
+                units=counts[region],
+                n=n,
+                visit_score=shown(mean),
+                previous=shown(mean_prev),
+                previous_n=prev_n,
+                change=shown(mean - mean_prev) if mean is not None and mean_prev is not None else None,
+                mark=policy.mark(mean) if policy else None,
+            )
+        )
+    return out

@@ -178,23 +178,66 @@ def trend_chart(data: ScorecardData, width: float, height: float, measure: Measu
 
 ROW_H = 4.3 * MM
 CHART_ROWS = 45  # bars per drawing: a drawing cannot break across pages, 45 bars fill about 3/4 of one
+LABEL_SIZE = 7
+LABEL_SHARE = 0.4  # the labels (code and short title) take at most this share of the chart's width
+ELLIPSIS = "\u2026"
+
+
+def short_title(title: str, width: float, measure: Measure, font: str = FONT, size: float = LABEL_SIZE) -> str:
+    """The title whole when it fits `width`, else cut after a whole word with an ellipsis ("" if not even one
+    word and the ellipsis fit: a word is never cut)."""
+    title = " ".join(title.split())
+    if measure(title, font, size) <= width:
+        return title
+    kept = ""
+    for word in title.split(" "):
+        longer = f"{kept} {word}" if kept else word
+        if measure(longer.rstrip(" ,;:.-–—(«") + ELLIPSIS, font, size) > width:
+            break
+        kept = longer
+    kept = kept.rstrip(" ,;:.-–—(«")
+    return kept + ELLIPSIS if kept else ""
+
+
+def _standard_labels(
+    scored: Sequence[StandardRow], width: float, measure: Measure
+) -> tuple[float, float, dict[str, str]]:
+    """Where the titles start and the bars begin, and each code's title as it fits between them."""
+    code_w = max(measure(r.code, FONT, LABEL_SIZE) for r in scored)
+    title_x = code_w + 1.5 * MM
+    titled = [r for r in scored if r.title and r.title != r.code]
+    widest = max((measure(" ".join(r.title.split()), FONT, LABEL_SIZE) for r in titled), default=0.0)
+    # the bars begin after the widest title, or at LABEL_SHARE of the width (the titles then shortened)
+    x0 = max(code_w + 3 * MM, min(title_x + widest + 3 * MM, width * LABEL_SHARE)) if titled else code_w + 3 * MM
+    room = x0 - 3 * MM - title_x
+    titles = {r.code: short_title(r.title, room, measure) for r in titled} if room > 0 else {}
+    return title_x, x0, titles
 
 
 def standards_charts(rows: Sequence[StandardRow], data: ScorecardData, width: float, measure: Measure) -> list[Chart]:
-    """Every scored standard as a horizontal bar of its mean score, weakest first, in charts that fit a page."""
+    """Every scored standard as a horizontal bar of its mean score, weakest first, in charts that fit a page;
+    each bar labelled with the standard's code and its (short) title in the scorecard's language."""
     scored = sorted((r for r in rows if r.score is not None), key=lambda r: (r.score, r.share_met or 0.0, r.code))
-    x0 = max(measure(r.code, FONT, 7) for r in scored) + 3 * MM  # the same bar origin in every part
+    if not scored:
+        return []
+    labels = _standard_labels(scored, width, measure)  # the same bar origin in every part
     return [
-        _standards_chart(scored[i : i + CHART_ROWS], data, width, x0, i == 0, measure)
+        _standards_chart(scored[i : i + CHART_ROWS], data, width, labels, i == 0, measure)
         for i in range(0, len(scored), CHART_ROWS)
     ]
 
 
 def _standards_chart(
-    scored: Sequence[StandardRow], data: ScorecardData, width: float, x0: float, legend: bool, measure: Measure
+    scored: Sequence[StandardRow],
+    data: ScorecardData,
+    width: float,
+    labels: tuple[float, float, dict[str, str]],
+    legend: bool,
+    measure: Measure,
 ) -> Chart:
     """Bars with their values, the threshold lines and (on the first part) the legend of the zones."""
     lang = data.lang
+    title_x, x0, titles = labels
     legend_h, axis_h = (7 * MM if legend else 2 * MM), 5.5 * MM
     y0, w = axis_h, width - x0 - 13 * MM
     top = y0 + ROW_H * len(scored)
@@ -213,7 +256,9 @@ def _standards_chart(
         length = w * _clamp(row.score) / 100
         fill = BAR[zone(row.score, data) or "red"]
         shapes.append(Rect(x0, y, length, bar_h, fill=fill, stroke=INK, stroke_width=0.3))
-        shapes.append(_label(x0 - 1.5 * MM, y + 1.1, row.code, 7, color=INK, anchor="end"))
+        shapes.append(_label(0, y + 1.1, row.code, LABEL_SIZE))
+        if titles.get(row.code):
+            shapes.append(_label(title_x, y + 1.1, titles[row.code], LABEL_SIZE, color=INK))
         score = i18n.score(row.score, lang)
         shapes += _value_label(x0 + length + 1.2 * MM, y + 1.1, score, "start", crossing, measure)
     shapes.append(Line(x0, y0, x0, top, stroke=INK, stroke_width=0.6))

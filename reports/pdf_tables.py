@@ -6,18 +6,73 @@ from collections.abc import Sequence
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyle
 
 from reports import i18n
 from reports.charts import BOLD, FONT, ROW_H
 from reports.i18n import text
 from reports.pdf_charts import standards_charts
-from reports.pdf_page import HEAD, INK, TINT, WIDTH, ZEBRA, layout, para, styles, text_width, wrap_text
+from reports.pdf_page import (
+    HEAD,
+    INK,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    PAGE_H,
+    TINT,
+    WIDTH,
+    ZEBRA,
+    para,
+    styles,
+    text_width,
+    wrap_text,
+)
 from reports.pdf_photos import PHOTO_CELL_H, PHOTO_CELL_W, picture
-from reports.scorecard_data import ScorecardData, StandardRow, Thumbnail
+from reports.scorecard_data import FailedItem, ScorecardData, StandardRow, Thumbnail
+
+MIN_TAIL = 3  # a table's last page holds at least this many rows, or the whole table
+BODY_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM  # the height of a page's frame
+PAD = 7.0  # a cell's left and right padding together
+GROUP = colors.HexColor("#e3ecf5")  # the ground of a standard's heading row among the failed items
 
 
-def _table(rows: list[list], widths: Sequence[float], right: Sequence[int] = (), extra: Sequence[tuple] = ()) -> Table:
+class DataTable(Table):
+    """A table that never leaves fewer than MIN_TAIL rows alone on its last page.
+
+    Where a split would, it splits earlier (or the whole table goes to the next page), as long as
+    the header and the moved rows fit on one page; reportlab makes each further part of the table
+    with this class too, so the rule holds at every page break. `tail` is how many rows at the end
+    make those MIN_TAIL (more where some are headings of a group).
+    """
+
+    tail = MIN_TAIL
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803 (reportlab's names)
+        parts = self._split(availWidth, availHeight)
+        for part in parts:
+            part.tail = self.tail
+        return parts
+
+    def _split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        parts = super().split(availWidth, availHeight)
+        if len(parts) != 2:
+            return parts
+        heights, head = self._rowHeights, self.repeatRows
+        rows, first = len(heights), len(parts[0]._rowHeights)
+        if rows - first >= self.tail:
+            return parts
+        keep = max(head, rows - self.tail)  # rows on this page, header included
+        if sum(heights[:head]) + sum(heights[keep:]) > BODY_H:
+            return parts  # the tail would not fit on a page of its own: split where reportlab did
+        if keep <= head:
+            return []  # the whole table on the next page
+        earlier = super().split(availWidth, sum(heights[:keep]) + 0.01)
+        # no earlier place to split (rows kept together): on to the next page, unless this one is empty
+        return earlier or ([] if availHeight < BODY_H - 1 else parts)
+
+
+def _table(
+    rows: list[list], widths: Sequence[float], right: Sequence[int] = (), extra: Sequence[tuple] = ()
+) -> DataTable:
     """A data table: a grey header row repeated on every page, zebra rows, numeric columns right-aligned."""
     commands: list[tuple] = [
         ("FONTSIZE", (0, 0), (-1, -1), 8),
@@ -34,7 +89,9 @@ def _table(rows: list[list], widths: Sequence[float], right: Sequence[int] = (),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
     ]
     commands += [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right]
-    return layout(rows, widths, commands + list(extra), repeat=1)
+    table = DataTable(rows, colWidths=list(widths), repeatRows=1)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands, *extra]))
+    return table
 
 
 def _short(value: str, column: float) -> str | Flowable:
@@ -44,6 +101,19 @@ def _short(value: str, column: float) -> str | Flowable:
 
 def _heads(keys: Sequence[str], lang: str, right: Sequence[int] = ()) -> list[Flowable]:
     return [para(text(k, lang), "head_right" if i in right else "head") for i, k in enumerate(keys)]
+
+
+def fit_heads(keys: Sequence[str], lang: str, widths: Sequence[float], flexible: int) -> list[float]:
+    """The column widths, each widened to its header's longest word (a header wraps at spaces only, never
+    inside a word), the room taken from the `flexible` column."""
+    style = styles()["head"]
+    out = list(widths)
+    for i, key in enumerate(keys):
+        need = max(text_width(word, style.fontName, style.fontSize) for word in text(key, lang).split()) + PAD
+        if out[i] < need:
+            out[flexible] -= need - out[i]
+            out[i] = need
+    return out
 
 
 def _section(title: str, room: float = 40 * mm) -> list[Flowable]:
@@ -59,23 +129,25 @@ def standards_chart_section(rows: Sequence[StandardRow], data: ScorecardData, ti
     return _section(text(title, data.lang), min(height + 12 * mm, 120 * mm)) + standards_charts(rows, data)
 
 
-def _standards_rows(rows: Sequence[StandardRow], lang: str) -> list[list]:
+STANDARD_KEYS = ("col.code", "col.standard", "col.score", "col.met", "col.n")
+STANDARD_WIDTHS = (17 * mm, WIDTH - 72 * mm, 17 * mm, 27 * mm, 11 * mm)
+
+
+def _standards_table(rows: Sequence[StandardRow], lang: str) -> DataTable:
     right = (2, 3, 4)
-    out: list[list] = [_heads(("col.code", "col.standard", "col.score", "col.met", "col.n"), lang, right)]
+    widths = fit_heads(STANDARD_KEYS, lang, STANDARD_WIDTHS, flexible=1)
+    out: list[list] = [_heads(STANDARD_KEYS, lang, right)]
     for row in rows:
         out.append(
             [
-                _short(row.code, STANDARD_WIDTHS[0]),
+                _short(row.code, widths[0]),
                 para(row.title, "cell"),
                 i18n.score(row.score, lang),
                 i18n.score(row.share_met, lang),
                 i18n.count(row.n, lang),
             ]
         )
-    return out
-
-
-STANDARD_WIDTHS = (17 * mm, WIDTH - 72 * mm, 17 * mm, 27 * mm, 11 * mm)
+    return _table(out, widths, right=right)
 
 
 def standards_table_section(data: ScorecardData) -> list[Flowable]:
@@ -84,38 +156,82 @@ def standards_table_section(data: ScorecardData) -> list[Flowable]:
     out = _section(text("sec.standards", lang), 60 * mm)  # rather on the next page than five rows here
     if not data.standards:
         return out + [para(text("empty.standards", lang), "body")]
-    out.append(_table(_standards_rows(data.standards, lang), STANDARD_WIDTHS, right=(2, 3, 4)))
+    out.append(_standards_table(data.standards, lang))
     note = text("note.standards", lang)
     if data.scope == "staff":
         note = f"{text('note.staff_scope', lang)} {note}"
     return out + [para(note, "note")]
 
 
+FAILED_KEYS = ("col.date", "col.item", "col.question", "col.comment")
 FAILED_WIDTHS = (21 * mm, 17 * mm, 70 * mm, WIDTH - 108 * mm)
 ROW_LINES = 50  # a table row cannot break across pages: a longer comment goes on in the next row
 
 
+def failed_groups(data: ScorecardData) -> list[tuple[str, str, list[FailedItem]]]:
+    """The failed items by standard: (code, title, items), the weakest standard first (as in the chart),
+    the items of each in their order (critical first, then by date)."""
+    by_code: dict[str, list[FailedItem]] = {}
+    for item in data.failed_items:
+        by_code.setdefault(item.standard, []).append(item)
+    standards = {row.code: row for row in data.standards}
+
+    def weakest(code: str) -> tuple:
+        row = standards.get(code)
+        if row is None or row.score is None:
+            return (1, 0.0, 0.0, code)
+        return (0, row.score, row.share_met or 0.0, code)
+
+    return [
+        (code, standards[code].title if code in standards else "", by_code[code])
+        for code in sorted(by_code, key=weakest)
+    ]
+
+
 def failed_section(data: ScorecardData, beside: dict[tuple[str, str], Thumbnail]) -> list[Flowable]:
-    """The failed items with the auditors' comments, a photo beside the failure it shows."""
+    """The failed items with the auditors' comments under a heading row per standard, a photo beside the
+    failure it shows."""
     lang = data.lang
     out = _section(text("sec.failed", lang))
     if not data.failed_items:
         return out + [para(text("empty.failed", lang), "body")]
-    rows: list[list] = [_heads(("col.date", "col.item", "col.question", "col.comment"), lang)]
-    for item in data.failed_items:
-        question: list[Flowable] = [para(item.text, "cell")]
-        if item.critical:
-            question.insert(0, para("⚠ " + text(f"critical.{item.critical}", lang), "cell_bold"))
-        if item.comment:
-            comments = [[para(chunk, "cell")] for chunk in _chunks(item.comment, FAILED_WIDTHS[3] - 7)]
-        else:
-            comments = [[para(text("no_comment", lang), "cell_small")]]
-        photo = beside.get((item.date, item.item))
-        if photo is not None:  # the photo beside the failure it shows
-            comments[-1] += [Spacer(1, 1.5 * mm), picture(photo, lang, PHOTO_CELL_W, PHOTO_CELL_H)]
-        rows.append([i18n.date(item.date, lang), _short(item.item, FAILED_WIDTHS[1]), question, comments[0]])
-        rows += [["", "", "", more] for more in comments[1:]]
-    return out + [_table(rows, FAILED_WIDTHS), para(text("note.failed", lang), "note")]
+    widths = fit_heads(FAILED_KEYS, lang, FAILED_WIDTHS, flexible=2)
+    rows: list[list] = [_heads(FAILED_KEYS, lang)]
+    extra: list[tuple] = []
+    for code, title, items in failed_groups(data):
+        r = len(rows)
+        heading = text("failed.group", lang, code=code, title=title, n=i18n.count(len(items), lang))
+        rows.append([para(heading if title else f"{code} · {i18n.count(len(items), lang)}", "cell_bold"), "", "", ""])
+        extra += [
+            ("SPAN", (0, r), (-1, r)),
+            ("BACKGROUND", (0, r), (-1, r), GROUP),
+            ("LINEABOVE", (0, r), (-1, r), 0.6, INK),
+            ("NOSPLIT", (0, r), (-1, r + 1)),  # a standard's heading never ends a page
+        ]
+        for item in items:
+            rows += _failed_rows(item, widths, beside, lang)
+    table = _table(rows, widths, extra=extra)
+    headings = {cmd[1][1] for cmd in extra}
+    items = [r for r in range(len(rows)) if r and r not in headings]
+    table.tail = len(rows) - items[-MIN_TAIL] if len(items) >= MIN_TAIL else len(rows)  # MIN_TAIL items
+    return out + [table, para(text("note.failed", lang), "note")]
+
+
+def _failed_rows(
+    item: FailedItem, widths: Sequence[float], beside: dict[tuple[str, str], Thumbnail], lang: str
+) -> list[list]:
+    question: list[Flowable] = [para(item.text, "cell")]
+    if item.critical:
+        question.insert(0, para("⚠ " + text(f"critical.{item.critical}", lang), "cell_bold"))
+    if item.comment:
+        comments = [[para(chunk, "cell")] for chunk in _chunks(item.comment, widths[3] - PAD)]
+    else:
+        comments = [[para(text("no_comment", lang), "cell_small")]]
+    photo = beside.get((item.date, item.item))
+    if photo is not None:  # the photo beside the failure it shows
+        comments[-1] += [Spacer(1, 1.5 * mm), picture(photo, lang, PHOTO_CELL_W, PHOTO_CELL_H)]
+    rows = [[i18n.date(item.date, lang), _short(item.item, widths[1]), question, comments[0]]]
+    return rows + [["", "", "", more] for more in comments[1:]]
 
 
 def _chunks(comment: str, width: float) -> list[str]:
@@ -144,7 +260,7 @@ def staff_section(data: ScorecardData) -> list[Flowable]:
                 para("; ".join(i18n.flag(f, lang) for f in row.flags), "cell_small"),
             ]
         )
-    widths = (46 * mm, 42 * mm, 25 * mm, 10 * mm, 16 * mm, WIDTH - 139 * mm)
+    widths = fit_heads(keys, lang, (46 * mm, 42 * mm, 25 * mm, 10 * mm, 16 * mm, WIDTH - 139 * mm), flexible=5)
     return out + [_table(rows, widths, right=right)]
 
 
@@ -154,8 +270,7 @@ def weakest_section(data: ScorecardData) -> list[Flowable]:
     out = _section(text("sec.weakest", lang))
     if not data.weakest_standards:
         return out + [para(text("empty.standards", lang), "body")]
-    rows = _standards_rows(data.weakest_standards, lang)
-    out += [_table(rows, STANDARD_WIDTHS, right=(2, 3, 4)), para(text("note.standards", lang), "note")]
+    out += [_standards_table(data.weakest_standards, lang), para(text("note.standards", lang), "note")]
     if any(r.score is not None for r in data.weakest_standards):
         out += [Spacer(1, 4 * mm), *standards_charts(data.weakest_standards, data)]
     return out
@@ -188,5 +303,5 @@ def ranking_section(data: ScorecardData) -> list[Flowable]:
             ]
         )
         extra.append(("BACKGROUND", (6, i), (6, i), TINT[unit.mark]))
-    widths = (14 * mm, WIDTH - 112 * mm, 30 * mm, 18 * mm, 12 * mm, 18 * mm, 20 * mm)
+    widths = fit_heads(keys, lang, (14 * mm, WIDTH - 112 * mm, 30 * mm, 18 * mm, 12 * mm, 18 * mm, 20 * mm), 1)
     return out + [_table(rows, widths, right=right, extra=extra)]

@@ -19,8 +19,10 @@ This module holds the document and page one; the parts are `pdf_page` (fonts, st
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reportlab import rl_config
 from reportlab.graphics.shapes import Drawing, Rect, String
@@ -115,7 +117,7 @@ class _Footer:
         parts = [
             text("footer.versions", lang, versions=", ".join(data.checklist_versions) or i18n.DASH),
             text("footer.policy", lang, policy=data.policy),
-            text("footer.as_of", lang, time=i18n.as_of(data.data_as_of, lang)),
+            text("footer.as_of", lang, time=local_time(data.data_as_of, data.time_zone, lang)),
         ]
         self.first_line = " · ".join(parts)
         self.running = f"{_subject_name(data)} · {i18n.period_name(data.period, lang)}"
@@ -165,6 +167,23 @@ class _PagedCanvas(Canvas):
             self._footer.draw(self, number, pages)
             super().showPage()
         super().save()
+
+
+def local_time(instant: str, zone: str, lang: str) -> str:
+    """A UTC time (RFC 3339) in the organisation's zone to the minute, with the zone's name:
+    "01.11.2026 08:00 Asia/Almaty"; a zone this machine does not know reads UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    except ValueError:
+        return instant
+    try:
+        tz: dt.tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz, zone = dt.UTC, "UTC"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    local = parsed.astimezone(tz)
+    return f"{i18n.date(local.date().isoformat(), lang)} {local:%H:%M} {zone}"
 
 
 def _subject_name(data: ScorecardData) -> str:

@@ -193,14 +193,16 @@ def _versions(refs: Iterable[ChecklistRef]) -> list[str]:
     return sorted(f"{cid}@{v}" for cid, v in refs)
 
 
-def _provenance(policy: Policy, refs: Iterable[ChecklistRef], data_as_of: str) -> dict:
-    """What every scorecard states of where its figures come from: checklists, policy, marks, data as of."""
+def _provenance(policy: Policy, refs: Iterable[ChecklistRef], data_as_of: str, time_zone: str) -> dict:
+    """What every scorecard states of where its figures come from: checklists, policy, marks, data as of (and
+    the organisation's time zone, in which that time is shown)."""
     return {
         "checklist_versions": _versions(refs),
         "green_at": policy.rag.green_at,
         "amber_at": policy.rag.amber_at,
         "data_as_of": data_as_of,
         "policy": _policy_ref(policy),
+        "time_zone": time_zone,
     }
 
 
@@ -222,6 +224,7 @@ def unit_scorecard(
     refs: Iterable[ChecklistRef],
     policy: Policy,
     data_as_of: str,
+    time_zone: str = "UTC",
 ) -> ScorecardData:
     """The scorecard of one unit."""
     return ScorecardData(
@@ -240,7 +243,7 @@ def unit_scorecard(
         thumbnails=thumbnails,
         ranking=[],
         weakest_standards=[],
-        **_provenance(policy, refs, data_as_of),
+        **_provenance(policy, refs, data_as_of, time_zone),
     )
 
 
@@ -259,6 +262,7 @@ def staff_scorecard(
     refs: Iterable[ChecklistRef],
     policy: Policy,
     data_as_of: str,
+    time_zone: str = "UTC",
 ) -> ScorecardData:
     """The scorecard of one staff member (person-attributed standards only); `scores` are theirs by period."""
     values = scores.get(period, [])
@@ -291,7 +295,7 @@ def staff_scorecard(
         thumbnails=[],
         ranking=[],
         weakest_standards=[],
-        **_provenance(policy, refs, data_as_of),
+        **_provenance(policy, refs, data_as_of, time_zone),
     )
 
 
@@ -309,6 +313,7 @@ def network_scorecard(
     refs: Iterable[ChecklistRef],
     policy: Policy,
     data_as_of: str,
+    time_zone: str = "UTC",
 ) -> ScorecardData:
     """The scorecard of all units of one kind: the ranking and the weakest standards."""
     prev_n = sum(s.n for s in previous)
@@ -346,5 +351,5 @@ def network_scorecard(
             for u in network.units
         ],
         weakest_standards=[standard_row(f, titles) for f in network.weakest_standards],
-        **_provenance(policy, refs, data_as_of),
+        **_provenance(policy, refs, data_as_of, time_zone),
     )

@@ -123,6 +123,7 @@ class ScorecardData(Base):
     amber_at: float
     data_as_of: str  # UTC time the data was taken, RFC 3339
     policy: str  # e.g. "default@1"
+    time_zone: str = "UTC"  # the organisation's IANA zone: a time of day is shown in it, with its name
 
 
 def input_sha256(data: ScorecardData) -> str:

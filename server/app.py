@@ -40,6 +40,7 @@ from server.routes import (
     users,
 )
 from server.routes.params import ascii_integers
+from server.scorecard_jobs import ScorecardJobs
 from server.services import STATE_KEY, Services, services_in
 from server.settings import Settings, settings_from_env
 from server.store import users as users_store
@@ -86,6 +87,11 @@ def provide_render_workers(state: State) -> RenderWorkers:
     return services_in(state).render_workers
 
 
+def provide_scorecard_jobs(state: State) -> ScorecardJobs:
+    """The `scorecard_jobs: ScorecardJobs` of a route handler: the build jobs this server runs."""
+    return services_in(state).scorecard_jobs
+
+
 def provide_uploads(state: State) -> tus.Uploads:
     """The `uploads: tus.Uploads` of a tus route handler: the server's uploads and what it is receiving."""
     services = services_in(state)
@@ -99,6 +105,7 @@ DEPENDENCIES = {
     "push_workers": Provide(provide_push_workers, sync_to_thread=False),
     "render_workers": Provide(provide_render_workers, sync_to_thread=False),
     "uploads": Provide(provide_uploads, sync_to_thread=False),
+    "scorecard_jobs": Provide(provide_scorecard_jobs, sync_to_thread=False),
 }
 
 
@@ -115,12 +122,14 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         secure_data_dir(settings.data_dir)
         db = await Database.open(settings.db_path)
         workers = settings.push_workers
+        render_workers = RenderWorkers(settings.render_workers)
         services = Services(
             db=db,
             settings=settings,
             push_workers=PushWorkers(workers, settings.db_path) if workers > 0 else None,
-            render_workers=RenderWorkers(settings.render_workers),
+            render_workers=render_workers,
             tus_receiving=tus.Receiving(),
+            scorecard_jobs=ScorecardJobs(db, settings, render_workers),
         )
         app.state[STATE_KEY] = services
         # A fresh local admin credential at every start, for the `tekseru` command on this machine.
@@ -129,12 +138,15 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
         # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
         await tus.recover(db, settings.data_dir, refresher(db, ZoneInfo(settings.timezone)))
+        # A build job a stopped server left running is shown as interrupted (it is not resumed).
+        await services.scorecard_jobs.recover()
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             write_private(url_file, announce_url + "\n")
         try:
             yield
         finally:
+            await services.scorecard_jobs.close()
             services.render_workers.close()
             if services.push_workers is not None:
                 services.push_workers.close()

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from server.db import Database
+from server.periods import check_closable
 from server.store import periods as periods_store
 from server.store.periods import Snapshot
+
+
+async def close_period(db: Database, period: str, actor: str, force: bool, tz: ZoneInfo, now: dt.datetime) -> Snapshot:
+    """Close a month that has ended in the organisation's zone (`check_closable`): the API's and the console's close."""
+    check_closable(period, tz, now)
+    return await close(db, period, actor, force)
 
 
 async def close(db: Database, period: str, actor: str, force: bool) -> Snapshot:

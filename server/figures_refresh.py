@@ -26,7 +26,9 @@ async def refresh_standard_sums(db: Database, period: str) -> int:
     return done
 
 
-async def standard_sums(db: Database, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
+async def standard_sums(
+    db: Database, period: str, counted: int, unit_id: str | None = None, code: str | None = None
+) -> list[StandardSums]:
     """`scores_store.standard_sums` once the month's sums are up to date (what every figures read wants)."""
     await refresh_standard_sums(db, period)
-    return await db.read(scores_store.standard_sums, period, counted, unit_id)
+    return await db.read(scores_store.standard_sums, period, counted, unit_id, code)

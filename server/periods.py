@@ -19,6 +19,36 @@ def check_period(period: str) -> str:
     return period
 
 
+def check_period_held(period: str) -> str:
+    """The period if it is `YYYY-MM` of a month the server can hold visits of (2000-01..2099-12); 400 otherwise.
+
+    The console's filters ask this rather than `check_period`: a page of year 9999 would be a quietly
+    empty page, not an answer.
+    """
+    check_period(period)
+    if not FIRST_CLOSABLE <= period <= LAST_CLOSABLE:
+        raise ProblemError(
+            400,
+            "invalid_period",
+            f"{period} is outside the months the server holds: from {FIRST_CLOSABLE} to {LAST_CLOSABLE}",
+            [FieldError(path="period", message=f"between {FIRST_CLOSABLE} and {LAST_CLOSABLE}")],
+        )
+    return period
+
+
+def current_period(tz: ZoneInfo, now: dt.datetime) -> str:
+    """The month `now` falls in, in the organisation's zone."""
+    return f"{now.astimezone(tz):%Y-%m}"
+
+
+def periods_back(period: str, count: int) -> list[str]:
+    """`count` months ending with `period`, oldest first."""
+    out = [period]
+    while len(out) < count:
+        out.append(previous_period(out[-1]))
+    return list(reversed(out))
+
+
 def _year_month(period: str) -> tuple[int, int]:
     # From the end: the month before 0000-01 (a trend reaching back from year 0) is -001-12.
     return int(period[:-3]), int(period[-2:])

@@ -9,8 +9,13 @@ workers (`server/workers.py`).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import io
 import sqlite3
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,12 +26,12 @@ from reports.aggregate import network_figures, pooled_standard_figures, unit_fig
 from reports.motivation import MotivationRow, motivation_rows
 from reports.policy import Policy
 from reports.scorecard_assembly import ChecklistRef, CriticalEvidence
-from reports.scorecard_data import ScorecardData, Thumbnail
+from reports.scorecard_data import ScorecardData, Thumbnail, input_sha256
 from server import figures_refresh
 from server.blobs import blob_path
 from server.db import Database
 from server.errors import ProblemError, not_found
-from server.periods import previous_period
+from server.periods import check_period, periods_back, previous_period
 from server.store import periods as periods_store
 from server.store import policies as policy_store
 from server.store import scorecards as scorecards_store
@@ -34,6 +39,10 @@ from server.store import scores as scores_store
 from server.store import sync as sync_store
 from server.sync.evidence import intact
 from server.sync.refresh import refresher
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+    from server.workers import RenderWorkers
 
 APPROVED = scores_store.APPROVED
 TREND = 6
@@ -50,13 +59,6 @@ class Request(msgspec.Struct, kw_only=True, frozen=True):
     unit_id: str | None = None
     staff_id: str | None = None
     unit_kind: str | None = None
-
-
-def _periods_back(period: str, count: int) -> list[str]:
-    out = [period]
-    while len(out) < count:
-        out.append(previous_period(out[-1]))
-    return list(reversed(out))
 
 
 async def _indexes_of(db: Database, refs: set[ChecklistRef]) -> dict[ChecklistRef, ChecklistIndex]:
@@ -124,14 +126,14 @@ async def gather(db: Database, data_dir: Path, req: Request, tz: ZoneInfo) -> Sc
         return await _unit(db, data_dir, req, tz, policy)
     if req.scope == "staff":
         return await _staff(db, req, tz, policy)
-    return await _network(db, req, policy)
+    return await _network(db, req, tz, policy)
 
 
 async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
     (unit,) = await db.read(scores_store.unit_infos, None, req.unit_id) or [None]
     if unit is None:
         raise not_found("unit")
-    periods = _periods_back(req.period, TREND)
+    periods = periods_back(req.period, TREND)
     sums = await db.read(scores_store.approved_unit_sums, periods, unit.unit_id)
     current, previous = sums.get(req.period, []), sums.get(previous_period(req.period), [])
     standard_sums = await figures_refresh.standard_sums(db, req.period, APPROVED, unit.unit_id)
@@ -158,6 +160,7 @@ async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy
         refs=indexes,
         policy=policy,
         data_as_of=await _as_of(db, req.period, unit.unit_id, None),
+        time_zone=tz.key,
     )
 
 
@@ -166,7 +169,7 @@ async def _staff(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> Sc
     person = infos.get(req.staff_id or "")
     if person is None:
         raise not_found("staff member")
-    periods = _periods_back(req.period, TREND)
+    periods = periods_back(req.period, TREND)
     scores = await db.read(scores_store.person_scores_by_period, periods, APPROVED, person.staff_id)
     visits = await db.read(scorecards_store.approved_visits, req.period, APPROVED, staff_id=person.staff_id)
     indexes = await _indexes_of(db, assemble.checklist_refs(visits))
@@ -188,16 +191,17 @@ async def _staff(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> Sc
         refs=indexes,
         policy=policy,
         data_as_of=await _as_of(db, req.period, None, None),
+        time_zone=tz.key,
     )
 
 
-async def _network(db: Database, req: Request, policy: Policy) -> ScorecardData:
+async def _network(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
     kind = req.unit_kind
     if kind not in ("branch", "contact_centre", "field_technician"):
         raise ProblemError(400, "invalid_request", "a network scorecard needs unit_kind")
     units = await db.read(scores_store.unit_infos, kind)
     wanted = {u.unit_id for u in units}
-    periods = _periods_back(req.period, TREND)
+    periods = periods_back(req.period, TREND)
     sums = {
         period: [s for s in rows if s.unit_id in wanted]
         for period, rows in (await db.read(scores_store.approved_unit_sums, periods)).items()
@@ -220,4 +224,94 @@ async def _network(db: Database, req: Request, policy: Policy) -> ScorecardData:
         refs=indexes,
         policy=policy,
         data_as_of=await _as_of(db, req.period, None, kind),
+        time_zone=tz.key,
     )
+
+
+# --- one draft, as POST /v1/scorecards and the console's build jobs make it -------------------------
+
+SUBJECT_OF = (("unit_id", "unit"), ("staff_id", "staff"), ("unit_kind", "network"))
+
+
+async def make_draft(db: Database, settings: Settings, render_workers: RenderWorkers, subject: dict, actor: str) -> str:
+    """Render and store the draft of `subject` (the fields of POST /v1/scorecards); its id.
+
+    400 for a bad period or a scope without its subject, 404 for an unknown subject. The same data
+    and language give the same bytes, and so the same draft (or the published scorecard).
+    """
+    check_period(subject["period"])
+    subject = dict(subject)
+    if subject["scope"] == "unit" and not subject.get("unit_id"):
+        raise ProblemError(400, "invalid_request", "a unit scorecard needs unit_id")
+    if subject["scope"] == "staff" and not subject.get("staff_id"):
+        raise ProblemError(400, "invalid_request", "a staff scorecard needs staff_id")
+    if subject["scope"] == "network" and not subject.get("unit_kind"):
+        raise ProblemError(400, "invalid_request", "a network scorecard needs unit_kind")
+    for key, scope in SUBJECT_OF:
+        if subject["scope"] != scope:
+            subject[key] = None  # only the subject of the scope names the scorecard
+    req = Request(**{k: v for k, v in subject.items()})
+    scorecard_data = await gather(db, settings.data_dir, req, ZoneInfo(settings.timezone))
+    pdf = await render_workers.render(scorecard_data)
+    return await db.write(
+        scorecards_store.save_draft,
+        subject,
+        pdf,
+        hashlib.sha256(pdf).hexdigest(),
+        input_sha256(scorecard_data),
+        actor,
+    )
+
+
+def visible_to(role: str, row: sqlite3.Row | None) -> bool:
+    """Whether a user of `role` may see a stored scorecard: HR reads published ones only."""
+    return row is not None and (role != "hr" or row["status"] == "published")
+
+
+def pdf_name(row: sqlite3.Row) -> str:
+    """The file name a scorecard's PDF is sent with."""
+    return f"scorecard-{row['period']}-{row['unit_id'] or row['staff_id'] or row['unit_kind']}-{row['lang']}.pdf"
+
+
+def listed_status(role: str, status: str | None) -> str | None:
+    """The status a list asked for, as `role` may see it (HR: published, whatever was asked)."""
+    return "published" if role == "hr" else status
+
+
+# --- the first page as an image ----------------------------------------------------------------------
+
+PREVIEW_WIDTH = 900  # pixels across the first page's image
+# PDFium is not thread-safe: one page is rendered at a time in this process.
+_pdfium = threading.Lock()
+
+
+def first_page_png(pdf: bytes, width: int = PREVIEW_WIDTH) -> tuple[bytes, int, int]:
+    """The PDF's first page as a PNG `width` pixels across; (png, width, height)."""
+    import pypdfium2 as pdfium  # imported here: only a preview needs PDFium
+
+    with _pdfium:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            page = document[0]
+            page_width, _ = page.get_size()
+            bitmap = page.render(scale=width / page_width)
+            image = bitmap.to_pil()
+            page.close()
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue(), image.width, image.height
+
+
+async def first_page(db: Database, scorecard_id: str, sha256: str) -> bytes:
+    """A stored scorecard's first page as a PNG, rendered once per PDF (cached by its SHA-256)."""
+    png = await db.read(scorecards_store.preview_of, sha256)
+    if png is not None:
+        return png
+    pdf = await db.read(scorecards_store.pdf_of, scorecard_id)
+    if pdf is None:
+        raise not_found("scorecard")
+    png, width, height = await asyncio.to_thread(first_page_png, pdf)
+    await db.write(scorecards_store.save_preview, sha256, png, width, height)
+    return png

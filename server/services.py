@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from litestar.datastructures import State
 
     from server.db import Database
+    from server.scorecard_jobs import ScorecardJobs
     from server.settings import Settings
     from server.sync.prepare import PushWorkers
     from server.sync.tus import Receiving
@@ -25,7 +26,7 @@ STATE_KEY = "services"
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The database, the settings, the worker pools and the tus uploads being received, of one running app."""
+    """The database, the settings, the worker pools, the tus uploads being received, the scorecard jobs."""
 
     db: Database
     settings: Settings
@@ -34,6 +35,8 @@ class Services:
     # The uploads this process is receiving (who writes to each now, their running SHA-256):
     # they live as long as the app.
     tus_receiving: Receiving
+    # The scorecard build jobs this process runs (asyncio tasks, cancelled at shutdown).
+    scorecard_jobs: ScorecardJobs
 
 
 def services_of(app: Litestar) -> Services:

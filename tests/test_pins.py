@@ -90,6 +90,14 @@ def _reportlab_rl_config() -> bool:
     return hasattr(rl_config, "invariant") and hasattr(rl_config, "useA85")
 
 
+def _reportlab_row_heights() -> bool:
+    from reportlab.platypus import Table
+
+    table = Table([["a"], ["b"]])
+    table.wrap(100, 100)
+    return [round(h) for h in table._rowHeights] == [round(table._height / 2)] * 2  # noqa: SLF001
+
+
 SHIMS = {
     "litestar-options-closure": Shim(
         library="litestar",
@@ -126,6 +134,15 @@ SHIMS = {
         where="the scorecard's render in reports/",
         reason="the same data must give the same PDF bytes, and binary streams keep it a quarter smaller",
         present=_reportlab_rl_config,
+    ),
+    "reportlab-row-heights": Shim(
+        library="reportlab",
+        internal="Table._rowHeights: each row's height once the table is wrapped (or split)",
+        where="reports/pdf_tables.py DataTable",
+        reason="a split that would leave fewer than three rows alone on a page moves earlier; reportlab has"
+        " no public way to ask a table's row heights",
+        present=_reportlab_row_heights,
+        private_names=("_rowHeights",),
     ),
 }
 

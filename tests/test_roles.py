@@ -64,6 +64,7 @@ EXPECTED = {
     ("GET", "/v1/scores/units"): {A, Q, H},
     ("GET", "/v1/scores/staff"): {A, Q, H},
     ("GET", "/v1/scores/network"): {A, Q, H},
+    ("GET", "/v1/scores/regions"): {A, Q, H},
     # motivation and periods: read by admin, quality_lead, hr; closed by hr (and admin)
     ("GET", "/v1/motivation"): {A, Q, H},
     ("POST", "/v1/periods/{period:str}/close"): {A, H},

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import re
 import sqlite3
 
 import pytest
@@ -151,3 +153,37 @@ def test_staff_and_network_scorecards_and_languages(setup):
 )
 def test_bad_requests(setup, body, status):
     assert setup["client"].post("/v1/scorecards", json=body, headers=setup["lead"]).status_code == status
+
+
+def test_the_as_of_time_is_in_the_organisations_zone(setup):
+    """A scorecard shows its as-of time in the organisation's zone, with the zone's name."""
+    client, lead = setup["client"], setup["lead"]
+    card = client.post("/v1/scorecards", json={"scope": "unit", "unit_id": "U1", "period": "2026-10"}, headers=lead)
+    text = pdf_text(client.get(card.json()["pdf"], headers=lead).content).replace("\n", " ")
+    assert setup["settings"].timezone == "Asia/Almaty"
+    assert re.search(r"Данные на \d\d\.\d\d\.\d{4} \d\d:\d\d Asia/Almaty", text), text
+    assert " UTC" not in text
+
+
+def test_the_demos_comments_answer_the_failed_question():
+    """The demo's shopper comments a failed item with a remark about that item's question."""
+    import random
+
+    from checklists.library import checklist_files
+    from checklists.score import ChecklistIndex, item_score
+    from checklists.validate import load_checklist
+    from server.demo.visits import ITEM_COMMENTS, make_visit
+
+    for entry in checklist_files():
+        checklist = load_checklist(entry.read_bytes(), "toml", entry.name).checklist
+        index = ChecklistIndex(checklist)
+        scored = {i.id for s in checklist.standards for i in s.items if i.scored}
+        assert scored <= set(ITEM_COMMENTS), sorted(scored - set(ITEM_COMMENTS))
+        visit = make_visit(
+            index, "U1", checklist.unit_kind, [], dt.datetime(2026, 10, 5, 11, tzinfo=dt.UTC), 0.3, random.Random(5)
+        )
+        failed = [a for a in visit["answers"] if a.get("comment")]
+        assert len(failed) > 5
+        for answer in failed:
+            assert not item_score(index.items[answer["item"]], answer["value"])[1]
+            assert answer["comment"] in ITEM_COMMENTS[answer["item"]], answer

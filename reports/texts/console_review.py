@@ -144,9 +144,6 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Пернелер: j/k — келесі/алдыңғы жол, o немесе Enter — ашу, x — таңдау, a — таңдалғандарды мақұлдау.",
         "Keys: j/k next/previous row, o or Enter open, x select, a approve selected.",
     ),
-    "review.next_page": ("Следующая страница", "Келесі бет", "Next page"),
-    "review.first_page": ("В начало", "Басына", "First page"),
-    "review.paging": ("Страницы", "Беттер", "Pages"),
     "review.report.title": ("Результат одобрения", "Мақұлдау нәтижесі", "Approval result"),
     "review.report.approved": ("Одобрено визитов: {n}.", "Мақұлданған сапарлар: {n}.", "Visits approved: {n}."),
     "review.report.none_selected": (

@@ -151,6 +151,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Аса маңызды тармақ: қосымша қарауды талап етеді",
         "Critical item: flagged for follow-up",
     ),
+    "failed.group": (
+        "{code} · {title} — невыполнений: {n}",
+        "{code} · {title} — орындалмағаны: {n}",
+        "{code} · {title} — failed: {n}",
+    ),
     "no_comment": ("без комментария", "түсініктемесіз", "no comment"),
     "flag.insufficient_sample": (
         "мало визитов: нейтральный коэффициент",

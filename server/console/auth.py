@@ -143,7 +143,7 @@ async def sign_in(request: Request, db: NamedDependency[Database], settings: Nam
     stored = user.password_hash if may_sign_in and user is not None else None
     good = await asyncio.to_thread(verify_password, stored, password)
     if not good or user is None:
-        await db.write(_failed, name, address, iso_utc(now), "bad_credentials")
+        await db.write(count_failed_sign_in, name, address, iso_utc(now), "bad_credentials")
         # 200: the form again, with its message (a 401 would need an HTTP challenge the form is not)
         return _login_page(request, target, error=("console.login.failed", {}), username=name)
     if stored is not None and needs_rehash(stored):
@@ -157,7 +157,7 @@ async def sign_in(request: Request, db: NamedDependency[Database], settings: Nam
     return response
 
 
-def _failed(c: sqlite3.Connection, name: str, address: str, now: str, reason: str) -> None:
+def count_failed_sign_in(c: sqlite3.Connection, name: str, address: str, now: str, reason: str) -> None:
     """Count the failure against both keys, lock those past their limit, and audit it all."""
     moment = _parse(now)
     quiet_since = iso_utc(moment - dt.timedelta(minutes=QUIET_MINUTES))

@@ -27,6 +27,7 @@ import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import UploadFile
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -132,6 +133,7 @@ async def check_session(connection: ASGIConnection, handler: BaseRouteHandler) -
     if viewer.role not in allowed:
         raise ConsoleAnswer("forbidden")
     if write and not await _csrf_matches(connection, viewer.csrf_token):
+        await _discard_uploads(connection)
         raise ConsoleAnswer("forbidden")
 
 
@@ -179,6 +181,19 @@ async def form_field(connection: ASGIConnection, name: str) -> str:
         return ""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+async def _discard_uploads(connection: ASGIConnection) -> None:
+    """Close the files of a refused multipart form (the handler that would have closed them never runs)."""
+    if not isinstance(connection, Request):
+        return
+    try:
+        form = await connection.form()
+    except Exception:  # a body that is not a form holds no file
+        return
+    for _, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            await value.close()
 
 
 async def _csrf_matches(connection: ASGIConnection, expected: str) -> bool:

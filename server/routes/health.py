@@ -52,14 +52,19 @@ def _schema(c: sqlite3.Connection) -> sqlite3.Row:
 )
 async def health(db: NamedDependency[Database]) -> Response[Health]:
     """Liveness, the applied schema version, and whether the store takes writes (503 `degraded` if not)."""
+    body = await health_of(db)
+    return Response(body, status_code=503 if body.storage else 200, headers={"Cache-Control": "no-store"})
+
+
+async def health_of(db: Database) -> Health:
+    """What `GET /v1/health` answers (the console's system page shows the same)."""
     from importlib.metadata import version
 
     row = await db.read(_schema)
     failure = await db.storage_health()
-    body = Health(
+    return Health(
         status="degraded" if failure else "ok", version=version("tekseru"), schema=row[0] or 0, storage=failure
     )
-    return Response(body, status_code=503 if failure else 200, headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [health]

@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter, SkipValidation
 
+from reports import i18n
 from reports.motivation import Adjustment, MotivationRow
 from reports.tables import to_csv, to_xlsx
 from server import closing
@@ -16,10 +17,9 @@ from server.auth import principal_of, roles
 from server.clock import utc_now
 from server.db import Database
 from server.errors import not_found, problems
-from server.periods import PERIOD_PATTERN, check_closable, check_period
+from server.periods import PERIOD_PATTERN, check_period
 from server.settings import Settings
 from server.store import periods as store
-from server.store import policies as policy_store
 from server.store.periods import CarriedAdjustment, PolicyRef, Snapshot
 from server.wire import Body, Wire, strict_body
 
@@ -33,6 +33,15 @@ FormatParam = Annotated[
 SepParam = Annotated[
     Literal[",", ";"],
     QueryParameter(description="CSV separator; `;` also writes decimal commas (ru-KZ/kk-KZ spreadsheets)"),
+]
+Lang = Literal["ru", "kk", "en"]
+LangParam = Annotated[
+    Lang | None,
+    QueryParameter(
+        description="CSV and XLSX for people: the header row in this language (ru, kk or en) and the flags as"
+        " words; a snapshot's workbook also names the snapshot (id, SHA-256, policy) on a second sheet"
+        " `snapshot`. Without it the columns are the JSON field names and the files never change."
+    ),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -68,21 +77,59 @@ class Adjustments(Wire):
     carried: list[CarriedAdjustment]
 
 
-def _tabular(request: Request, fmt: str | None, sep: str, rows: list[MotivationRow], name: str) -> Response | None:
-    """A CSV or XLSX answer when asked for (by `format` or `Accept`), else None."""
-    accept = request.headers.get("accept", "")
-    if fmt == "csv" or (fmt is None and "text/csv" in accept):
+def table_file(
+    kind: Literal["csv", "xlsx"],
+    rows: list[MotivationRow],
+    name: str,
+    sep: str = ",",
+    lang: str | None = None,
+    about: list[tuple[str, str]] | None = None,
+) -> Response:
+    """Motivation rows as a CSV or XLSX download (the API's files and the console's are these)."""
+    if kind == "csv":
         return Response(
-            to_csv(rows, MotivationRow, sep),
+            to_csv(rows, MotivationRow, sep, lang),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
+    return Response(
+        to_xlsx(rows, MotivationRow, name, lang, about or ()),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+def snapshot_about(snapshot: Snapshot, lang: str) -> list[tuple[str, str]]:
+    """What a closed period's workbook says of itself (the second sheet): the snapshot, its hash and policy."""
+    return [
+        ("period", snapshot.period),
+        ("snapshot_id", snapshot.snapshot_id),
+        ("sha256", snapshot.sha256),
+        ("policy", f"{snapshot.policy.id}@{snapshot.policy.version}"),
+        ("policy_sha256", snapshot.policy.sha256),
+        ("closed_at", snapshot.closed_at),
+        ("closed_by", snapshot.closed_by),
+        ("forced", i18n.text("console.periods.forced." + ("yes" if snapshot.forced else "no"), lang)),
+        ("rows", str(len(snapshot.rows))),
+    ]
+
+
+def _tabular(
+    request: Request,
+    fmt: str | None,
+    sep: str,
+    rows: list[MotivationRow],
+    name: str,
+    lang: str | None = None,
+    snapshot: Snapshot | None = None,
+) -> Response | None:
+    """A CSV or XLSX answer when asked for (by `format` or `Accept`), else None."""
+    accept = request.headers.get("accept", "")
+    if fmt == "csv" or (fmt is None and "text/csv" in accept):
+        return table_file("csv", rows, name, sep, lang)
     if fmt == "xlsx" or (fmt is None and XLSX in accept):
-        return Response(
-            to_xlsx(rows, MotivationRow, name),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
+        about = snapshot_about(snapshot, lang) if snapshot is not None and lang is not None else None
+        return table_file("xlsx", rows, name, sep, lang, about)
     return None
 
 
@@ -98,25 +145,19 @@ async def motivation(
     period: PeriodParam,
     format: FormatParam = None,
     sep: SepParam = ",",
+    lang: LangParam = None,
 ) -> Motivation:
     """The motivation rows of a period: frozen once it is closed, provisional (latest policy) while open."""
-    row = await db.read(store.snapshot_row, check_period(period))
-    if row is not None:
-        snapshot = store.snapshot_of(row)
-        result = Motivation(
-            period=period, closed=True, snapshot_id=snapshot.snapshot_id, policy=snapshot.policy, rows=snapshot.rows
-        )
-    else:
-        policy, sha = await db.read(policy_store.latest)
-        rows = await db.read(store.live_rows, period, policy, provisional=True)
-        result = Motivation(
-            period=period,
-            closed=False,
-            snapshot_id=None,
-            policy=PolicyRef(id=policy.id, version=policy.version, sha256=sha),
-            rows=rows,
-        )
-    return _tabular(request, format, sep, result.rows, f"motivation-{period}") or result
+    figures = await db.read(store.figures, check_period(period))
+    snapshot = figures.snapshot
+    result = Motivation(
+        period=period,
+        closed=snapshot is not None,
+        snapshot_id=snapshot.snapshot_id if snapshot is not None else None,
+        policy=figures.policy,
+        rows=figures.rows,
+    )
+    return _tabular(request, format, sep, result.rows, f"motivation-{period}", lang, snapshot) or result
 
 
 @post(
@@ -138,8 +179,8 @@ async def close_period(
     closed (409 `period_not_ended`, 400 `period_out_of_range`).
     """
     body = strict_body(data if data is not None else {}, CloseIn)
-    check_closable(period, ZoneInfo(settings.timezone), utc_now())
-    snapshot = await closing.close(db, period, principal_of(request).name, body.force)
+    tz = ZoneInfo(settings.timezone)
+    snapshot = await closing.close_period(db, period, principal_of(request).name, body.force, tz, utc_now())
     return Closed(
         period=snapshot.period,
         snapshot_id=snapshot.snapshot_id,
@@ -157,14 +198,19 @@ async def close_period(
     tags=["periods"],
 )
 async def period_snapshot(
-    request: Request, db: NamedDependency[Database], period: PeriodPath, format: FormatParam = None, sep: SepParam = ","
+    request: Request,
+    db: NamedDependency[Database],
+    period: PeriodPath,
+    format: FormatParam = None,
+    sep: SepParam = ",",
+    lang: LangParam = None,
 ) -> Snapshot:
     """The closed period's snapshot, exactly as it was frozen (also as CSV or XLSX)."""
     row = await db.read(store.snapshot_row, check_period(period))
     if row is None:
         raise not_found("closed period")
     snapshot = store.snapshot_of(row)
-    return _tabular(request, format, sep, snapshot.rows, f"snapshot-{period}") or snapshot
+    return _tabular(request, format, sep, snapshot.rows, f"snapshot-{period}", lang, snapshot) or snapshot
 
 
 @get("/v1/periods/{period:str}/adjustments", opt=READERS, responses=problems(400, 401, 403, 404), tags=["periods"])

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from reports.scorecard_data import input_sha256
 from server.auth import principal_of, roles
 from server.db import Database
-from server.errors import ProblemError, not_found, problems
-from server.periods import PERIOD_PATTERN, check_period
+from server.errors import not_found, problems
+from server.periods import PERIOD_PATTERN
 from server.routes.params import CursorParam, LimitParam
-from server.scorecards import Request as ScorecardRequest
-from server.scorecards import gather
+from server.scorecards import listed_status, make_draft, pdf_name, visible_to
 from server.settings import Settings
 from server.store import scorecards as store
 from server.wire import Body, Slug, Wire, strict_body
@@ -80,7 +76,7 @@ def _out(row) -> Scorecard:
 async def _visible(request: Request, db: Database, scorecard_id: str):
     """The scorecard if the caller may see it: HR reads published ones only (404 for drafts)."""
     row = await db.read(store.get, scorecard_id)
-    if row is None or (principal_of(request).role == "hr" and row["status"] != "published"):
+    if not visible_to(principal_of(request).role, row):
         raise not_found("scorecard")
     return row
 
@@ -100,28 +96,8 @@ async def create_scorecard(
 ) -> Scorecard:
     """Render a draft scorecard; the same data and language give the same bytes (and the same draft)."""
     body = strict_body(data, ScorecardIn)
-    check_period(body.period)
     subject = msgspec.structs.asdict(body)
-    if body.scope == "unit" and not body.unit_id:
-        raise ProblemError(400, "invalid_request", "a unit scorecard needs unit_id")
-    if body.scope == "staff" and not body.staff_id:
-        raise ProblemError(400, "invalid_request", "a staff scorecard needs staff_id")
-    if body.scope == "network" and not body.unit_kind:
-        raise ProblemError(400, "invalid_request", "a network scorecard needs unit_kind")
-    for key, scope in (("unit_id", "unit"), ("staff_id", "staff"), ("unit_kind", "network")):
-        if body.scope != scope:
-            subject[key] = None  # only the subject of the scope names the scorecard
-    req = ScorecardRequest(**{k: v for k, v in subject.items()})
-    scorecard_data = await gather(db, settings.data_dir, req, ZoneInfo(settings.timezone))
-    pdf = await render_workers.render(scorecard_data)
-    scorecard_id = await db.write(
-        store.save_draft,
-        subject,
-        pdf,
-        hashlib.sha256(pdf).hexdigest(),
-        input_sha256(scorecard_data),
-        principal_of(request).name,
-    )
+    scorecard_id = await make_draft(db, settings, render_workers, subject, principal_of(request).name)
     return _out(await db.read(store.get, scorecard_id))
 
 
@@ -149,11 +125,10 @@ async def scorecard_pdf(
     """The PDF, exactly the bytes its sha256 names."""
     row = await _visible(request, db, scorecard_id)
     pdf = await db.read(store.pdf_of, scorecard_id)
-    name = f"scorecard-{row['period']}-{row['unit_id'] or row['staff_id'] or row['unit_kind']}-{row['lang']}.pdf"
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"', "X-Content-SHA256": row["sha256"]},
+        headers={"Content-Disposition": f'inline; filename="{pdf_name(row)}"', "X-Content-SHA256": row["sha256"]},
     )
 
 
@@ -181,8 +156,7 @@ async def list_scorecards(
     cursor: CursorParam = None,
 ) -> ScorecardPage:
     """Scorecards, oldest first; HR sees published ones only."""
-    if principal_of(request).role == "hr":
-        status = "published"
+    status = listed_status(principal_of(request).role, status)
     rows = await db.read(store.list_rows, period, unit_id, status, cursor or "", limit)
     last = rows[-1] if len(rows) == limit else None
     return ScorecardPage(

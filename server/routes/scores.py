@@ -9,7 +9,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
 from checklists.score import shown
-from reports.aggregate import NetworkFigures, StandardSums, UnitFigures, UnitSums, network_figures, unit_figures
+from reports.aggregate import (
+    NetworkFigures,
+    RegionFigures,
+    StandardSums,
+    UnitFigures,
+    UnitSums,
+    network_figures,
+    region_figures,
+    unit_figures,
+)
 from server import figures_refresh
 from server.auth import roles
 from server.db import Database
@@ -54,21 +63,33 @@ class StaffScores(Wire):
     items: list[StaffScore]
 
 
+class RegionScores(Wire):
+    period: str
+    basis: str
+    kind: str | None
+    items: list[RegionFigures]
+
+
 class NetworkScores(Wire):
     period: str
     basis: str
     network: NetworkFigures
 
 
-def _counted(basis: str) -> int:
+def counted_of(basis: str) -> int:
+    """The store's `counted` level of a basis."""
     return store.APPROVED if basis == "approved" else store.PROVISIONAL
 
 
-async def _unit_figures(
-    db: Database, period: str, basis: str, kind: str | None, unit_id: str | None
+async def unit_figures_of(
+    db: Database, period: str, basis: str, kind: str | None, unit_id: str | None, per_standard: bool = True
 ) -> tuple[list[UnitFigures], list[UnitSums], list[StandardSums]]:
-    """The units' figures, with the month's unit and standard sums they were made of."""
-    counted = _counted(basis)
+    """The units' figures, with the month's unit and standard sums they were made of (the console's too).
+
+    `per_standard=False` reads no standard sums and leaves each unit's `standards` empty: a page
+    that shows only some units' standards reads and figures those with the same functions.
+    """
+    counted = counted_of(basis)
     row = await db.read(policy_store.latest_row)
     policy = policy_store.policy_of(row) if row else None
     units = await db.read(store.unit_infos, kind, unit_id)
@@ -77,7 +98,11 @@ async def _unit_figures(
     previous = [
         s for s in await db.read(store.unit_sums, previous_period(period), counted, unit_id) if s.unit_id in wanted
     ]
-    standards = [s for s in await figures_refresh.standard_sums(db, period, counted, unit_id) if s.unit_id in wanted]
+    standards = []
+    if per_standard:
+        standards = [
+            s for s in await figures_refresh.standard_sums(db, period, counted, unit_id) if s.unit_id in wanted
+        ]
     return unit_figures(units, current, previous, standards, policy), current, standards
 
 
@@ -90,7 +115,7 @@ async def unit_scores(
     basis: BasisParam = "approved",
 ) -> UnitScores:
     """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met."""
-    figures, _, _ = await _unit_figures(db, check_period(period), basis, kind, unit_id)
+    figures, _, _ = await unit_figures_of(db, check_period(period), basis, kind, unit_id)
     return UnitScores(period=period, basis=basis, items=figures)
 
 
@@ -99,7 +124,7 @@ async def network_scores(
     db: NamedDependency[Database], period: PeriodParam, kind: FromQuery[Kind], basis: BasisParam = "approved"
 ) -> NetworkScores:
     """All units of one kind ranked by visit score, and the standards met least often across the network."""
-    figures, current, standards = await _unit_figures(db, check_period(period), basis, kind, None)
+    figures, current, standards = await unit_figures_of(db, check_period(period), basis, kind, None)
     return NetworkScores(period=period, basis=basis, network=network_figures(kind, figures, current, standards))
 
 
@@ -111,7 +136,7 @@ async def staff_scores(
     basis: BasisParam = "approved",
 ) -> StaffScores:
     """Per staff member: the mean person score and n (with unit_id: only visits in that unit)."""
-    scores = await db.read(store.person_scores, check_period(period), _counted(basis), unit_id)
+    scores = await db.read(store.person_scores, check_period(period), counted_of(basis), unit_id)
     infos = {s.staff_id: s for s in await db.read(store.staff_infos)}
     items = [
         StaffScore(
@@ -126,4 +151,35 @@ async def staff_scores(
     return StaffScores(period=period, basis=basis, items=items)
 
 
-ROUTES = [unit_scores, network_scores, staff_scores]
+async def region_scores_of(db: Database, period: str, basis: str, kind: str | None) -> list[RegionFigures]:
+    """Each region's figures of the period (the console's network page shows the same)."""
+    counted = counted_of(basis)
+    row = await db.read(policy_store.latest_row)
+    policy = policy_store.policy_of(row) if row else None
+    units = await db.read(store.unit_infos, kind)
+    current = await db.read(store.unit_sums, period, counted)
+    previous = await db.read(store.unit_sums, previous_period(period), counted)
+    return region_figures(units, current, previous, policy)
+
+
+@get("/v1/scores/regions", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+async def region_scores(
+    db: NamedDependency[Database],
+    period: PeriodParam,
+    kind: FromQuery[Kind | None] = None,
+    basis: BasisParam = "approved",
+) -> RegionScores:
+    """Per region (of one unit kind, or of all): units, visits `n`, mean visit score, change, mark.
+
+    The mean is pooled over the region's visits (sum of visit scores / number of visits), as the
+    network figure of `/v1/scores/network` is, not a mean of unit means; `change` is against the
+    previous period on the same basis; `mark` is the latest policy's zone of the mean. Regions are
+    those of the units (a region whose units had no visits has `n` 0 and `visit_score` null),
+    ordered by name. The same visits as `/v1/scores/units`: a region's `n` is the sum of its
+    units' `n` there.
+    """
+    items = await region_scores_of(db, check_period(period), basis, kind)
+    return RegionScores(period=period, basis=basis, kind=kind, items=items)
+
+
+ROUTES = [unit_scores, network_scores, staff_scores, region_scores]

@@ -6,11 +6,11 @@ import asyncio
 from typing import Annotated
 
 import msgspec
-from litestar import delete, get, post, put
+from litestar import Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
-from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, roles
+from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, principal_of, roles
 from server.clock import now_iso
 from server.db import Database
 from server.errors import ProblemError, not_found, problems
@@ -68,20 +68,22 @@ def _not_reserved(name: FromPath[str]) -> None:
 
 
 @post("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403, 409, 413), tags=["users"])
-async def create_user(db: NamedDependency[Database], data: JSONBody[SkipValidation[UserIn]]) -> NewUser:
+async def create_user(
+    request: Request, db: NamedDependency[Database], data: JSONBody[SkipValidation[UserIn]]
+) -> NewUser:
     """Create a user; the answer holds its first token, shown this once."""
     data = strict_body(data, UserIn)
     _not_reserved(data.name)
     token, prefix, hashed = new_token()
-    await db.write(store.create_user, data.name, data.role, prefix, hashed)
+    await db.write(store.create_user, data.name, data.role, prefix, hashed, actor=principal_of(request).name)
     return NewUser(name=data.name, role=data.role, token=token, prefix=prefix)
 
 
 @post("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def create_token(db: NamedDependency[Database], name: FromPath[str]) -> NewToken:
+async def create_token(request: Request, db: NamedDependency[Database], name: FromPath[str]) -> NewToken:
     """Another token for a user (one per tablet), shown this once."""
     token, prefix, hashed = new_token()
-    await db.write(store.add_token, _named(name), prefix, hashed)
+    await db.write(store.add_token, _named(name), prefix, hashed, actor=principal_of(request).name)
     return NewToken(token=token, prefix=prefix)
 
 
@@ -91,15 +93,17 @@ async def create_token(db: NamedDependency[Database], name: FromPath[str]) -> Ne
     responses=problems(400, 401, 403, 404),
     tags=["users"],
 )
-async def revoke_token(db: NamedDependency[Database], name: FromPath[str], prefix: FromPath[str]) -> None:
+async def revoke_token(
+    request: Request, db: NamedDependency[Database], name: FromPath[str], prefix: FromPath[str]
+) -> None:
     """Revoke one token of a user."""
-    await db.write(store.revoke_tokens, _named(name), prefix)
+    await db.write(store.revoke_tokens, _named(name), prefix, actor=principal_of(request).name)
 
 
 @delete("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def revoke_all_tokens(db: NamedDependency[Database], name: FromPath[str]) -> None:
+async def revoke_all_tokens(request: Request, db: NamedDependency[Database], name: FromPath[str]) -> None:
     """Revoke every token of a user."""
-    await db.write(store.revoke_tokens, _named(name))
+    await db.write(store.revoke_tokens, _named(name), actor=principal_of(request).name)
 
 
 def _named(name: str) -> str:
@@ -118,7 +122,7 @@ def _named(name: str) -> str:
     tags=["users"],
 )
 async def set_password(
-    db: NamedDependency[Database], name: FromPath[str], data: JSONBody[SkipValidation[PasswordIn]]
+    request: Request, db: NamedDependency[Database], name: FromPath[str], data: JSONBody[SkipValidation[PasswordIn]]
 ) -> None:
     """Set or reset a user's console password (Argon2id); every console session of the user ends.
 
@@ -127,22 +131,31 @@ async def set_password(
     `role_cannot_sign_in`).
     """
     data = strict_body(data, _Password)
-    user = await db.read(sessions_store.login_user, _named(name))
+    await reset_console_password(db, _named(name), data.password, principal_of(request).name)
+
+
+async def reset_console_password(db: Database, name: str, password: str, actor: str) -> int:
+    """Set `name`'s console password by the rules (`checked_password`) and end all their sessions (audited).
+
+    404 for no such user; 409 `role_cannot_sign_in` for an auditor. Returns how many sessions ended.
+    The API's `PUT /v1/users/{name}/password` and the console's reset both call this.
+    """
+    user = await db.read(sessions_store.login_user, name)
     if user is None:
         raise not_found("user")
     if user.role == "auditor":
         raise ProblemError(409, "role_cannot_sign_in", "auditors work on their tablets and have no console password")
-    hashed = await asyncio.to_thread(hash_password, checked_password(user.name, data.password))
-    await db.write(sessions_store.set_password, user.name, hashed, now_iso())
+    hashed = await asyncio.to_thread(hash_password, checked_password(user.name, password))
+    return await db.write(store.reset_password, user.name, hashed, now_iso(), actor)
 
 
 @delete("/v1/devices/{device_id:str}", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
-async def revoke_device(db: NamedDependency[Database], device_id: FromPath[str]) -> None:
+async def revoke_device(request: Request, db: NamedDependency[Database], device_id: FromPath[str]) -> None:
     """Revoke a lost tablet: every token bound to it stops at its next request."""
     parsed = parse_device_id(device_id.lower())
     if parsed is None:
         raise not_found("device")
-    await db.write(store.revoke_device, parsed)
+    await db.write(store.revoke_device, parsed, actor=principal_of(request).name)
 
 
 @get("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403), tags=["users"])

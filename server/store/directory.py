@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import unicodedata
 
 from checklists.model import UnitKind
 from server.clock import now_iso
@@ -129,30 +130,79 @@ def get_assignment(c: sqlite3.Connection, assignment_id: str) -> Assignment | No
     return assignment_of(row) if row else None
 
 
+def fold(text: str) -> str:
+    """Text as a search compares it: NFC, then case-folded (SQLite's own LOWER folds ASCII only)."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _search(c: sqlite3.Connection, match: str | None, columns: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The SQL condition (and its parameters) of a search for `match` in any of `columns`, folded."""
+    if match is None:
+        return "", []
+    c.create_function("tekseru_fold", 1, fold, deterministic=True)
+    needle = fold(match)
+    either = " OR ".join(f"instr(tekseru_fold({col}), ?) > 0" for col in columns)
+    return f" AND ({either})", [needle] * len(columns)
+
+
 def list_units(
-    c: sqlite3.Connection, after: str, limit: int, kind: str | None, region: str | None
+    c: sqlite3.Connection,
+    after: str,
+    limit: int,
+    kind: str | None,
+    region: str | None,
+    match: str | None = None,
 ) -> list[sqlite3.Row]:
+    """A page of units in id order; `match` finds text in the id or the name, whatever its case."""
+    search, words = _search(c, match, ("unit_id", "name"))
     return c.execute(
         f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id > ?"
-        " AND (? IS NULL OR kind = ?) AND (? IS NULL OR region = ?) ORDER BY unit_id LIMIT ?",
-        (after, kind, kind, region, region, limit),
+        f" AND (? IS NULL OR kind = ?) AND (? IS NULL OR region = ?){search} ORDER BY unit_id LIMIT ?",
+        (after, kind, kind, region, region, *words, limit),
     ).fetchall()
 
 
-def list_staff(c: sqlite3.Connection, after: str, limit: int, unit_id: str | None) -> list[sqlite3.Row]:
+def list_staff(
+    c: sqlite3.Connection, after: str, limit: int, unit_id: str | None, match: str | None = None
+) -> list[sqlite3.Row]:
+    """A page of staff in id order; `match` finds text in the id or the name, whatever its case."""
+    search, words = _search(c, match, ("staff_id", "name"))
     return c.execute(
-        f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id > ? AND (? IS NULL OR unit_id = ?)"
+        f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id > ? AND (? IS NULL OR unit_id = ?){search}"
         " ORDER BY staff_id LIMIT ?",
-        (after, unit_id, unit_id, limit),
+        (after, unit_id, unit_id, *words, limit),
     ).fetchall()
 
 
-def list_assignments(c: sqlite3.Connection, after: str, limit: int, auditor: str | None) -> list[sqlite3.Row]:
+def list_assignments(
+    c: sqlite3.Connection,
+    after: str,
+    limit: int,
+    auditor: str | None,
+    match: str | None = None,
+    unit_id: str | None = None,
+    due_within: tuple[str, str] | None = None,
+) -> list[sqlite3.Row]:
+    """A page of assignments in id order; `match` finds text in the id, the auditor or the unit id,
+    `due_within` (first, last day) keeps those whose dates overlap it."""
+    search, words = _search(c, match, ("assignment_id", "auditor", "unit_id"))
+    first, last = due_within or (None, None)
     return c.execute(
         f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE assignment_id > ?"
-        " AND (? IS NULL OR auditor = ?) ORDER BY assignment_id LIMIT ?",
-        (after, auditor, auditor, limit),
+        f" AND (? IS NULL OR auditor = ?) AND (? IS NULL OR unit_id = ?){search}"
+        " AND (? IS NULL OR (due_from <= ? AND due_to >= ?)) ORDER BY assignment_id LIMIT ?",
+        (after, auditor, auditor, unit_id, unit_id, *words, first, last, first, limit),
     ).fetchall()
+
+
+def unit_regions(c: sqlite3.Connection) -> list[str]:
+    """Every region a unit is in, sorted."""
+    return [r[0] for r in c.execute("SELECT DISTINCT region FROM units ORDER BY region").fetchall()]
+
+
+def unit_names(c: sqlite3.Connection, unit_ids: set[str]) -> dict[str, str]:
+    """The names of the units among `unit_ids` that exist."""
+    return {key: str(name) for key, name in _existing(c, "units", "unit_id", unit_ids, "name").items()}
 
 
 def put_units(c: sqlite3.Connection, rows: list[tuple[str, UnitIn]]) -> None:
@@ -170,12 +220,7 @@ def put_units(c: sqlite3.Connection, rows: list[tuple[str, UnitIn]]) -> None:
 def put_staff(c: sqlite3.Connection, rows: list[tuple[str, StaffIn]], where: list[str] | None = None) -> None:
     """Create or update staff, all in one transaction; every unit must exist (422 otherwise)."""
     now = now_iso()
-    known = _existing(c, "units", "unit_id", {s.unit_id for _, s in rows})
-    errors = [
-        FieldError(path=_where(where, i, "unit_id"), message=f"no unit {s.unit_id!r}")
-        for i, (_, s) in enumerate(rows)
-        if s.unit_id not in known
-    ]
+    errors = _staff_problems(c, rows, where)
     if errors:
         raise ProblemError(422, "unknown_reference", "a staff member names a unit that does not exist", errors)
     c.executemany(
@@ -222,6 +267,55 @@ def put_assignments(
             # Taken away from one auditor: that tablet gets a delete, the new one the upsert.
             record_change(c, "assignment", key, "delete", audience=old)
         record_change(c, "assignment", key, "upsert", audience=a.auditor)
+
+
+def _staff_problems(
+    c: sqlite3.Connection, rows: list[tuple[str, StaffIn]], where: list[str] | None
+) -> list[FieldError]:
+    known = _existing(c, "units", "unit_id", {s.unit_id for _, s in rows})
+    return [
+        FieldError(path=_where(where, i, "unit_id"), message=f"no unit {s.unit_id!r}")
+        for i, (_, s) in enumerate(rows)
+        if s.unit_id not in known
+    ]
+
+
+def put_rows(c: sqlite3.Connection, entity: str, rows: list, where: list[str] | None) -> None:
+    """Create or update the rows of a CSV import of `entity` (units, staff, assignments), all or none."""
+    if entity == "units":
+        put_units(c, rows)
+    elif entity == "staff":
+        put_staff(c, rows, where)
+    else:
+        put_assignments(c, rows, where)
+
+
+def reference_problems(c: sqlite3.Connection, entity: str, rows: list, where: list[str] | None) -> list[FieldError]:
+    """What `put_rows` would refuse in these rows (a unit, auditor or checklist that does not exist), read only."""
+    if entity == "staff":
+        return _staff_problems(c, rows, where)
+    if entity == "assignments":
+        return _assignment_problems(c, rows, where)
+    return []
+
+
+_ENTITY_TABLES = {
+    "units": ("units", "unit_id", UNIT_COLUMNS),
+    "staff": ("staff", "staff_id", STAFF_COLUMNS),
+    "assignments": ("assignments", "assignment_id", ASSIGNMENT_COLUMNS),
+}
+
+
+def stored_rows(c: sqlite3.Connection, entity: str, keys: list[str]) -> dict[str, sqlite3.Row]:
+    """The stored rows of `entity` among `keys` (chunked under SQLite's parameter limit)."""
+    table, column, columns = _ENTITY_TABLES[entity]
+    found: dict[str, sqlite3.Row] = {}
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        sql = f"SELECT {columns} FROM {table} WHERE {column} IN ({_marks(len(chunk))})"
+        found.update((r[column], r) for r in _fetch(c, sql, chunk))
+    return found
 
 
 def _assignment_problems(

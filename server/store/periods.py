@@ -70,6 +70,89 @@ def live_rows(c: sqlite3.Connection, period: str, policy: Policy, provisional: b
     return motivation_rows(staff, scores, policy, provisional)
 
 
+class Figures(msgspec.Struct, kw_only=True, frozen=True):
+    """A period's motivation rows as HR reads them: its snapshot once closed, else provisional (latest policy)."""
+
+    period: str
+    snapshot: Snapshot | None  # None while the period is open
+    policy: PolicyRef
+    rows: list[MotivationRow]
+
+
+def figures(c: sqlite3.Connection, period: str) -> Figures:
+    """What `GET /v1/motivation` answers: the frozen rows of a closed period, or the rows computed now
+    (flag `provisional`) with the latest policy; 409 `no_policy` when an open period has no policy."""
+    row = snapshot_row(c, period)
+    if row is not None:
+        snapshot = snapshot_of(row)
+        return Figures(period=period, snapshot=snapshot, policy=snapshot.policy, rows=snapshot.rows)
+    policy, sha = policy_store.latest(c)
+    rows = live_rows(c, period, policy, provisional=True)
+    return Figures(
+        period=period, snapshot=None, policy=PolicyRef(id=policy.id, version=policy.version, sha256=sha), rows=rows
+    )
+
+
+class ClosedSummary(msgspec.Struct, kw_only=True, frozen=True):
+    """A closed period as the list of months shows it (its rows are not read: a month's are megabytes)."""
+
+    period: str
+    snapshot_id: str
+    sha256: str
+    closed_at: str
+    closed_by: str
+    forced: bool
+    policy: PolicyRef
+
+
+def closed_periods(c: sqlite3.Connection) -> list[ClosedSummary]:
+    """Every closed period, the newest first."""
+    return [
+        ClosedSummary(
+            period=r["period"],
+            snapshot_id=r["snapshot_id"],
+            sha256=r["sha256"],
+            closed_at=r["closed_at"],
+            closed_by=r["closed_by"],
+            forced=bool(r["forced"]),
+            policy=PolicyRef(id=r["policy_id"], version=r["policy_version"], sha256=r["policy_sha256"]),
+        )
+        for r in c.execute(
+            "SELECT period, snapshot_id, sha256, closed_at, closed_by, forced, policy_id, policy_version,"
+            " policy_sha256 FROM period_snapshots ORDER BY period DESC"
+        ).fetchall()
+    ]
+
+
+def periods_with_visits(c: sqlite3.Connection) -> list[str]:
+    """Every period some visit falls in, the newest first."""
+    # One index seek per period (a skip scan), not a walk over every view.
+    return [
+        r[0]
+        for r in c.execute(
+            "WITH RECURSIVE p(period) AS (SELECT max(period) FROM submission_views"
+            " UNION ALL SELECT (SELECT max(period) FROM submission_views WHERE period < p.period)"
+            " FROM p WHERE p.period IS NOT NULL) SELECT period FROM p WHERE period IS NOT NULL"
+        ).fetchall()
+    ]
+
+
+def awaiting_counts(c: sqlite3.Connection, period: str | None = None) -> dict[str, dict[str, int]]:
+    """period -> status -> how many visits await review (what blocks a close), of one period or of all."""
+    marks = ", ".join("?" * len(AWAITING_REVIEW))
+    where = f"status IN ({marks})" + (" AND period = ?" if period is not None else "")
+    params = (*AWAITING_REVIEW, *((period,) if period is not None else ()))
+    out: dict[str, dict[str, int]] = {}
+    for r in c.execute(
+        # `+period`: grouping the few rows found beats walking a period-ordered index to skip the grouping.
+        f"SELECT period, status, count(*) AS n FROM submission_views WHERE {where} GROUP BY +period, status",
+        params,
+    ).fetchall():
+        if r["period"] is not None:
+            out.setdefault(r["period"], {})[r["status"]] = r["n"]
+    return out
+
+
 def pending_adjustments(c: sqlite3.Connection, period: str) -> tuple[list[Adjustment], list[CarriedAdjustment]]:
     """For a closed period: what changed since it was closed and is not carried yet, and what was carried."""
     row = snapshot_row(c, period)
@@ -104,12 +187,7 @@ def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqli
     """The submissions of the period that await review; 409 if it is closed, or if some await and not `force`."""
     if c.execute("SELECT 1 FROM period_snapshots WHERE period = ?", (period,)).fetchone():
         raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
-    marks = ", ".join("?" * len(AWAITING_REVIEW))
-    waiting = c.execute(
-        f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks})"
-        " ORDER BY submission_id",
-        (period, *AWAITING_REVIEW),
-    ).fetchall()
+    waiting = awaiting_review(c, period)
     if waiting and not force:
         raise ProblemError(
             409,
@@ -121,6 +199,17 @@ def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqli
             ],
         )
     return waiting
+
+
+def awaiting_review(c: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    """The submissions of the period that await review (a close without `force` refuses while there are any)."""
+    marks = ", ".join("?" * len(AWAITING_REVIEW))
+    return c.execute(
+        # `+submission_id`: sorting the few rows found beats walking the table in id order to skip the sort.
+        f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks})"
+        " ORDER BY +submission_id",
+        (period, *AWAITING_REVIEW),
+    ).fetchall()
 
 
 def snapshot_to_close(c: sqlite3.Connection, period: str, actor: str, forced: bool) -> tuple[int, Snapshot]:

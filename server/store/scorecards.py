@@ -148,3 +148,87 @@ def last_changes(
     ).fetchone()
     assert row is not None  # a SELECT of two scalar subqueries always gives one row
     return row["at"], row["closed_at"]
+
+
+# --- the console's scorecards pages ------------------------------------------------------------------
+
+# The unit kind a scorecard belongs to: a unit's, the network's, or a staff member's unit's.
+_KIND = "coalesce(s.unit_kind, u.kind, su.kind)"
+_LISTED = (
+    "SELECT s.scorecard_id, s.scope, s.unit_id, s.staff_id, s.unit_kind, s.period, s.lang, s.status, s.sha256,"
+    f" s.size, s.created_at, s.created_by, s.published_at, s.published_by, {_KIND} AS kind,"
+    " coalesce(u.name, st.name) AS subject_name"
+    " FROM scorecards s LEFT JOIN units u ON u.unit_id = s.unit_id"
+    " LEFT JOIN staff st ON st.staff_id = s.staff_id LEFT JOIN units su ON su.unit_id = st.unit_id"
+)
+
+
+def console_rows(
+    c: sqlite3.Connection, period: str | None, kind: str | None, status: str | None, limit: int, offset: int = 0
+) -> list[sqlite3.Row]:
+    """Scorecards for the console's list, newest period first, then by kind, scope and subject."""
+    return c.execute(
+        f"{_LISTED} WHERE (? IS NULL OR s.period = ?) AND (? IS NULL OR {_KIND} = ?) AND (? IS NULL OR s.status = ?)"
+        " ORDER BY s.period DESC, kind, s.scope = 'network' DESC, s.scope, subject_name, s.unit_id, s.staff_id,"
+        " s.lang, s.created_at DESC, s.scorecard_id LIMIT ? OFFSET ?",
+        (period, period, kind, kind, status, status, limit, offset),
+    ).fetchall()
+
+
+def console_row(c: sqlite3.Connection, scorecard_id: str) -> sqlite3.Row | None:
+    """One scorecard as the console's list shows it."""
+    return c.execute(f"{_LISTED} WHERE s.scorecard_id = ?", (scorecard_id,)).fetchone()
+
+
+def periods_present(c: sqlite3.Connection, status: str | None) -> list[str]:
+    """The periods that have scorecards (of a status), newest first."""
+    rows = c.execute(
+        "SELECT DISTINCT period FROM scorecards WHERE (? IS NULL OR status = ?) ORDER BY period DESC", (status, status)
+    ).fetchall()
+    return [r["period"] for r in rows]
+
+
+def draft_ids(c: sqlite3.Connection, period: str, kind: str) -> list[str]:
+    """The drafts of a period and unit kind (what "publish all" publishes)."""
+    rows = c.execute(
+        f"SELECT s.scorecard_id FROM scorecards s LEFT JOIN units u ON u.unit_id = s.unit_id"
+        f" LEFT JOIN staff st ON st.staff_id = s.staff_id LEFT JOIN units su ON su.unit_id = st.unit_id"
+        f" WHERE s.period = ? AND s.status = 'draft' AND {_KIND} = ? ORDER BY s.scorecard_id",
+        (period, kind),
+    ).fetchall()
+    return [r["scorecard_id"] for r in rows]
+
+
+def publish_many(c: sqlite3.Connection, scorecard_ids: list[str], actor: str) -> int:
+    """Publish the drafts among `scorecard_ids` (unknown or published ones are left as they are); how many."""
+    published = 0
+    for scorecard_id in dict.fromkeys(scorecard_ids):
+        row = c.execute("SELECT status FROM scorecards WHERE scorecard_id = ?", (scorecard_id,)).fetchone()
+        if row is not None and row["status"] == "draft":
+            publish(c, scorecard_id, actor)
+            published += 1
+    return published
+
+
+def published_of(c: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    """A period's published scorecards (without their PDFs), in a stable order."""
+    return c.execute(
+        f"SELECT {COLUMNS} FROM scorecards WHERE period = ? AND status = 'published'"
+        " ORDER BY scope, unit_kind, unit_id, staff_id, lang, published_at, scorecard_id",
+        (period,),
+    ).fetchall()
+
+
+def preview_of(c: sqlite3.Connection, sha256: str) -> bytes | None:
+    """The cached first page (PNG) of the PDF with this SHA-256."""
+    row = c.execute("SELECT png FROM scorecard_previews WHERE sha256 = ?", (sha256,)).fetchone()
+    return bytes(row["png"]) if row else None
+
+
+def save_preview(c: sqlite3.Connection, sha256: str, png: bytes, width: int, height: int) -> None:
+    """Keep a PDF's first page as an image (the same bytes always give the same image)."""
+    c.execute(
+        "INSERT INTO scorecard_previews (sha256, png, width, height, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (sha256) DO NOTHING",
+        (sha256, png, width, height, now_iso()),
+    )

@@ -17,11 +17,21 @@ _standards = msgspec.json.Decoder(list[tuple[str, float, int]])
 _visits = msgspec.json.Decoder(list[list[tuple[str, float, int]]])
 
 
+def _only(column: str, value: str | None) -> tuple[str, tuple]:
+    """` AND column = ?` when a value is given, else nothing: the SQL and its parameters.
+
+    Rather than `(? IS NULL OR column = ?)`, which SQLite cannot answer from an index, so that a
+    one-unit read would scan the whole month. `column` is always a name written here, never input.
+    """
+    return (f" AND {column} = ?", (value,)) if value is not None else ("", ())
+
+
 def unit_infos(c: sqlite3.Connection, kind: str | None, unit_id: str | None = None) -> list[UnitInfo]:
+    of_kind, kind_args = _only("kind", kind)
+    one, one_args = _only("unit_id", unit_id)
     rows = c.execute(
-        "SELECT unit_id, kind, name, region FROM units WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR unit_id = ?)"
-        " ORDER BY unit_id",
-        (kind, kind, unit_id, unit_id),
+        f"SELECT unit_id, kind, name, region FROM units WHERE 1 = 1{of_kind}{one} ORDER BY unit_id",
+        (*kind_args, *one_args),
     ).fetchall()
     return [UnitInfo(unit_id=r["unit_id"], kind=r["kind"], name=r["name"], region=r["region"]) for r in rows]
 
@@ -35,12 +45,12 @@ def _bases(counted: int) -> tuple[int, ...]:
 def unit_sums(c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None) -> list[UnitSums]:
     """Sum and count of visit scores per unit (visits counted at least `counted`; one unit if given)."""
     totals: dict[str, list] = {}
+    one, args = _only("unit_id", unit_id)
     for basis in _bases(counted):
         for r in c.execute(
             "SELECT unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
-            " WHERE period = ? AND counted = ? AND (? IS NULL OR unit_id = ?) AND visit_score IS NOT NULL"
-            " GROUP BY unit_id",
-            (period, basis, unit_id, unit_id),
+            f" WHERE period = ? AND counted = ?{one} AND visit_score IS NOT NULL GROUP BY unit_id",
+            (period, basis, *args),
         ).fetchall():
             acc = totals.setdefault(r["unit_id"], [0.0, 0])
             acc[0] += r["total"]
@@ -56,11 +66,12 @@ def approved_unit_sums(
     Each group is read along the same index as by `unit_sums`, so its scores are added in the same
     order and the sums are the same to the last bit.
     """
+    one, args = _only("unit_id", unit_id)
     rows = c.execute(
         "SELECT period, unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
-        " WHERE period IN (SELECT value FROM json_each(?)) AND counted = ? AND (? IS NULL OR unit_id = ?)"
+        f" WHERE period IN (SELECT value FROM json_each(?)) AND counted = ?{one}"
         " AND visit_score IS NOT NULL GROUP BY period, unit_id ORDER BY period, unit_id",
-        (msgspec.json.encode(periods).decode(), APPROVED, unit_id, unit_id),
+        (msgspec.json.encode(periods).decode(), APPROVED, *args),
     ).fetchall()
     out: dict[str, list[UnitSums]] = {}
     for r in rows:
@@ -115,25 +126,28 @@ def dirty_count(c: sqlite3.Connection, period: str) -> int:
     return dirty["n"] if dirty and dirty["n"] else 0
 
 
-def standard_sums(c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None) -> list[StandardSums]:
-    """Per unit and standard: sum of scores, visits, visits in which it was met (one unit if given).
+def standard_sums(
+    c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None, code: str | None = None
+) -> list[StandardSums]:
+    """Per unit and standard: sum of scores, visits, visits in which it was met (one unit, one standard if given).
 
     The stored sums as they are: callers bring the month's up to date first
     (`server.figures_refresh.refresh_standard_sums`).
     """
+    one, unit_args = _only("unit_id", unit_id)
+    of_code, code_args = _only("code", code)
+    one, args = one + of_code, (*unit_args, *code_args)
     if counted >= APPROVED:  # one basis: the rows are already in (unit, code) order
         rows = c.execute(
-            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
-            " AND (? IS NULL OR unit_id = ?)",
-            (period, APPROVED, unit_id, unit_id),
+            f"SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?{one}",
+            (period, APPROVED, *args),
         ).fetchall()
         return [StandardSums(unit_id=u, code=c, total=t, n=n, met=int(m)) for u, c, t, n, m in rows]
     totals: dict[tuple[str, str], list] = {}
     for basis in _bases(counted):
         for r in c.execute(
-            "SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?"
-            " AND (? IS NULL OR unit_id = ?)",
-            (period, basis, unit_id, unit_id),
+            f"SELECT unit_id, code, total, n, met FROM standard_sums WHERE period = ? AND counted = ?{one}",
+            (period, basis, *args),
         ).fetchall():
             acc = totals.setdefault((r["unit_id"], r["code"]), [0.0, 0, 0])
             acc[0] += r["total"]
@@ -146,10 +160,12 @@ def person_scores(
     c: sqlite3.Connection, period: str, counted: int, unit_id: str | None = None, staff_id: str | None = None
 ) -> dict[str, list[float]]:
     """Each staff member's person scores of the period (optionally only visits in one unit, or one person)."""
+    in_unit, unit_args = _only("unit_id", unit_id)
+    one, one_args = _only("staff_id", staff_id)
     rows = c.execute(
-        "SELECT staff_id, person_score FROM visit_staff WHERE period = ? AND counted >= ?"
-        " AND (? IS NULL OR unit_id = ?) AND (? IS NULL OR staff_id = ?) ORDER BY staff_id, submission_id",
-        (period, counted, unit_id, unit_id, staff_id, staff_id),
+        f"SELECT staff_id, person_score FROM visit_staff WHERE period = ? AND counted >= ?{in_unit}{one}"
+        " ORDER BY staff_id, submission_id",
+        (period, counted, *unit_args, *one_args),
     ).fetchall()
     out: dict[str, list[float]] = {}
     for r in rows:
@@ -173,10 +189,11 @@ def person_scores_by_period(
 
 
 def staff_infos(c: sqlite3.Connection, unit_id: str | None = None) -> list[StaffInfo]:
+    one, args = _only("s.unit_id", unit_id)
     rows = c.execute(
         "SELECT s.staff_id, s.name, s.unit_id, u.name AS unit_name, s.position, s.active FROM staff s"
-        " JOIN units u ON u.unit_id = s.unit_id WHERE (? IS NULL OR s.unit_id = ?) ORDER BY s.staff_id",
-        (unit_id, unit_id),
+        f" JOIN units u ON u.unit_id = s.unit_id WHERE 1 = 1{one} ORDER BY s.staff_id",
+        args,
     ).fetchall()
     return [
         StaffInfo(

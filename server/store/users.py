@@ -8,6 +8,8 @@ import msgspec
 
 from server.clock import now_iso
 from server.errors import ProblemError, not_found
+from server.store.audit import audit
+from server.store.sessions import end_sessions, set_password
 
 
 def token_row(c: sqlite3.Connection, prefix: str) -> sqlite3.Row | None:
@@ -59,8 +61,10 @@ def device_revoked(c: sqlite3.Connection, device_id: str) -> bool:
     return row is not None and row["revoked_at"] is not None
 
 
-def create_user(c: sqlite3.Connection, name: str, role: str, prefix: str, hashed: str) -> None:
-    """A new user with its first token; 409 `user_exists` if the name is taken."""
+def create_user(
+    c: sqlite3.Connection, name: str, role: str, prefix: str, hashed: str, actor: str | None = None
+) -> None:
+    """A new user with its first token; 409 `user_exists` if the name is taken (audited when `actor` is given)."""
     now = now_iso()
     if c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise ProblemError(409, "user_exists", f"a user named {name!r} already exists")
@@ -69,9 +73,11 @@ def create_user(c: sqlite3.Connection, name: str, role: str, prefix: str, hashed
         "INSERT INTO tokens (prefix, user_name, hash, created_at) VALUES (?, ?, ?, ?)",
         (prefix, name, hashed, now),
     )
+    if actor is not None:
+        audit(c, actor, "user.create", "user", name, {"role": role, "token": prefix})
 
 
-def add_token(c: sqlite3.Connection, name: str, prefix: str, hashed: str) -> None:
+def add_token(c: sqlite3.Connection, name: str, prefix: str, hashed: str, actor: str | None = None) -> None:
     """Another token for an existing user; 404 if there is no such user."""
     if not c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise not_found("user")
@@ -79,9 +85,11 @@ def add_token(c: sqlite3.Connection, name: str, prefix: str, hashed: str) -> Non
         "INSERT INTO tokens (prefix, user_name, hash, created_at) VALUES (?, ?, ?, ?)",
         (prefix, name, hashed, now_iso()),
     )
+    if actor is not None:
+        audit(c, actor, "user.token.create", "user", name, {"token": prefix})
 
 
-def revoke_tokens(c: sqlite3.Connection, name: str, prefix: str | None = None) -> int:
+def revoke_tokens(c: sqlite3.Connection, name: str, prefix: str | None = None, actor: str | None = None) -> int:
     """Revoke one token of a user (by prefix) or all of them; return how many were revoked."""
     if not c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise not_found("user")
@@ -98,10 +106,13 @@ def revoke_tokens(c: sqlite3.Connection, name: str, prefix: str | None = None) -
         c.execute(
             "UPDATE console_sessions SET ended_at = ? WHERE user_name = ? AND ended_at IS NULL", (now_iso(), name)
         )
+    if actor is not None:
+        action = "user.token.revoke" if prefix is not None else "user.token.revoke_all"
+        audit(c, actor, action, "user", name, {"token": prefix, "revoked": cursor.rowcount})
     return cursor.rowcount
 
 
-def revoke_device(c: sqlite3.Connection, device_id: str) -> None:
+def revoke_device(c: sqlite3.Connection, device_id: str, actor: str | None = None) -> None:
     """Revoke a device: every token bound to it stops working; 404 if never seen."""
     cursor = c.execute(
         "UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE device_id = ?",
@@ -109,6 +120,45 @@ def revoke_device(c: sqlite3.Connection, device_id: str) -> None:
     )
     if cursor.rowcount == 0:
         raise not_found("device")
+    if actor is not None:
+        owner = c.execute("SELECT user_name FROM devices WHERE device_id = ?", (device_id,)).fetchone()
+        audit(c, actor, "device.revoke", "device", device_id, {"user": owner["user_name"]})
+
+
+def set_role(c: sqlite3.Connection, name: str, role: str, actor: str) -> bool:
+    """Give a user another role (audited); whether it changed. 404 if no such user; 409 `own_role`
+    for one's own (an administrator who demoted themselves could not undo it).
+
+    A user who becomes an auditor loses the console (auditors work on tablets): their password is
+    cleared and their sessions end. Any other change takes effect at the next request, because a
+    session reads its user's role every time.
+    """
+    row = c.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None or name.startswith("_"):
+        raise not_found("user")
+    if actor == name:
+        raise ProblemError(409, "own_role", "an administrator does not change their own role")
+    if row["role"] == role:
+        return False
+    c.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+    if role == "auditor":
+        c.execute("UPDATE users SET password_hash = NULL WHERE name = ?", (name,))
+        end_sessions(c, name, now_iso())
+    audit(c, actor, "user.role", "user", name, {"from": row["role"], "to": role})
+    return True
+
+
+def reset_password(
+    c: sqlite3.Connection, name: str, password_hash: str, now: str, actor: str, keep: str | None = None
+) -> int:
+    """`sessions.set_password` with its audit entry: a reset by an admin, or `keep` set, one's own change.
+
+    Returns how many sessions ended (all of the user's, or all but `keep`).
+    """
+    ended = set_password(c, name, password_hash, now, keep=keep)
+    action = "user.password.change" if actor == name and keep is not None else "user.password.reset"
+    audit(c, actor, action, "user", name, {"sessions_ended": ended})
+    return ended
 
 
 def list_users(c: sqlite3.Connection, after: str, limit: int) -> list[sqlite3.Row]:
@@ -135,3 +185,107 @@ def reset_local_admin(c: sqlite3.Connection, name: str, prefix: str, hashed: str
         "INSERT INTO tokens (prefix, user_name, hash, created_at) VALUES (?, ?, ?, ?)",
         (prefix, name, hashed, now),
     )
+
+
+# --- the console's administration pages ------------------------------------------------------------
+
+
+class UserRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A user as the console's list shows it."""
+
+    name: str
+    role: str
+    created_at: str
+    live_tokens: int
+    has_password: bool
+
+
+def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str, limit: int) -> list[UserRow]:
+    """A page of users (name order) whose name contains `search` (any case), of `role` when given.
+
+    The server's own users (`_local_admin`) are left out, as `list_users` leaves them out.
+    """
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = c.execute(
+        "SELECT u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,"
+        " (SELECT count(*) FROM tokens t WHERE t.user_name = u.name AND t.revoked_at IS NULL) AS live_tokens"
+        " FROM users u WHERE u.name > ? AND u.name NOT LIKE '\\_%' ESCAPE '\\'"
+        " AND u.name LIKE ? ESCAPE '\\' AND (? IS NULL OR u.role = ?)"
+        " ORDER BY u.name LIMIT ?",
+        (after, pattern, role, role, limit),
+    ).fetchall()
+    return [
+        UserRow(
+            name=r["name"],
+            role=r["role"],
+            created_at=r["created_at"],
+            live_tokens=r["live_tokens"],
+            has_password=bool(r["has_password"]),
+        )
+        for r in rows
+    ]
+
+
+class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One of a user's tokens (never its hash)."""
+
+    prefix: str
+    created_at: str
+    device_id: str | None
+    revoked_at: str | None
+
+
+class DeviceRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A device that belongs to a user."""
+
+    device_id: str
+    first_seen_at: str
+    revoked_at: str | None
+
+
+class UserDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A user with their tokens, devices and live console sessions, for the console's user page."""
+
+    name: str
+    role: str
+    created_at: str
+    has_password: bool
+    sessions: int  # console sessions not ended (some may have run out of time)
+    tokens: list[TokenRow]
+    devices: list[DeviceRow]
+
+
+def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
+    """The user named `name` with tokens (newest first) and devices, or None (also for `_` names)."""
+    row = c.execute(
+        "SELECT name, role, created_at, password_hash IS NOT NULL AS has_password FROM users WHERE name = ?", (name,)
+    ).fetchone()
+    if row is None or row["name"].startswith("_"):
+        return None
+    tokens = c.execute(
+        "SELECT prefix, created_at, device_id, revoked_at FROM tokens WHERE user_name = ?"
+        " ORDER BY created_at DESC, prefix",
+        (name,),
+    ).fetchall()
+    devices = c.execute(
+        "SELECT device_id, first_seen_at, revoked_at FROM devices WHERE user_name = ? ORDER BY first_seen_at DESC",
+        (name,),
+    ).fetchall()
+    sessions = c.execute(
+        "SELECT count(*) FROM console_sessions WHERE user_name = ? AND ended_at IS NULL", (name,)
+    ).fetchone()[0]
+    return UserDetail(
+        name=row["name"],
+        role=row["role"],
+        created_at=row["created_at"],
+        has_password=bool(row["has_password"]),
+        sessions=sessions,
+        tokens=[TokenRow(**dict(t)) for t in tokens],
+        devices=[DeviceRow(**dict(d)) for d in devices],
+    )
+
+
+def device_owner(c: sqlite3.Connection, device_id: str) -> str | None:
+    """The user a device belongs to, or None if it was never seen."""
+    row = c.execute("SELECT user_name FROM devices WHERE device_id = ?", (device_id,)).fetchone()
+    return None if row is None else row["user_name"]
