@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -347,3 +348,29 @@ class PushReply(msgspec.Struct):
 
 def statuses(content: bytes) -> list[str]:
     return [r.status for r in msgspec.json.decode(content, type=PushReply).receipts]
+
+
+# --- console pages --------------------------------------------------------------------------------
+
+
+def console_sign_in(client: httpx.Client, user: str, password: str) -> None:
+    """Sign `client` in to the console through `/login`, as a browser does (the form's CSRF token)."""
+    form = checked(client.get("/login")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    data = {"username": user, "password": password, "csrf_token": token.group(1) if token else ""}
+    answer = client.post("/login", data=data)
+    if answer.status_code != 303 or answer.headers.get("location", "").startswith("/login"):
+        raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
+
+
+def page_times(client: httpx.Client, path: str, trials: int) -> tuple[float, float, str]:
+    """p50 and p95 in ms of GET `path`, after two unmeasured requests; and the last page."""
+    times, body = [], ""
+    for n in range(trials + 2):
+        started = time.perf_counter()
+        answer = client.get(path)
+        elapsed = 1000 * (time.perf_counter() - started)
+        body = checked(answer).text
+        if n >= 2:
+            times.append(elapsed)
+    return percentile(times, 50), percentile(times, 95), body

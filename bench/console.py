@@ -21,7 +21,6 @@ import base64
 import datetime as dt
 import hashlib
 import random
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Row, Server, Tablet, checked, new_auditor, percentile
+from bench.common import Row, Server, Tablet, checked, console_sign_in, new_auditor, page_times
 from checklists.score import ChecklistIndex
 from checklists.validate import load_checklist
 from server.demo.visits import demo_photo, make_visit
@@ -231,29 +230,6 @@ def _big_visit(api: httpx.Client, units, staff_of, tablet: Tablet) -> str:
     return base["submission_id"]
 
 
-def _sign_in(client: httpx.Client) -> None:
-    form = checked(client.get("/login")).text
-    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', form)
-    token = re.search(r'value="([^"]*)"', field.group(0)) if field else None
-    data = {"username": LEAD, "password": PASSWORD} | ({"csrf_token": token.group(1)} if token else {})
-    answer = client.post("/login", data=data)
-    if answer.status_code != 303 or answer.headers.get("location", "").startswith("/login"):
-        raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
-
-
-def _times(client: httpx.Client, path: str, trials: int) -> tuple[float, float, str]:
-    """p50 and p95 in ms of GET `path`, after two unmeasured requests; and the last page."""
-    times, body = [], ""
-    for n in range(trials + 2):
-        started = time.perf_counter()
-        answer = client.get(path)
-        elapsed = 1000 * (time.perf_counter() - started)
-        body = checked(answer).text
-        if n >= 2:
-            times.append(elapsed)
-    return percentile(times, 50), percentile(times, 95), body
-
-
 # (label, query string): the default tab, then filters a lead combines.
 QUEUE_VIEWS = (
     ("default view (received, oldest first)", ""),
@@ -285,15 +261,15 @@ def run(quick: bool) -> list[Row]:
         setup_s = time.perf_counter() - started
         period = f"{dt.datetime.now(TZ) - dt.timedelta(days=62):%Y-%m}"
         with httpx.Client(base_url=server.url, timeout=120) as client:
-            _sign_in(client)
+            console_sign_in(client, LEAD, PASSWORD)
             label = f"{total:,} submissions ({conflicts} of {TEMPLATES} templates with conflicts)"
             rows.append(Row(f"console: setup ({label})", setup_s, "s"))
             for name, query in QUEUE_VIEWS:
-                p50, p95, body = _times(client, "/review" + query.format(period=period), trials)
+                p50, p95, body = page_times(client, "/review" + query.format(period=period), trials)
                 shown = body.count('data-testid="row"')
                 rows.append(Row(f"console: /review {name}: p50", p50, f"ms ({shown} rows on the page)"))
                 rows.append(Row(f"console: /review {name}: p95", p95, "ms", "< 150", p95 < 150))
-            p50, p95, body = _times(client, f"/review/{visit}", trials)
+            p50, p95, body = page_times(client, f"/review/{visit}", trials)
             shown = (
                 body.count('data-testid="answer"'),
                 body.count('data-testid="revision"'),

@@ -27,8 +27,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench.common import Row, Server, checked, proc_cpu_seconds, process_tree
-from bench.console import _sign_in, _times
+from bench.common import Row, Server, checked, console_sign_in, page_times, proc_cpu_seconds, process_tree
 from server.store.views import encode_standard_scores
 
 VISITS, UNITS, STAFF, STANDARDS, REGIONS = 25_000, 500, 5_000, 30, 17
@@ -167,10 +166,10 @@ def run(quick: bool) -> list[Row]:
         label = f"{visits:,} approved visits in the month + {EARLIER:,} in each of 11 before, {UNITS} units"
         rows.append(Row(f"dashboards: setup ({label})", setup_s, "s"))
         with httpx.Client(base_url=server.url, timeout=120) as client:
-            _sign_in(client)
+            console_sign_in(client, LEAD, PASSWORD)
             for name, path, target in PAGES:
                 cpu = _cpu(server)
-                p50, p95, body = _times(client, path, trials)
+                p50, p95, body = page_times(client, path, trials)
                 cpu_ms = 1000 * (_cpu(server) - cpu) / (trials + 2)
                 if "<svg" not in body and "/units/" in path:
                     raise RuntimeError("the unit page has no chart")

@@ -30,7 +30,7 @@ VISITS, UNITS, STAFF, STANDARDS = 25_000, 500, 5_000, 30
 PERIOD = "2026-10"
 
 
-def _populate(db_path: Path, visits: int) -> None:
+def populate(db_path: Path, visits: int) -> None:
     """Generate the month into the server's own schema (migrated by a first start)."""
     rng = random.Random(2026)
     now = "2026-11-01T00:00:00.000Z"
@@ -114,7 +114,7 @@ def run(quick: bool) -> list[Row]:
     try:
         server.start()  # migrates and loads the library and the default policy
         server.stop()
-        _populate(server.data_dir / "tekseru.sqlite3", visits)
+        populate(server.data_dir / "tekseru.sqlite3", visits)
         server.start()
         trials = 3 if quick else 7
         with httpx.Client(base_url=server.url, headers=server.admin_headers(), timeout=120) as client:

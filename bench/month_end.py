@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Row, Server, checked, percentile
-from bench.figures import PERIOD, STAFF, UNITS, _populate
+from bench.common import Row, Server, checked, console_sign_in, page_times
+from bench.figures import PERIOD, STAFF, UNITS, populate
 
 HR, PASSWORD = "bench.hr", "bench-month-end-password-1"
 WAITING = (("received", 40), ("needs_review", 15), ("awaiting_evidence", 5))
@@ -50,28 +50,6 @@ def _waiting(db_path: Path) -> None:
                 n += 1
 
 
-def _sign_in(client: httpx.Client) -> None:
-    form = checked(client.get("/login")).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    data = {"username": HR, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
-    answer = client.post("/login", data=data)
-    if answer.status_code != 303 or answer.headers.get("location", "").startswith("/login"):
-        raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
-
-
-def _times(client: httpx.Client, path: str, trials: int) -> tuple[float, float, str]:
-    """p50 and p95 in ms of GET `path`, after two unmeasured requests; and the last page."""
-    times, body = [], ""
-    for n in range(trials + 2):
-        started = time.perf_counter()
-        answer = client.get(path)
-        elapsed = 1000 * (time.perf_counter() - started)
-        body = checked(answer).text
-        if n >= 2:
-            times.append(elapsed)
-    return percentile(times, 50), percentile(times, 95), body
-
-
 def run(quick: bool) -> list[Row]:
     """Generate the month, start a server on it, time the month-end pages before and after the close."""
     visits = 5_000 if quick else 25_000
@@ -84,33 +62,35 @@ def run(quick: bool) -> list[Row]:
         server.start()  # migrates and loads the library and the default policy
         server.stop()
         db_path = server.data_dir / "tekseru.sqlite3"
-        _populate(db_path, visits)
+        populate(db_path, visits)
         _waiting(db_path)
         server.start()
         with httpx.Client(base_url=server.url, headers=server.admin_headers(), timeout=120) as api:
             checked(api.post("/v1/users", json={"name": HR, "role": "hr"}), 200, 201)
             checked(api.put(f"/v1/users/{HR}/password", json={"password": PASSWORD}), 200, 204)
         with httpx.Client(base_url=server.url, timeout=120) as client:
-            _sign_in(client)
-            p50, p95, body = _times(client, f"/periods/{PERIOD}", trials)
+            console_sign_in(client, HR, PASSWORD)
+            p50, p95, body = page_times(client, f"/periods/{PERIOD}", trials)
             if 'data-testid="close-form"' not in body or 'data-testid="waiting-needs_review"' not in body:
                 raise RuntimeError("the preview page shows no close form or no blockers")
             shown = body.count('data-testid="row"')
             rows.append(Row(f"month end: open month preview ({label}): p50", p50, f"ms ({shown} rows on the page)"))
             rows.append(Row("month end: open month preview: p95", p95, "ms", "< 300", p95 < 300))
-            p50, p95, _ = _times(client, "/periods", trials)
+            p50, p95, _ = page_times(client, "/periods", trials)
             rows.append(Row("month end: list of months: p95", p95, "ms"))
             form = checked(client.get(f"/periods/{PERIOD}")).text
             token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            seen = re.search(r'name="seen" value="([0-9a-f]+)"', form).group(1)  # the rows the page showed
             started = time.perf_counter()
             closed = client.post(
-                f"/periods/{PERIOD}/close", data={"csrf_token": token, "confirm": PERIOD, "force": "on"}
+                f"/periods/{PERIOD}/close",
+                data={"csrf_token": token, "confirm": PERIOD, "force": "on", "seen": seen},
             )
             close_s = time.perf_counter() - started
             if closed.status_code != 303 or "done=closed" not in closed.headers.get("location", ""):
                 raise RuntimeError(f"the close failed: {closed.status_code} {closed.headers.get('location')}")
             rows.append(Row("month end: closing through the page", close_s, "s"))
-            p50, p95, body = _times(client, f"/periods/{PERIOD}", trials)
+            p50, p95, body = page_times(client, f"/periods/{PERIOD}", trials)
             if 'data-testid="snapshot-hash"' not in body:
                 raise RuntimeError("the closed month's page shows no snapshot")
             rows.append(Row("month end: closed month (snapshot, rows, changes since): p95", p95, "ms"))
