@@ -272,26 +272,36 @@ def _publish_page(
     )
 
 
+async def _publish_upload(
+    request: Request, db: Database, settings: Settings, kind: str, load: Any, publish: Any
+) -> Response:
+    """Check an uploaded TOML as the API's publish does, then publish it; or list every problem, writing nothing.
+
+    `kind` is `checklists` or `policies`; `load` is the API's loader, `publish` its store function.
+    """
+    template = f"{kind}_publish.html"
+    uploaded = await _uploaded(request)
+    if uploaded is None:
+        return _publish_page(request, settings, template, 400, error="choose_file")
+    data, name = uploaded
+    try:
+        loaded = load(data, _file_format(name), name)
+    except Invalid as exc:
+        return _publish_page(request, settings, template, 400, problems=exc.lines(), error="invalid", filename=name)
+    try:
+        created = await db.write(publish, loaded)
+    except ProblemError as exc:  # 409: that version exists with other content
+        return _publish_page(request, settings, template, exc.status, error=exc.code, detail=exc.detail, filename=name)
+    doc = loaded.checklist if kind == "checklists" else loaded.policy
+    return redirect(f"/admin/{kind}/{doc.id}/{doc.version}?done={'published' if created else 'same'}")
+
+
 @post("/admin/checklists/publish", opt=ADMIN, include_in_schema=False, status_code=303)
 async def checklist_publish(
     request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
 ) -> Response:
     """Check the file as `POST /v1/checklists` does and publish it; or list every problem, writing nothing."""
-    uploaded = await _uploaded(request)
-    template = "checklists_publish.html"
-    if uploaded is None:
-        return _publish_page(request, settings, template, 400, error="choose_file")
-    data, name = uploaded
-    try:
-        loaded = load_checklist(data, _file_format(name), name)
-    except Invalid as exc:
-        return _publish_page(request, settings, template, 400, problems=exc.lines(), error="invalid", filename=name)
-    try:
-        created = await db.write(checklists_store.publish, loaded)
-    except ProblemError as exc:  # 409: that version exists with other content
-        return _publish_page(request, settings, template, exc.status, error=exc.code, detail=exc.detail, filename=name)
-    cl = loaded.checklist
-    return redirect(f"/admin/checklists/{cl.id}/{cl.version}?done={'published' if created else 'same'}")
+    return await _publish_upload(request, db, settings, "checklists", load_checklist, checklists_store.publish)
 
 
 @get("/admin/checklists/{checklist_id:str}/{version:str}/retire", opt=ADMIN, include_in_schema=False)
@@ -429,21 +439,7 @@ async def policy_publish(
     request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
 ) -> Response:
     """Check the file as `POST /v1/policies` does and publish it; or list every problem, writing nothing."""
-    uploaded = await _uploaded(request)
-    template = "policies_publish.html"
-    if uploaded is None:
-        return _publish_page(request, settings, template, 400, error="choose_file")
-    data, name = uploaded
-    try:
-        loaded = load_policy(data, _file_format(name), name)
-    except Invalid as exc:
-        return _publish_page(request, settings, template, 400, problems=exc.lines(), error="invalid", filename=name)
-    try:
-        created = await db.write(policies_store.publish, loaded)
-    except ProblemError as exc:
-        return _publish_page(request, settings, template, exc.status, error=exc.code, detail=exc.detail, filename=name)
-    p = loaded.policy
-    return redirect(f"/admin/policies/{p.id}/{p.version}?done={'published' if created else 'same'}")
+    return await _publish_upload(request, db, settings, "policies", load_policy, policies_store.publish)
 
 
 ROUTES = [
