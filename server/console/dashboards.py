@@ -112,11 +112,6 @@ def period_choices(settings: Settings, chosen: str, lang: str) -> list[tuple[str
     return [(p, i18n.period_name(p, lang)) for p in sorted(periods, reverse=True)]
 
 
-def _policy(c: sqlite3.Connection) -> Policy | None:
-    row = policies_store.latest_row(c)
-    return policies_store.policy_of(row) if row is not None else None
-
-
 def catalogue(c: sqlite3.Connection, cache: dict, lang: str) -> assemble.Titles:
     """Every published checklist's standards: code -> (title in `lang`, attribution), newest wording winning."""
     indexes = {}
@@ -203,7 +198,7 @@ async def network_page(
     figures, current, _ = await unit_figures_of(db, q.period, q.basis, q.kind, None, per_standard=False)
     network = network_figures(q.kind, figures, current, [])
     regions = await region_scores_of(db, q.period, q.basis, q.kind)
-    policy = await db.read(_policy)
+    policy = await db.read(policies_store.latest_or_none)
     return page(
         request,
         "dashboard.html",
@@ -247,7 +242,7 @@ async def heatmap_page(
     raw_page = _one(request, "page") or "1"
     page_no = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
     figures, current, _ = await unit_figures_of(db, q.period, q.basis, q.kind, None, per_standard=False)
-    policy = await db.read(_policy)
+    policy = await db.read(policies_store.latest_or_none)
     titles = await db.read(catalogue, db.checklist_indexes, lang)
     regions = sorted({u.region for u in figures})
     if region is not None and region not in regions:
@@ -366,7 +361,7 @@ def unit_screen(c: sqlite3.Connection, cache: dict, unit_id: str, period: str, c
         trend_sums = {p: scores_store.unit_sums(c, p, counted, unit_id) for p in periods}
     visits = scorecards_store.approved_visits(c, period, counted, unit_id=unit_id)
     indexes = _indexes(c, cache, assemble.checklist_refs(visits))
-    policy = _policy(c)
+    policy = policies_store.latest_or_none(c)
     staff, closed = staff_rows(c, period, unit_id, policy)
     return UnitScreen(
         trend_sums=trend_sums,
@@ -452,7 +447,7 @@ def staff_screen(
     titles = assemble.titles(_indexes(c, cache, assemble.checklist_refs(visits)), lang)
     person_codes = {code for code, (_, attribution) in titles.items() if attribution == "person"}
     sums = scores_store.staff_standard_sums(c, period, staff_id)
-    policy = _policy(c)
+    policy = policies_store.latest_or_none(c)
     snapshot = periods_store.snapshot_row(c, period)
     if snapshot is not None:
         row = next((r for r in periods_store.snapshot_of(snapshot).rows if r.staff_id == staff_id), None)
@@ -530,7 +525,7 @@ async def standard_page(
         month = sums
     if code not in titles and not any(p.n for p in trend):
         raise not_found("standard")
-    policy = await db.read(_policy)
+    policy = await db.read(policies_store.latest_or_none)
     by_figure = sorted(
         ((units[s.unit_id], standard_figure(s.code, s.total, s.n, s.met), s.n - s.met) for s in month if s.n),
         key=lambda x: (x[1].share_met, x[1].score, x[0].unit_id),

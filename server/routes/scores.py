@@ -90,8 +90,7 @@ async def unit_figures_of(
     that shows only some units' standards reads and figures those with the same functions.
     """
     counted = counted_of(basis)
-    row = await db.read(policy_store.latest_row)
-    policy = policy_store.policy_of(row) if row else None
+    policy = await db.read(policy_store.latest_or_none)
     units = await db.read(store.unit_infos, kind, unit_id)
     wanted = {u.unit_id for u in units}
     current = [s for s in await db.read(store.unit_sums, period, counted, unit_id) if s.unit_id in wanted]
@@ -154,8 +153,7 @@ async def staff_scores(
 async def region_scores_of(db: Database, period: str, basis: str, kind: str | None) -> list[RegionFigures]:
     """Each region's figures of the period (the console's network page shows the same)."""
     counted = counted_of(basis)
-    row = await db.read(policy_store.latest_row)
-    policy = policy_store.policy_of(row) if row else None
+    policy = await db.read(policy_store.latest_or_none)
     units = await db.read(store.unit_infos, kind)
     current = await db.read(store.unit_sums, period, counted)
     previous = await db.read(store.unit_sums, previous_period(period), counted)

@@ -51,6 +51,12 @@ def policy_of(row: sqlite3.Row) -> Policy:
     return msgspec.json.decode(row["body"], type=Policy)
 
 
+def latest_or_none(c: sqlite3.Connection) -> Policy | None:
+    """The latest policy, or None when none is published (figures then carry no marks)."""
+    row = latest_row(c)
+    return policy_of(row) if row is not None else None
+
+
 def latest(c: sqlite3.Connection) -> tuple[Policy, str]:
     """The latest policy and its sha256; 409 `no_policy` when none is published."""
     row = latest_row(c)
