@@ -434,8 +434,10 @@ def test_200_stalled_clients_neither_stop_health_nor_stay_connected(live):
     kinds = ["head", "body", "chunked body", "silent"]
     stalled = [(kind, _stall(live, kind)) for kind in kinds for _ in range(50)]
     opened = time.monotonic()
-    while _open_fds(live) < baseline + 200 and time.monotonic() - opened < 1:
-        time.sleep(0.02)  # the server accepts them one by one
+    # The server accepts them one by one: on a busy machine (the browser tests run beside) that can
+    # take more than a second, so the wait is bounded generously; the assertion is unchanged.
+    while _open_fds(live) < baseline + 200 and time.monotonic() - opened < 10:
+        time.sleep(0.02)
     assert _open_fds(live) >= baseline + 200
     slowest = health_latency(live, 20)
     assert slowest < 1.0, f"health took {slowest:.3f} s with 200 stalled clients"
