@@ -33,16 +33,20 @@ install-test: $(TEST_STAMP)
 serve: $(SERVER_STAMP)
 	$(BIN)/tekseru serve --demo
 
-# The browser tests run in a second process beside the rest: the suite waits on servers, disks and
-# browsers more than it computes, so the two overlap (13.9 -> 12 minutes on 2 cores). The browser
-# tests' report follows the rest's; the target fails if either failed.
+# Three processes side by side: the browser tests (tests/browser), the tests that need PostgreSQL
+# (marker `postgres`: the PostgreSQL half of the tests run on both stores, and those of PostgreSQL
+# alone), and the rest. The suite waits on servers, disks and browsers more than it computes, so
+# they overlap on 2 cores. The other two reports follow the rest's; the target fails if any failed.
 test: $(TEST_STAMP)
-	@log=$$(mktemp); \
-	$(BIN)/python -m pytest tests/browser >"$$log" 2>&1 & browser=$$!; \
-	$(BIN)/python -m pytest --ignore=tests/browser; rest=$$?; \
-	wait $$browser; browser_status=$$?; \
-	echo; echo "--- the browser tests (tests/browser), run beside the rest ---"; cat "$$log"; rm -f "$$log"; \
-	test $$rest -eq 0 -a $$browser_status -eq 0
+	@browser_log=$$(mktemp); postgres_log=$$(mktemp); \
+	$(BIN)/python -m pytest tests/browser >"$$browser_log" 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest --ignore=tests/browser -m postgres >"$$postgres_log" 2>&1 & postgres=$$!; \
+	$(BIN)/python -m pytest --ignore=tests/browser -m "not postgres"; rest=$$?; \
+	wait $$postgres; postgres_status=$$?; wait $$browser; browser_status=$$?; \
+	echo; echo "--- the PostgreSQL tests (-m postgres), run beside the rest ---"; cat "$$postgres_log"; \
+	echo; echo "--- the browser tests (tests/browser), run beside the rest ---"; cat "$$browser_log"; \
+	rm -f "$$browser_log" "$$postgres_log"; \
+	test $$rest -eq 0 -a $$postgres_status -eq 0 -a $$browser_status -eq 0
 
 # The long fuzz from the OpenAPI document: every operation as every role, all Schemathesis
 # phases and checks, FUZZ_EXAMPLES cases per operation and phase, a new seed each time (printed).

@@ -16,9 +16,10 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import console
-from server.auth import LOCAL_ADMIN, authorize, new_token
+from server.auth import LOCAL_ADMIN, authorize, new_token, token_prefix
+from server.blobstore import BlobStore, open_blob_store
 from server.console import web as console_web
-from server.db import Database
+from server.db import Database, open_database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import secure_data_dir, write_private
 from server.local_admin import ADMIN_TOKEN_FILE, SERVER_URL_FILE
@@ -95,7 +96,12 @@ def provide_scorecard_jobs(state: State) -> ScorecardJobs:
 def provide_uploads(state: State) -> tus.Uploads:
     """The `uploads: tus.Uploads` of a tus route handler: the server's uploads and what it is receiving."""
     services = services_in(state)
-    return tus.Uploads(services.db, services.settings, services.tus_receiving)
+    return tus.Uploads(services.db, services.settings, services.tus_receiving, services.blobs)
+
+
+def provide_blobs(state: State) -> BlobStore:
+    """The `blobs: BlobStore` of a route handler: where evidence bytes live."""
+    return services_in(state).blobs
 
 
 # The parts of `Services`, injected into route handlers by name; not parameters of the API.
@@ -106,6 +112,7 @@ DEPENDENCIES = {
     "render_workers": Provide(provide_render_workers, sync_to_thread=False),
     "uploads": Provide(provide_uploads, sync_to_thread=False),
     "scorecard_jobs": Provide(provide_scorecard_jobs, sync_to_thread=False),
+    "blobs": Provide(provide_blobs, sync_to_thread=False),
 }
 
 
@@ -120,29 +127,39 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         secure_data_dir(settings.data_dir)
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings)
         workers = settings.push_workers
         render_workers = RenderWorkers(settings.render_workers)
+        blobs = open_blob_store(settings)
         services = Services(
             db=db,
             settings=settings,
-            push_workers=PushWorkers(workers, settings.db_path) if workers > 0 else None,
+            push_workers=PushWorkers(workers, settings.database_url or settings.db_path) if workers > 0 else None,
             render_workers=render_workers,
             tus_receiving=tus.Receiving(),
             scorecard_jobs=ScorecardJobs(db, settings, render_workers),
+            blobs=blobs,
         )
         app.state[STATE_KEY] = services
         # A fresh local admin credential at every start, for the `tekseru` command on this machine.
+        # SQLite's one server revokes every earlier one; on PostgreSQL other processes and hosts
+        # keep theirs, and only this data directory's last credential is revoked.
         token, prefix, hashed = new_token()
-        await db.write(users_store.reset_local_admin, LOCAL_ADMIN, prefix, hashed)
+        only = None
+        if db.kind == "postgresql":
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                only = token_prefix((settings.data_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8").strip())
+            only = only or prefix  # none before: revoke nothing (the new one is not stored yet)
+        await db.write(users_store.reset_local_admin, LOCAL_ADMIN, prefix, hashed, only)
         write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
         # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
-        await tus.recover(db, settings.data_dir, refresher(db, ZoneInfo(settings.timezone)))
-        # A build job a stopped server left running is shown as interrupted (it is not resumed).
+        await tus.recover(db, blobs, refresher(db, ZoneInfo(settings.timezone)))
+        # Build jobs that no process can finish are shown as interrupted (`server.scorecard_jobs`).
         await services.scorecard_jobs.recover()
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             write_private(url_file, announce_url + "\n")
+        services.scorecard_jobs.open()  # this process claims the subjects of running build jobs from now
         try:
             yield
         finally:
@@ -154,6 +171,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
                 with contextlib.suppress(OSError):  # a read-only store must not stop the shutdown
                     url_file.unlink(missing_ok=True)
             await db.close()
+            blobs.close()
 
     openapi = OpenAPIConfig(
         title="Tekseru",

@@ -1,6 +1,7 @@
 """Evidence files beside the database: content-addressed blobs and the parts of unfinished uploads.
 
-Pure file I/O: no HTTP, no SQL. A blob lives at `<data_dir>/blobs/ab/cd/<sha256>` and only ever
+Pure file I/O: no HTTP, no SQL. The default blob store (`server.blobstore.LocalBlobs`); a bucket
+is `server.blobstore.S3Blobs`. A blob lives at `<data_dir>/blobs/ab/cd/<sha256>` and only ever
 gets there by an atomic rename of a complete, fsynced file whose SHA-256 was checked, so a file at
 a blob path is always whole and right (a kill -9 leaves either the part or the blob, never half a
 blob). An upload's bytes collect in `<data_dir>/uploads/<upload_id>.part`: each chunk is appended

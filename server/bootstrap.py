@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checklists.validate import load_checklist
-from server.db import Database
+from server.db import Database, open_database
 from server.settings import Settings
 from server.store import checklists as checklist_store
 
@@ -40,7 +40,7 @@ async def prepare(settings: Settings, demo: bool = False) -> list[str]:
     """Migrate, load the library (and the demo organisation); return lines to print."""
     from server.demo import load_demo
 
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings)
     try:
         lines = []
         library = await load_library(db)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -24,6 +25,8 @@ import uvicorn
 
 from checklists.validate import Invalid, load_checklist
 from server.admin_client import ApiError, admin_client, checked, running_server_url
+from server.files import write_private
+from server.local_admin import SERVER_URL_FILE
 from server.periods import PERIOD_PATTERN
 from server.settings import Settings, settings_from_env
 
@@ -50,44 +53,120 @@ def _warn(line: str) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     from server.app import create_app
-    from server.bootstrap import prepare
-    from server.transport import KEEP_ALIVE_S, guarded_http_protocol
+    from server.transport import guarded_http_protocol
     from server.workers import tune_gc
 
     if running_server_url(settings):
         raise UserError(f"a server is already running on {settings.data_dir}")
     settings = settings_from_env(host=args.host, port=args.port, data_dir=settings.data_dir)
+    workers = args.workers
+    if workers < 1:
+        raise UserError("--workers takes a number of processes, 1 or more")
+    if workers > 1 and not settings.database_url:
+        raise UserError(
+            "--workers above 1 needs PostgreSQL (TEKSERU_DATABASE_URL=postgresql://...)",
+            ["SQLite has one writer: serve it from one process (its push and render workers use every core)"],
+        )
     # The port first: one in use is a one-line error before the database is touched.
     listener = _listen(settings.host, settings.port)
-    new_store = not settings.db_path.exists()
-    report = asyncio.run(prepare(settings, demo=args.demo))
+    new_store = not settings.database_url and not settings.db_path.exists()
+    report = _prepared(settings, args.demo)
     if new_store:
         _out(f"created a new database in {settings.data_dir.resolve()}")
     for line in report:
         _out(line)
     sys.stdout.flush()
     url = f"http://{_url_host(settings.host)}:{listener.getsockname()[1]}"
-    config = uvicorn.Config(
-        create_app(settings, announce_url=url),
-        host=settings.host,
-        port=listener.getsockname()[1],
-        log_level="warning" if settings.log_level == "info" else settings.log_level,
-        access_log=False,
-        lifespan="on",
-        http=guarded_http_protocol(settings.client_timeout_s),
-        timeout_keep_alive=KEEP_ALIVE_S,
-        # No `limit_concurrency`: uvicorn counts idle connections against it, so a few hundred
-        # slow or stalled clients would turn every other request (health checks too) into a 503.
-        # A waiting client costs an idle socket on the event loop; the deadlines below free it.
-    )
-    server = _AnnouncingServer(
-        config,
-        f"serving on {url}  (data in {settings.data_dir.resolve()})\nconsole (office users, in a browser): {url}/",
+    announcement = (
+        f"serving on {url}  (data in {settings.data_dir.resolve()})\nconsole (office users, in a browser): {url}/"
     )
     tune_gc()
+    if workers > 1:
+        _serve_processes(settings, listener, workers, url, announcement)
+        return
+    config = uvicorn.Config(
+        create_app(settings, announce_url=url),
+        **_uvicorn_options(settings, listener),
+        http=guarded_http_protocol(settings.client_timeout_s),
+    )
+    server = _AnnouncingServer(config, announcement)
     server.run(sockets=[listener])
     if not server.started:
         raise UserError("the server did not start (see the lines above)")
+
+
+def _prepared(settings: Settings, demo: bool) -> list[str]:
+    """`prepare` the store, or a UserError when PostgreSQL cannot be reached or used."""
+    from server.bootstrap import prepare
+
+    if not settings.database_url:
+        return asyncio.run(prepare(settings, demo=demo))
+    import psycopg
+
+    from server.pg import UnsuitableDatabase, redacted
+
+    try:
+        return asyncio.run(prepare(settings, demo=demo))
+    except UnsuitableDatabase as exc:
+        raise UserError(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        raise UserError(f"cannot reach PostgreSQL at {redacted(settings.database_url)}: {exc}") from None
+
+
+def _uvicorn_options(settings: Settings, listener: socket.socket) -> dict:
+    from server.transport import KEEP_ALIVE_S
+
+    return {
+        "host": settings.host,
+        "port": listener.getsockname()[1],
+        "log_level": "warning" if settings.log_level == "info" else settings.log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        # No `limit_concurrency`: uvicorn counts idle connections against it, so a few hundred
+        # slow or stalled clients would turn every other request (health checks too) into a 503.
+        # A waiting client costs an idle socket on the event loop; the deadlines free it.
+    }
+
+
+def _serve_processes(settings: Settings, listener: socket.socket, workers: int, url: str, announcement: str) -> None:
+    """`workers` server processes on one listening socket (PostgreSQL only), kept running by uvicorn's supervisor.
+
+    Each process builds the app from the environment (`server.app:create_app`), so the settings
+    this command was given are passed on as `TEKSERU_*` variables. A process that dies is started
+    again; the others go on serving meanwhile. This process announces the URL for the command line.
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["TEKSERU_HOST"] = settings.host
+    os.environ["TEKSERU_PORT"] = str(listener.getsockname()[1])
+    os.environ["TEKSERU_DATA_DIR"] = str(settings.data_dir.resolve())
+    config = uvicorn.Config(
+        "server.app:create_app",
+        factory=True,
+        workers=workers,
+        http="server.transport:FromEnvironment",
+        **_uvicorn_options(settings, listener),
+    )
+    supervisor = Multiprocess(config, sockets=[listener])
+    url_file = settings.data_dir / SERVER_URL_FILE
+    write_private(url_file, url + "\n")
+    _out(f"{announcement}\n{workers} server processes on {settings_store(settings)}")
+    sys.stdout.flush()
+    try:
+        supervisor.run()
+    finally:
+        with contextlib.suppress(OSError):
+            url_file.unlink(missing_ok=True)
+
+
+def settings_store(settings: Settings) -> str:
+    """The store the settings name, for a person: the SQLite file, or PostgreSQL's URL without its password."""
+    if settings.database_url:
+        from server.pg import redacted
+
+        return redacted(settings.database_url)
+    return str(settings.db_path.resolve())
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -360,10 +439,48 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> None:
         _out(f"evidence: {body['blobs_copied']} of {body['blobs']} blob(s) copied to {body['blobs_dir']}")
         if body["blobs_copied"] < body["blobs"]:
             _out("  the others are missing or damaged: `tekseru blobs verify` names them")
+    elif settings.blob_store:
+        _out(f"evidence: the copy records {body['blobs']} blob(s), kept in {settings.blob_store} (back the bucket up)")
     else:
         _out(
             f"evidence NOT included: the copy records {body['blobs']} blob(s) that stay only in"
             f" {settings.data_dir / 'blobs'}; add --with-blobs to copy them beside the backup"
+        )
+
+
+def cmd_store(args: argparse.Namespace, settings: Settings) -> None:
+    from zoneinfo import ZoneInfo
+
+    from server.pg import is_postgres_url, redacted
+    from server.store_copy import StoreCopyError, copy_store
+
+    if is_postgres_url(args.to) and settings.db_path.is_file():  # otherwise copy_store says what is wrong
+        _out(f"copying the SQLite store {settings.db_path.resolve()} to {redacted(args.to)}")
+        sys.stdout.flush()
+    try:
+        copied = asyncio.run(copy_store(settings.db_path, args.to, ZoneInfo(settings.timezone)))
+    except StoreCopyError as exc:
+        raise UserError(str(exc)) from None
+    for table, rows in copied.rows.items():
+        _out(f"  {table:<22} {rows:>10}")
+    _out(
+        f"copied {sum(copied.rows.values())} rows of {len(copied.rows)} tables and computed the views of"
+        f" {copied.submissions} submission(s) in {copied.seconds:.1f} s"
+    )
+    _out(
+        f"the copy holds the store as of {copied.as_of}: what a running server wrote after that is not in it"
+        " (stop the server before copying to miss nothing)"
+    )
+    if settings.blob_store:
+        _out(
+            f"evidence files are not in the database: they stay in {settings.blob_store}; give every server"
+            " of the new store the same TEKSERU_BLOB_STORE"
+        )
+    else:
+        _out(
+            f"evidence files are not in the database: they stay in {settings.data_dir.resolve() / 'blobs'}"
+            " (unfinished uploads in uploads/ beside it); every server of the new store needs that same blob store:"
+            " this directory as its <data dir>/blobs and uploads, or the files moved to its TEKSERU_BLOB_STORE"
         )
 
 
@@ -565,8 +682,8 @@ def check_store(settings: Settings, named_by: str | None) -> None:
     A command run from the wrong folder would otherwise create an empty `./var` there and answer
     from it ("no users", "quarantine is empty") as if that were the organisation's data.
     """
-    if settings.db_path.exists():
-        return
+    if settings.database_url or settings.db_path.exists():
+        return  # PostgreSQL: the server holds the store, and `serve` (or a tool) migrates it
     where = settings.data_dir.resolve()
     if named_by is not None:
         # Named on purpose: a first set-up. Made as `serve` makes it, and said, so a typo shows.
@@ -598,6 +715,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="also load the demo organisation")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on one port (PostgreSQL only; several hosts may each run some)",
+    )
     serve.set_defaults(func=cmd_serve, opens_store=False)  # it creates the store: the one command that may
 
     users = sub.add_parser("users", help="users and their tokens")
@@ -700,6 +823,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-blobs", action="store_true", help="also copy the evidence blobs the copy records, to PATH.blobs/"
     )
     backup.set_defaults(func=cmd_backup)
+
+    store = sub.add_parser("store", help="the store itself: copy it to PostgreSQL")
+    store_sub = store.add_subparsers(dest="action", required=True)
+    store_copy = store_sub.add_parser(
+        "copy",
+        help="copy the SQLite store into a new, empty PostgreSQL database (evidence files stay where they are)",
+        description="Copy the SQLite store of the data directory into an empty PostgreSQL database: every record"
+        " with its ids (the tablets' pull cursors keep working), in one transaction, from one consistent snapshot;"
+        " the derived views are then computed there. Evidence files are not in the database: the servers of the"
+        " new store need the same blob store.",
+    )
+    store_copy.add_argument("--to", required=True, metavar="postgresql://...", help="the target database's URL")
+    # It reads the SQLite file itself (a running server may keep writing) and says so when there is none.
+    store.set_defaults(func=cmd_store, opens_store=False)
     return parser
 
 

@@ -39,6 +39,18 @@ from server.clock import now_iso
 from server.errors import INSUFFICIENT_STORAGE, STORE_UNAVAILABLE, ProblemError, storage_failure, storage_problem
 from server.files import claim_backup_file, make_private_dir, make_private_file
 
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite alone needs nothing else
+    psycopg = None  # type: ignore[assignment]
+
+# What a store's driver raises: SQLite's, or PostgreSQL's.
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,) + ((psycopg.Error,) if psycopg else ())
+# A unique, foreign-key or check constraint refused a row.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,) + (
+    (psycopg.IntegrityError,) if psycopg else ()
+)
+
 BUSY_TIMEOUT_MS = 10_000
 INLINE_BUSY_TIMEOUT_MS = 1_000  # a WAL reader is almost never kept waiting; the event loop never long
 GROUP_MAX = 32  # writes in one group commit: bounds how long the first one waits for the COMMIT
@@ -75,9 +87,24 @@ _PRAGMAS = (
 )
 
 
+class SqliteConnection(sqlite3.Connection):
+    """A sqlite3 connection that says which store it is (`is_postgres`)."""
+
+    dialect = "sqlite"
+
+
+def is_postgres(c: Any) -> bool:
+    """Whether a store function's connection is PostgreSQL's (`server.pg.PgConnection`), not SQLite's.
+
+    Where the two dialects must differ, a store function writes both variants side by side under
+    this test; everywhere else it has one SQL text.
+    """
+    return getattr(c, "dialect", "sqlite") == "postgres"
+
+
 def plain_connection(path: Path | str, *pragmas: str) -> sqlite3.Connection:
     """A sqlite3 connection with the server's pragmas and `pragmas` (autocommit: transactions are explicit)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConnection)
     conn.row_factory = sqlite3.Row
     for pragma in (*_PRAGMAS, *pragmas):
         conn.execute(pragma)
@@ -89,6 +116,16 @@ def read_only_connection(path: Path | str, busy_timeout_ms: int = INLINE_BUSY_TI
     return plain_connection(path, "PRAGMA query_only=ON", f"PRAGMA busy_timeout={busy_timeout_ms}")
 
 
+def begin_write(conn: Any) -> None:
+    """Open a write transaction: SQLite's `BEGIN IMMEDIATE`, or PostgreSQL's with the store's write lock."""
+    if is_postgres(conn):
+        from server.pg import begin_write as begin_pg
+
+        begin_pg(conn)
+    else:
+        conn.execute("BEGIN IMMEDIATE")
+
+
 @contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A unit of work that is kept whole or not at all.
@@ -98,12 +135,12 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     connection of a tool or a test) it is a `BEGIN IMMEDIATE ... COMMIT` of its own.
     """
     if not conn.in_transaction:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             yield conn
         except BaseException:
             if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(*STORE_ERRORS):
                     conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
@@ -123,7 +160,7 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 @contextlib.contextmanager
 def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """Reads that see one committed state (a deferred read transaction), in a `Database.read` function."""
-    conn.execute("BEGIN")
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if is_postgres(conn) else "BEGIN")
     try:
         yield conn
     finally:
@@ -161,7 +198,7 @@ class _Checkpointer(threading.Thread):
         self._conn.close()
 
 
-def _probe_directory(folder: Path) -> str | None:
+def probe_directory(folder: Path) -> str | None:
     """Write a page to a file in `folder` and remove it: None if that worked, else the storage failure."""
     probe = folder / PROBE_FILE
     try:
@@ -189,7 +226,15 @@ class _Write:
 
 
 class Database:
-    """One SQLite file: the writer's thread, reader threads, and a read-only connection for the event loop."""
+    """One SQLite file: the writer's thread, reader threads, and a read-only connection for the event loop.
+
+    `server.pg.PostgresDatabase` is the same for PostgreSQL: `open_database` picks one.
+    """
+
+    kind = "sqlite"  # what `/v1/health` names
+    # Whether the next revision arrival number may be kept in memory between writes: only while
+    # this process is the store's one writer.
+    keeps_arrival = True
 
     def __init__(self, path: Path, writer: sqlite3.Connection) -> None:
         self.path = path
@@ -201,6 +246,12 @@ class Database:
         # Small indexed reads (a token, a push's ids) run right on the event loop: under load a
         # trip to a reader thread and back cost milliseconds, the lookup itself well under one.
         self._inline = read_only_connection(path)
+        self._checkpointer = _Checkpointer(path)
+        self._checkpointer.start()
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """The state every store's database keeps, whatever its engine."""
         # Published checklist versions never change, so their indexes are cached for good.
         self.checklist_indexes: dict[tuple[str, int], Any] = {}
         # The next revision arrival number; only writes use it, on the writer's thread.
@@ -208,13 +259,16 @@ class Database:
         self._waiting: list[_Write] = []
         self._committer: asyncio.Task | None = None
         self._writing = False
-        self._checkpointer = _Checkpointer(path)
-        self._checkpointer.start()
         # Why the last write failed, when it failed for storage (`insufficient_storage`,
         # `store_unavailable`); a commit clears it.
         self.storage_failure: str | None = None
         self._probed_at = -PROBE_EVERY_S
         self._probe_outcome: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for an administrator: the file's path (PostgreSQL: the URL without its password)."""
+        return str(self.path)
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -321,17 +375,23 @@ class Database:
 
     def _run_group(self, group: list[_Write]) -> BaseException | None:
         """On the writer's thread: the group in one transaction; None once committed, else why it failed."""
-        conn = self._writer
+        try:
+            conn = self._write_connection()
+        except BaseException as exc:
+            self._abandon(None, exc)
+            return exc
         self._reclaim_wal()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_write(conn)
+            if not self.keeps_arrival:
+                self.next_arrival = None  # another process may have stored revisions since
             for write in group:
                 try:
                     with atomic(conn):
                         write.outcome = write.fn(conn)
                 except Exception as exc:
                     failure = storage_failure(exc)
-                    if not conn.in_transaction or (failure is not None and isinstance(exc, sqlite3.Error)):
+                    if not conn.in_transaction or (failure is not None and isinstance(exc, STORE_ERRORS)):
                         # SQLite may have rolled back the whole transaction with a full disk or an
                         # I/O error: the group fails.
                         raise
@@ -341,21 +401,29 @@ class Database:
                     write.outcome, write.failed = exc, True
             conn.execute("COMMIT")
         except BaseException as exc:
-            self._abandon(exc)
+            self._abandon(conn, exc)
             return exc
         self.storage_failure = None
-        self._checkpointer.wrote()
+        self._committed()
         return None
 
-    def _abandon(self, exc: BaseException) -> None:
+    def _write_connection(self) -> Any:
+        """The writer thread's connection."""
+        return self._writer
+
+    def _committed(self) -> None:
+        """A group committed (SQLite: checkpoint soon)."""
+        self._checkpointer.wrote()
+
+    def _abandon(self, conn: Any, exc: BaseException) -> None:
         """Roll back whatever the failed transaction left, so the writer's next transaction starts clean.
 
         A full disk or an I/O error may already have rolled the transaction back (then ROLLBACK
         fails, harmlessly), or leave it open after a failed COMMIT (then ROLLBACK ends it).
         """
-        if self._writer.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self._writer.execute("ROLLBACK")
+        if conn is not None and conn.in_transaction:
+            with contextlib.suppress(*STORE_ERRORS):
+                conn.execute("ROLLBACK")
         self.next_arrival = None  # what the rolled-back transaction took is free again
         failure = storage_failure(exc)
         if failure is not None:
@@ -396,12 +464,21 @@ class Database:
         if now - self._probed_at < PROBE_EVERY_S:
             return self._probe_outcome
         self._probed_at = now
-        outcome = await asyncio.to_thread(_probe_directory, self.path.parent)
+        outcome = await self._probe()
         if outcome is None and self.storage_failure is not None and not self._writing and not self._waiting:
-            with contextlib.suppress(sqlite3.Error, OSError):
-                await self.write(lambda conn: conn.execute("PRAGMA user_version = 0"))
+            with contextlib.suppress(*STORE_ERRORS, OSError):
+                await self.write(self._touch)
         self._probe_outcome = outcome or self.storage_failure
         return self._probe_outcome
+
+    async def _probe(self) -> str | None:
+        """None when the store's own disk takes a page, else why not."""
+        return await asyncio.to_thread(probe_directory, self.path.parent)
+
+    @staticmethod
+    def _touch(conn: Any) -> None:
+        """A tiny write nothing reads (SQLite's `user_version`)."""
+        conn.execute("PRAGMA user_version = 0")
 
 
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 host parameters per statement
@@ -470,14 +547,25 @@ def backup_blob_hashes(target: Path) -> list[str]:
         conn.close()
 
 
+def json_values(c: Any) -> str:
+    """The table of a parameter's JSON array of strings, one row per item in column `value`."""
+    return "json_array_elements_text(?::json)" if is_postgres(c) else "json_each(?)"
+
+
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:
     """A row as a plain dict of its columns."""
     return dict(zip(row.keys(), tuple(row), strict=True))
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """The shipped migrations as (number, name, sql), in order."""
+def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """The shipped migrations of a store (`sqlite` or `postgres`) as (number, name, sql), in order.
+
+    PostgreSQL's are in `migrations/postgres/`, numbered and named as SQLite's: migration N makes
+    the same tables, columns and rules in each.
+    """
     folder = resources.files("server") / "migrations"
+    if dialect == "postgres":
+        folder = folder / "postgres"
     out = []
     for entry in folder.iterdir():
         name = entry.name
@@ -488,18 +576,23 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 def migrate(conn: sqlite3.Connection, files: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+    if files is None:
+        files = migration_files("postgres" if is_postgres(conn) else "sqlite")
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+    done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations").fetchall()}
     applied = []
-    for number, name, sql in files if files is not None else migration_files():
+    for number, name, sql in files:
         if number in done:
             continue
         with atomic(conn):
-            for statement in _statements(sql):
-                conn.execute(statement)
+            if is_postgres(conn):
+                conn.execute(sql)  # one simple-protocol batch: PL/pgSQL bodies keep their inner `;`
+            else:
+                for statement in _statements(sql):
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 (number, name, now_iso()),
@@ -520,3 +613,12 @@ def _statements(sql: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
+
+
+async def open_database(settings: Any) -> Database:
+    """The store the settings name: PostgreSQL when `database_url` is set, else the SQLite file."""
+    if settings.database_url:
+        from server.pg import PostgresDatabase
+
+        return await PostgresDatabase.open(settings.database_url)
+    return await Database.open(settings.db_path)

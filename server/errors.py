@@ -11,6 +11,12 @@ import errno
 import logging
 import re
 import sqlite3
+
+try:
+    import psycopg
+    import psycopg_pool
+except ImportError:  # pragma: no cover - dependencies of the PostgreSQL store
+    psycopg = psycopg_pool = None  # type: ignore[assignment]
 from http import HTTPStatus
 
 import msgspec
@@ -198,6 +204,10 @@ def storage_failure(exc: BaseException | None) -> str | None:
                 return INSUFFICIENT_STORAGE
             if exc.errno in _UNAVAILABLE_ERRNOS:
                 return STORE_UNAVAILABLE
+        elif psycopg is not None and isinstance(exc, psycopg.Error):
+            failure = _postgres_failure(exc)
+            if failure is not None:
+                return failure
         elif isinstance(exc, sqlite3.Error):
             code = getattr(exc, "sqlite_errorcode", None)
             if code is not None and code & 0xFF == _SQLITE_FULL:
@@ -210,6 +220,27 @@ def storage_failure(exc: BaseException | None) -> str | None:
                     return failure
         exc = exc.__cause__ or exc.__context__
         seen += 1
+    return None
+
+
+# PostgreSQL's SQLSTATE classes and codes for the same: 53 insufficient resources (53100 disk
+# full), 08 connection exceptions, 57P01-57P03 the server shutting down or starting, 25006 a write
+# sent to a read-only standby.
+_PG_FULL = frozenset({"53100"})
+_PG_UNAVAILABLE_CLASSES = ("08", "57P", "53")
+_PG_UNAVAILABLE = frozenset({"25006"})
+
+
+def _postgres_failure(exc: BaseException) -> str | None:
+    state = getattr(exc, "sqlstate", None)
+    if state in _PG_FULL:
+        return INSUFFICIENT_STORAGE
+    if state in _PG_UNAVAILABLE or (state and state.startswith(_PG_UNAVAILABLE_CLASSES)):
+        return STORE_UNAVAILABLE
+    if state is None and isinstance(exc, psycopg.OperationalError):  # the connection is gone: no code
+        return STORE_UNAVAILABLE
+    if psycopg_pool is not None and isinstance(exc, psycopg_pool.PoolTimeout):
+        return STORE_UNAVAILABLE
     return None
 
 
@@ -292,6 +323,7 @@ EXCEPTION_HANDLERS = {
     RecursionError: handle_recursion,
     OSError: handle_storage,
     sqlite3.Error: handle_storage,
+    **({psycopg.Error: handle_storage} if psycopg is not None else {}),
     Exception: handle_unexpected,
 }
 

@@ -14,7 +14,6 @@ import hashlib
 import io
 import sqlite3
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,7 @@ from reports.policy import Policy
 from reports.scorecard_assembly import ChecklistRef, CriticalEvidence
 from reports.scorecard_data import ScorecardData, Thumbnail, input_sha256
 from server import figures_refresh
-from server.blobs import blob_path
+from server.blobstore import BlobStore, open_blob_store
 from server.db import Database
 from server.errors import ProblemError, not_found
 from server.periods import check_period, periods_back, previous_period
@@ -73,23 +72,24 @@ async def _indexes_of(db: Database, refs: set[ChecklistRef]) -> dict[ChecklistRe
     return await db.read(indexes)
 
 
-async def _thumbnails(db: Database, data_dir: Path, evidence: list[CriticalEvidence], tz: ZoneInfo) -> list[Thumbnail]:
-    """The photos of failed critical items; a photo whose file no longer holds its bytes is left out (and lost)."""
+async def _thumbnails(
+    db: Database, blobs: BlobStore, evidence: list[CriticalEvidence], tz: ZoneInfo
+) -> list[Thumbnail]:
+    """The photos of failed critical items; a photo whose copy no longer holds its bytes is left out (and lost)."""
     if not evidence:
         return []
-    blobs = await db.read(scorecards_store.blob_rows, [sha for e in evidence for sha in e.hashes])
+    rows = await db.read(scorecards_store.blob_rows, [sha for e in evidence for sha in e.hashes])
     out: list[Thumbnail] = []
     for e in evidence:
         for sha in e.hashes:
-            row = blobs.get(sha)
+            row = rows.get(sha)
             if row is None or row["content_type"] not in IMAGE_TYPES:
                 continue
             # Each photo is checked as it is taken: one found damaged is lost, the rest are still read.
-            if not await intact(db, data_dir, row, refresher(db, tz)):
+            if not await intact(db, blobs, row, refresher(db, tz)):
                 continue
-            try:
-                image = blob_path(data_dir, sha).read_bytes()
-            except OSError:
+            image = await blobs.read(sha)
+            if image is None:
                 continue
             out.append(
                 Thumbnail(date=e.date, item=e.item, caption=e.caption, image=image, content_type=row["content_type"])
@@ -119,17 +119,17 @@ async def _motivation(db: Database, period: str) -> dict[str, MotivationRow]:
     return {r.staff_id: r for r in rows}
 
 
-async def gather(db: Database, data_dir: Path, req: Request, tz: ZoneInfo) -> ScorecardData:
+async def gather(db: Database, blobs: BlobStore, req: Request, tz: ZoneInfo) -> ScorecardData:
     """The data of one scorecard; 404 for an unknown subject."""
     policy, _ = await db.read(policy_store.latest)
     if req.scope == "unit":
-        return await _unit(db, data_dir, req, tz, policy)
+        return await _unit(db, blobs, req, tz, policy)
     if req.scope == "staff":
         return await _staff(db, req, tz, policy)
     return await _network(db, req, tz, policy)
 
 
-async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
+async def _unit(db: Database, blobs: BlobStore, req: Request, tz: ZoneInfo, policy: Policy) -> ScorecardData:
     (unit,) = await db.read(scores_store.unit_infos, None, req.unit_id) or [None]
     if unit is None:
         raise not_found("unit")
@@ -156,7 +156,7 @@ async def _unit(db: Database, data_dir: Path, req: Request, tz: ZoneInfo, policy
         titles=assemble.titles(indexes, req.lang),
         failed=failed,
         staff=staff,
-        thumbnails=await _thumbnails(db, data_dir, evidence, tz),
+        thumbnails=await _thumbnails(db, blobs, evidence, tz),
         refs=indexes,
         policy=policy,
         data_as_of=await _as_of(db, req.period, unit.unit_id, None),
@@ -251,7 +251,11 @@ async def make_draft(db: Database, settings: Settings, render_workers: RenderWor
         if subject["scope"] != scope:
             subject[key] = None  # only the subject of the scope names the scorecard
     req = Request(**{k: v for k, v in subject.items()})
-    scorecard_data = await gather(db, settings.data_dir, req, ZoneInfo(settings.timezone))
+    blobs = open_blob_store(settings)
+    try:
+        scorecard_data = await gather(db, blobs, req, ZoneInfo(settings.timezone))
+    finally:
+        blobs.close()
     pdf = await render_workers.render(scorecard_data)
     return await db.write(
         scorecards_store.save_draft,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.datastructures import State
 
+    from server.blobstore import BlobStore
     from server.db import Database
     from server.scorecard_jobs import ScorecardJobs
     from server.settings import Settings
@@ -26,7 +27,8 @@ STATE_KEY = "services"
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The database, the settings, the worker pools, the tus uploads being received, the scorecard jobs."""
+    """The database, the settings, the worker pools, the tus uploads being received, the scorecard jobs,
+    the blob store."""
 
     db: Database
     settings: Settings
@@ -35,8 +37,10 @@ class Services:
     # The uploads this process is receiving (who writes to each now, their running SHA-256):
     # they live as long as the app.
     tus_receiving: Receiving
-    # The scorecard build jobs this process runs (asyncio tasks, cancelled at shutdown).
+    # The scorecard build jobs: this process's loop that claims and renders their subjects (server.scorecard_jobs).
     scorecard_jobs: ScorecardJobs
+    # Where evidence bytes live: the data directory or a bucket (`server.blobstore`).
+    blobs: BlobStore
 
 
 def services_of(app: Litestar) -> Services:

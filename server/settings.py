@@ -22,6 +22,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Everything the server can be told; a fresh checkout needs none of it."""
 
     data_dir: Path = Path("var")
+    # The store: unset, the SQLite file in the data directory; `postgresql://user@host/db`, PostgreSQL.
+    database_url: str | None = None
+    # Where evidence blobs are kept: unset, `<data dir>/blobs`; `s3://bucket/prefix`, S3-compatible storage
+    # (`s3_endpoint`, e.g. `http://minio:9000`, and the usual AWS_* credential variables).
+    blob_store: str | None = None
+    s3_endpoint: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = "Asia/Almaty"
@@ -76,9 +82,12 @@ def settings_from_env(environ: dict[str, str] | None = None, **overrides: object
             raw[field.name] = value
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
+        settings = msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:
         raise SystemExit(f"tekseru: bad setting: {exc} (from a TEKSERU_* variable)") from None
+    if settings.database_url and settings.database_url.split(":", 1)[0] not in ("postgresql", "postgres"):
+        raise SystemExit("tekseru: bad setting: TEKSERU_DATABASE_URL takes postgresql://... (unset: SQLite)")
+    return settings
 
 
 def _decode_path(type_: type, value: object) -> object:

@@ -126,3 +126,16 @@ def guarded_http_protocol(timeout_s: float) -> type:
             self.loop.call_later(LINGER_S, self.transport.close)
 
     return GuardedHttpTools
+
+
+def __getattr__(name: str) -> type:
+    """`server.transport:FromEnvironment`: the guarded protocol with the environment's `client_timeout_s`.
+
+    What `tekseru serve --workers N` names to uvicorn, whose worker processes import the protocol
+    by name (a class made in the parent process cannot be handed to them).
+    """
+    if name == "FromEnvironment":
+        from server.settings import settings_from_env
+
+        return guarded_http_protocol(settings_from_env().client_timeout_s)
+    raise AttributeError(name)

@@ -2,23 +2,100 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from server import pg
 from server.app import create_app
 from server.settings import Settings
+from tests.pg import fresh_database, postgres_url, skip_reason
 
 DATA = Path(__file__).parent / "data"
 EXAMPLE_CHECKLIST = DATA / "example.toml"
 
 
+# The tests of these modules run on both stores: SQLite and PostgreSQL (`engine` is `sqlite` or
+# `postgres`; TEKSERU_TEST_STORES=postgres, for one, runs only the PostgreSQL half). A test of one
+# of them that is about SQLite's file itself is marked `sqlite_only`.
+BOTH_STORES = frozenset(
+    {
+        "test_auth",
+        "test_bola",
+        "test_checklists",
+        "test_crash",
+        "test_crash_edges",
+        "test_directory",
+        "test_figures",
+        "test_motivation",
+        "test_pull_equals_get",
+        "test_push_plan",
+        "test_rebuild",
+        "test_robust_blobs",
+        "test_robust_periods",
+        "test_robust_push",
+        "test_robust_reviews",
+        "test_roles",
+        "test_scorecard_jobs_shared",
+        "test_scorecards",
+        "test_scores_regions",
+        "test_sync",
+        "test_uploads",
+    }
+)
+
+
+# Modules whose every test needs PostgreSQL; a test elsewhere that does is marked `postgres` itself
+# or takes the `pg_settings` fixture. `make test` runs the `postgres` group in a process of its own.
+POSTGRES_MODULES = frozenset({"test_pg_concurrency", "test_migrations_postgres", "test_store_copy"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("engine") == "postgres"
+        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+        if on_postgres or module in POSTGRES_MODULES or "pg_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if metafunc.module.__name__.rsplit(".", 1)[-1] not in BOTH_STORES:
+        return
+    wanted = os.environ.get("TEKSERU_TEST_STORES", "sqlite,postgres").split(",")
+    metafunc.parametrize("engine", [s for s in ("sqlite", "postgres") if s in wanted], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "var")
+def engine(request: pytest.FixtureRequest) -> str:
+    """The store a test runs on: `sqlite`, or `postgres` in the modules of BOTH_STORES."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(engine: str) -> Iterator[str | None]:
+    """None for SQLite; for PostgreSQL, a migrated database of the test's own, dropped afterwards."""
+    if engine != "postgres":
+        yield None
+        return
+    if postgres_url() is None:
+        pytest.skip(skip_reason())
+    with fresh_database(migrated=True) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url)
 
 
 @pytest.fixture
@@ -31,6 +108,46 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def admin(client: TestClient, settings: Settings) -> dict[str, str]:
     token = (settings.data_dir / "admin.token").read_text().strip()
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.contextmanager
+def open_store(settings: Settings) -> Iterator[Any]:
+    """A connection to the test's store, SQLite's file or PostgreSQL's database, for looking inside.
+
+    Both take `?` placeholders and give rows that unpack as tuples; each statement's changes are
+    committed when the block ends (SQLite) or at once (PostgreSQL).
+    """
+    if settings.database_url:
+        conn = pg.connect(settings.database_url)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    conn = sqlite3.connect(settings.db_path)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def store_rows(settings: Settings) -> dict[str, list[str]]:
+    """Every row of every table of the test's store, as sorted text per table (to compare before and after)."""
+    with open_store(settings) as db:
+        if settings.database_url:
+            listed = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+            rows = 'SELECT t::text FROM "{}" t'
+        else:
+            listed = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            rows = 'SELECT * FROM "{}"'
+        tables = [r[0] for r in db.execute(listed).fetchall()]
+        return {t: sorted(repr(tuple(r)) for r in db.execute(rows.format(t)).fetchall()) for t in tables}
+
+
+def dump_store(settings: Settings) -> str:
+    """Every row of the test's store as one text (to search it for what must never be stored)."""
+    return "\n".join(row for rows in store_rows(settings).values() for row in rows)
 
 
 def make_user(client: TestClient, admin: dict[str, str], name: str, role: str) -> dict[str, str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
-from tests.conftest import make_user
+from tests.conftest import dump_store, make_user
 
 
 def _code(response) -> str:
@@ -19,8 +18,7 @@ def test_created_user_token_works_and_is_stored_only_as_a_hash(client, admin, se
     assert body.keys() == {"name", "role", "token", "prefix"}
     assert len(body["token"]) >= 40 and body["token"].startswith("tks_")
     assert client.get("/v1/units", headers={"Authorization": f"Bearer {body['token']}"}).status_code == 200
-    with sqlite3.connect(settings.db_path) as db:
-        dump = "\n".join(db.iterdump())
+    dump = dump_store(settings)
     assert body["token"] not in dump
     assert body["token"][4:] not in dump
 

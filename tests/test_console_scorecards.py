@@ -18,7 +18,7 @@ from server.app import create_app
 from server.db import migrate, plain_connection
 from server.settings import Settings
 from server.store import scorecard_jobs as jobs_store
-from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.conftest import EXAMPLE_CHECKLIST, make_user, open_store
 from tests.tablet import PASSING, Tablet
 from tests.test_console_review import set_password, sign_in
 
@@ -216,7 +216,7 @@ def test_a_job_left_running_by_a_killed_server_shows_interrupted_after_a_restart
         admin = {"Authorization": f"Bearer {(settings.data_dir / 'admin.token').read_text().strip()}"}
         make_user(client, admin, "lead", "quality_lead")
         set_password(client, admin, "lead")
-    with sqlite3.connect(settings.db_path) as db:  # what a SIGKILL mid-job leaves behind
+    with open_store(settings) as db:  # what a SIGKILL mid-job leaves behind
         db.execute(
             "INSERT INTO scorecard_jobs (job_id, period, unit_kind, lang, total, done, status, started_at, started_by)"
             " VALUES ('job-1', ?, 'branch', 'ru', 5, 2, 'running', '2026-11-01T10:00:00Z', 'lead')",
@@ -432,7 +432,7 @@ def test_a_bad_build_form_is_a_400_page_and_starts_nothing(lead, settings):
         assert answer.status_code == 400 and 'data-testid="error-status"' in answer.text, form
     answer = lead.post("/scorecards/publish", data={"csrf_token": token_of(lead), "all": "1", "period": PERIOD})
     assert answer.status_code == 400
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         assert db.execute("SELECT count(*) FROM scorecard_jobs").fetchone()[0] == 0
 
 
@@ -456,7 +456,7 @@ def test_a_clean_shutdown_leaves_no_job_running(tmp_path):
         world.as_user("lead")
         job_id = world.build("branch", "ru")
     # The app stopped right after the job started: its task was cancelled and the job marked so.
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         status, done, total, finished_at = db.execute(
             "SELECT status, done, total, finished_at FROM scorecard_jobs WHERE job_id = ?", (job_id,)
         ).fetchone()

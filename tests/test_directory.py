@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from tests.conftest import make_user
+from tests.conftest import make_user, open_store
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
 
 
 def _count(settings, table: str) -> int:
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
@@ -153,7 +151,7 @@ def test_reassigning_an_assignment_feeds_a_delete_to_the_old_auditor(client, adm
     }
     client.put("/v1/assignments/A-1", json=body, headers=admin)
     client.put("/v1/assignments/A-1", json=body | {"auditor": "a2"}, headers=admin)
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         rows = db.execute(
             "SELECT object_id, op, audience FROM changes WHERE kind = 'assignment' ORDER BY seq"
         ).fetchall()

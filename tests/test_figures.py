@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 
 import pytest
 
 from reports.aggregate import sum_standards
+from server.db import INTEGRITY_ERRORS, begin_write
 from server.store import scores as score_store
-from tests.conftest import make_user
+from tests.conftest import make_user, open_store
 from tests.tablet import PASSING, Tablet
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
@@ -105,7 +105,7 @@ def test_unit_and_standard_figures_by_hand(client, world, refresh_groups):
 
 
 def _sums_table(settings) -> dict[tuple, tuple]:
-    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3") as db:
+    with open_store(settings) as db:
         rows = db.execute("SELECT period, counted, unit_id, code, total, n, met FROM standard_sums").fetchall()
         assert db.execute("SELECT count(*) FROM dirty_groups").fetchone()[0] == 0, "every group was re-summed"
     return {row[:4]: row[4:] for row in rows}
@@ -113,7 +113,7 @@ def _sums_table(settings) -> dict[tuple, tuple]:
 
 def _sums_from_visits(settings) -> dict[tuple, tuple]:
     """The sums as `sum_standards` makes them from every visit's stored standards (the oracle)."""
-    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3") as db:
+    with open_store(settings) as db:
         rows = db.execute("SELECT period, counted, unit_id, standards FROM visit_scores").fetchall()
     by_group: dict[tuple, list] = {}
     for period, counted, unit_id, standards in rows:
@@ -129,8 +129,8 @@ def test_sums_re_summed_in_rounds_with_a_push_between_them(client, world, settin
     """A read re-sums the dirty groups a few per transaction; a push between rounds is not lost."""
     tablet, lead = world["tablet"], world["lead"]
     tablet.push(client, [tablet.revision(started_at=OCTOBER, unit_id="U3", answers=PASSING | {"QUEUE.1": 1800})])
-    with sqlite3.connect(settings.data_dir / "tekseru.sqlite3", isolation_level=None) as db:
-        db.execute("BEGIN IMMEDIATE")
+    with open_store(settings) as db:
+        begin_write(db)
         assert score_store.refresh_some(db, "2026-10", 1) == 1  # one round of a read, then a push
         db.execute("COMMIT")
     late = tablet.revision(started_at=OCTOBER, answers=PASSING | {"CLEAN.1": False})
@@ -295,9 +295,9 @@ def test_close_refuses_unreviewed_then_freezes_and_late_visits_become_adjustment
     assert [a["staff_id"] for a in november["carried"]] == ["E3"]
     again = client.get("/v1/periods/2026-10/adjustments", headers=hr).json()
     assert again["pending"] == [] and again["carried"][0]["carried_by"] == november["snapshot_id"]
-    with sqlite3.connect(settings.db_path) as db, pytest.raises(sqlite3.IntegrityError, match="never changes"):
+    with open_store(settings) as db, pytest.raises(INTEGRITY_ERRORS, match="never changes"):
         db.execute("UPDATE period_snapshots SET rows = '[]'")
-    with sqlite3.connect(settings.db_path) as db, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with open_store(settings) as db, pytest.raises(INTEGRITY_ERRORS, match="append-only"):
         db.execute("DELETE FROM audit_log")
 
 
@@ -313,7 +313,7 @@ def test_roles_for_the_figures(client, world):
 
 
 def test_audit_log_records_decisions(client, world, settings):
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         actions = db.execute("SELECT actor, action, object_id FROM audit_log ORDER BY id").fetchall()
     assert [a[1] for a in actions].count("approve") == 5 and (
         "saule",

@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import pytest
 import requests
 import schemathesis
 
+from tests.conftest import open_store
 from tests.live import LiveServer
 
 ROOT = Path(__file__).parent.parent
@@ -243,7 +243,7 @@ def test_what_the_fuzzer_found(client, admin, default_policy, settings):
     client.put("/v1/staff/E1", json={"name": "Нұрланова Әлия", "unit_id": "U1"}, headers=admin)
     # Names with control characters are refused now; ones stored before that rule stay in the data.
     assert client.put("/v1/staff/E2", json={"name": "Нұрланова\x1b", "unit_id": "U1"}, headers=admin).status_code == 400
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         db.execute("UPDATE units SET name = ? WHERE unit_id = 'U1'", ("ПСС\x07",))
         db.execute("UPDATE staff SET name = ? WHERE staff_id = 'E1'", ("Нұрланова\x1b Әлия",))
     # A scorecard's trend reaches back before year 0.

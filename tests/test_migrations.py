@@ -114,6 +114,20 @@ KEPT[12] = [
     ("SELECT count(*) FROM submission_views WHERE critical_failed = 0", 2),
     ("SELECT count(*) FROM sqlite_schema WHERE name = 'submission_views_queue'", 1),
 ]
+SEED_BEFORE[14] = [
+    "INSERT INTO scorecard_jobs (job_id, period, unit_kind, lang, total, done, status, started_at, started_by,"
+    " finished_at) VALUES ('j1', '2026-10', 'branch', 'ru', 3, 1, 'running', 't', 'saule', NULL),"
+    " ('j2', '2026-10', 'branch', 'kk', 3, 3, 'finished', 't', 'saule', 'f')",
+]
+KEPT[14] = [
+    # A job running before its subjects were recorded can never finish: it reads interrupted.
+    (
+        "SELECT status || ' ' || done FROM scorecard_jobs WHERE job_id = 'j1' AND finished_at LIKE '20__-__-__T%Z'",
+        "interrupted 1",
+    ),
+    ("SELECT status || ' ' || finished_at FROM scorecard_jobs WHERE job_id = 'j2'", "finished f"),
+    ("SELECT count(*) FROM scorecard_job_units", 0),
+]
 
 
 def test_console_schema_refuses_what_it_must(tmp_path):

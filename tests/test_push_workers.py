@@ -19,7 +19,7 @@ import pytest
 from server.db import Database
 from server.sync.prepare import MIN_FOR_WORKERS, Author, PushWorkers, work_here
 from server.sync.push import classify, read, store_revisions, store_work
-from tests.conftest import make_user
+from tests.conftest import make_user, open_store
 from tests.tablet import PASSING, Tablet
 
 TZ = ZoneInfo("Asia/Almaty")
@@ -53,7 +53,7 @@ def world(client, admin, example_checklist, settings, tmp_path):
     copies = []
     for name in ("workers", "here"):
         target = tmp_path / f"{name}.sqlite3"
-        with sqlite3.connect(settings.db_path) as source, sqlite3.connect(target) as copy:
+        with open_store(settings) as source, sqlite3.connect(target) as copy:
             source.backup(copy)
         copies.append(target)
     return tablet, stored, copies

@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import make_user
+from tests.conftest import make_user, open_store
 from tests.tablet import PASSING, Tablet
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
@@ -177,7 +177,7 @@ def everything(client, store) -> dict:
 
 
 def tables(settings, names: dict[str, str]) -> dict[str, list[dict]]:
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         db.row_factory = sqlite3.Row
         out = {name: db.execute(f"SELECT * FROM {name} ORDER BY {key}").fetchall() for name, key in names.items()}
         # The feed of submissions: which auditor gets which object (its number is given again).
@@ -247,7 +247,7 @@ def test_rebuild_from_nothing_derived_gives_the_same_store(client, admin, store,
     last wrote the view, which nothing recorded says) is then the rebuild's time."""
     before = everything(client, store)
     derived_before = tables(settings, DERIVED)
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         for table in DERIVED:
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM changes WHERE kind = 'submission'")

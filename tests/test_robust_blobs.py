@@ -5,7 +5,6 @@ per-auditor upload quotas."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from server.app import create_app
 from server.blobs import DAMAGED_DIR, blob_path
 from server.cli import main
 from server.settings import Settings, settings_from_env
-from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.conftest import EXAMPLE_CHECKLIST, make_user, open_store
 from tests.live import LiveServer
 from tests.tablet import Tablet
 from tests.test_uploads import (
@@ -146,7 +145,7 @@ def test_a_damaged_blob_is_never_served_awaits_upload_again_and_recovers(client,
     assert _missing(client, tablet.headers, sha) == []
     served = client.get(f"/v1/blobs/{sha}", headers=lead)
     assert served.status_code == 200 and served.content == photo
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         assert db.execute("SELECT count(*) FROM lost_blobs").fetchone() == (0,)
 
 
@@ -184,7 +183,7 @@ def test_a_file_replaced_by_the_same_bytes_is_rehashed_once_and_served(client, o
     photo, sha = _file(30_000, seed=13)
     _visit_with_photo(client, tablet, photo)
     path = blob_path(settings.data_dir, sha)
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         (marker,) = db.execute("SELECT verified_file FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
     assert marker is not None  # set as the upload completed: the first read needs no rehash
     copy = path.with_name("copy")
@@ -192,7 +191,7 @@ def test_a_file_replaced_by_the_same_bytes_is_rehashed_once_and_served(client, o
     os.replace(copy, path)  # a restore from a backup: another inode, the same bytes
     served = client.get(f"/v1/blobs/{sha}", headers=lead)
     assert served.status_code == 200 and served.content == photo
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         (again,) = db.execute("SELECT verified_file FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
     assert again != marker and again.split(":")[1] == str(path.stat().st_ino)
 

@@ -28,7 +28,7 @@ from server.services import services_of
 from server.settings import Settings
 from server.sync.merge import MergeInput, merge, missing_ancestors
 from server.sync.revision import canonical_time
-from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.conftest import EXAMPLE_CHECKLIST, make_user, open_store
 from tests.tablet import PASSING, Tablet
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
@@ -397,7 +397,7 @@ def test_a_trailing_newline_in_any_id_is_a_wrong_shape(client, org, settings, fi
     assert receipt["status"] == status, receipt
     assert receipt["problem"]["path"] == path
     assert receipt["problem"]["code"] == ("unidentifiable" if status == "rejected" else "invalid_shape")
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         stored = db.execute("SELECT count(*) FROM revisions WHERE instr(content, '\\n') OR instr(rev_id, char(10))")
         assert stored.fetchone() == (0,)
 

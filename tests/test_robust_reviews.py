@@ -16,7 +16,7 @@ from functools import partial
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.conftest import EXAMPLE_CHECKLIST, make_user, open_store
 from tests.live import LiveServer
 from tests.tablet import PASSING, Tablet
 
@@ -59,7 +59,7 @@ def visits(client, users, example_checklist, default_policy) -> Visits:
 
 
 def _rows(settings, sub: str) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         return db.execute(
             "SELECT id, decision, comment FROM reviews WHERE submission_id = ? ORDER BY id", (sub,)
         ).fetchall()
@@ -144,7 +144,7 @@ def test_a_repeat_keeps_the_first_comment_and_adds_no_audit_entry(visits, settin
     again = visits.decide(sub, "reject", comment='=HYPERLINK("http://x")', lead=visits.lead2)
     assert again.status_code == 200 and again.json()["review"] == first
     assert _rows(settings, sub) == [(first["id"], "reject", "нет фото кассы")]
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         assert db.execute("SELECT count(*) FROM audit_log WHERE object_id = ?", (sub,)).fetchone() == (1,)
 
 
@@ -349,7 +349,7 @@ def test_a_device_belongs_to_the_first_user_seen_on_it(client, admin, settings):
         response = client.get("/v1/submissions", headers=_as(b, spelled))
         assert response.status_code == 401 and _code(response) == "device_mismatch", response.text
         assert response.headers["www-authenticate"].startswith("Bearer")
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         assert db.execute("SELECT t.device_id FROM tokens t WHERE t.user_name = 'daulet'").fetchall() == [(None,)]
         assert db.execute("SELECT user_name FROM devices WHERE device_id = ?", (device,)).fetchall() == [("aigerim",)]
     assert client.get("/v1/submissions", headers=_as(b, other_device)).status_code == 200
@@ -391,7 +391,7 @@ def test_a_token_bound_to_another_users_device_before_the_fix_is_refused(client,
     a = _auditor(client, admin, "aigerim")
     b = _auditor(client, admin, "daulet")
     assert client.get("/v1/submissions", headers=_as(a, device)).status_code == 200
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         db.execute("UPDATE tokens SET device_id = ? WHERE user_name = 'daulet'", (device,))
     response = client.get("/v1/submissions", headers=_as(b, device))
     assert response.status_code == 401 and _code(response) == "device_mismatch"

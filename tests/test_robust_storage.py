@@ -410,6 +410,8 @@ def test_a_read_only_store_is_answered_503_and_the_server_stays_up(tmp_path):
                 "storage": "store_unavailable",
                 "version": None,
                 "schema": None,
+                "store": "sqlite",
+                "blobs": "local",
             }
             sid = earlier[0]["submission_id"]
             assert org.api.get(f"/v1/submissions/{sid}", headers=org.lead).status_code == 200

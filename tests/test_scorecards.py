@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from pypdf import PdfReader
 
 from server.app import create_app
+from server.db import INTEGRITY_ERRORS
 from server.settings import Settings
 from tests.conftest import EXAMPLE_CHECKLIST, make_user
 from tests.tablet import PASSING, Tablet
@@ -99,11 +100,11 @@ def test_draft_publish_and_immutability(setup):
     listed = client.get("/v1/scorecards", params={"period": "2026-10"}, headers=lead).json()["items"]
     assert sorted(c["status"] for c in listed) == ["draft", "published"]
     with sqlite3.connect(setup["settings"].db_path) as db:
-        with pytest.raises(sqlite3.IntegrityError, match="immutable|never change"):
+        with pytest.raises(INTEGRITY_ERRORS, match="immutable|never change"):
             db.execute("UPDATE scorecards SET pdf = x'00' WHERE scorecard_id = ?", (card["id"],))
-        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        with pytest.raises(INTEGRITY_ERRORS, match="immutable"):
             db.execute("UPDATE scorecards SET status = 'draft' WHERE scorecard_id = ?", (card["id"],))
-        with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        with pytest.raises(INTEGRITY_ERRORS, match="never deleted"):
             db.execute("DELETE FROM scorecards WHERE scorecard_id = ?", (card["id"],))
 
 

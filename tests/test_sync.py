@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import uuid
 
 import pytest
 
-from tests.conftest import EXAMPLE_CHECKLIST, make_user
+from tests.conftest import EXAMPLE_CHECKLIST, make_user, open_store
 from tests.tablet import ALMATY, PASSING, Tablet
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
@@ -30,7 +29,7 @@ def org(client, admin, example_checklist):
 
 
 def _views(settings) -> dict:
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         rows = db.execute("SELECT submission_id, document FROM submission_views ORDER BY submission_id").fetchall()
     import json
 
@@ -75,7 +74,7 @@ def test_the_same_batch_five_times_gives_duplicates_and_the_same_views(client, o
         assert [r["status"] for r in again] == ["duplicate"] * 3
         assert [r["heads"] for r in again] == [r["heads"] for r in receipts]
     assert _views(settings) == views
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         assert db.execute("SELECT count(*) FROM revisions").fetchone() == (3,)
 
 
@@ -363,7 +362,7 @@ def test_rebuild_gives_what_the_server_had(client, org, admin, settings):
     )
     before = _views(settings)
     _, cursor = tablet.pull_all(client)
-    with sqlite3.connect(settings.db_path) as db:
+    with open_store(settings) as db:
         db.execute("DELETE FROM submission_views")
     response = client.post("/v1/admin/rebuild", headers=admin)
     assert response.status_code == 200 and response.json() == {"submissions": 3}

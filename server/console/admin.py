@@ -34,6 +34,7 @@ from litestar.response import File, Redirect, Template
 
 from reports import i18n
 from server.auth import LOCAL_ADMIN, ROLES, new_token, parse_device_id
+from server.blobstore import BlobStore
 from server.clock import EARLIEST, LATEST, iso_utc, now_iso, utc_now
 from server.console.auth import count_failed_sign_in, wait_seconds
 from server.console.web import console, form_field, language_of, page, redirect, viewer_of
@@ -571,9 +572,14 @@ _SYSTEM_ERRORS = ("backup_exists", "backup_path", "insufficient_storage", "confi
 
 
 @get("/admin/system", opt=ADMINS, include_in_schema=False)
-async def system_page(request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Template:
+async def system_page(
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    blobs: NamedDependency[BlobStore],
+) -> Template:
     """Health (as `GET /v1/health`), schema version, database and WAL size, free space, backups, rebuild."""
-    health = await health_of(db)
+    health = await health_of(db, blobs)
     disk = await asyncio.to_thread(disk_facts, settings)
     params = request.query_params
     count = params.get("n") or ""

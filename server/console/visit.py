@@ -27,11 +27,12 @@ from litestar.response import File, Redirect, Template
 from checklists.model import Checklist, Item
 from checklists.score import ChecklistIndex, answer_problems, item_score
 from reports import i18n
-from server import blobs as blob_files
+from server.blobstore import BlobStore
 from server.clock import iso_utc, now_iso, utc_now
 from server.console.web import console, page, redirect, viewer_of
 from server.db import Database
 from server.errors import ProblemError, not_found
+from server.routes.blobs import BlobStream, blob_answer
 from server.settings import Settings
 from server.store import blobs as blobs_store
 from server.store import reviews as reviews_store
@@ -40,7 +41,6 @@ from server.store import submissions as submissions_store
 from server.store import visits as store
 from server.store.sync import checklist_index
 from server.store.views import SubmissionDoc
-from server.sync import evidence
 from server.sync.diff import FieldChange, field_diff, field_order, split_field, view_at
 from server.sync.merge import TOP_FIELDS, MergeInput
 from server.sync.prepare import merge_input
@@ -752,29 +752,27 @@ async def correct_answer(
 
 @get("/evidence/{sha256:str}", opt=LEADS, include_in_schema=False)
 async def evidence_file(
-    db: NamedDependency[Database], settings: NamedDependency[Settings], sha256: FromPath[str]
-) -> File:
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    blobs: NamedDependency[BlobStore],
+    sha256: FromPath[str],
+) -> File | BlobStream:
     """A photo or recording, served as `GET /v1/blobs/{sha256}` serves it (verified before a byte is sent)."""
     sha256 = sha256.lower()
     blob = await db.read(blobs_store.visible_blob, sha256, None) if _SHA.match(sha256) else None
-    if blob is None or not await evidence.intact(
-        db, settings.data_dir, blob, refresher(db, ZoneInfo(settings.timezone))
-    ):
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=31536000, immutable",
+        # Opened full size, the browser shows the file in a viewer page of its own that styles it
+        # inline; the console's CSP would block that (errors in the console). Never a script.
+        "Content-Security-Policy": EVIDENCE_CSP,
+    }
+    answer = None
+    if blob is not None:
+        answer = await blob_answer(db, blobs, blob, refresher(db, ZoneInfo(settings.timezone)), headers)
+    if answer is None:
         raise not_found("evidence file")
-    return File(
-        path=blob_files.blob_path(settings.data_dir, blob["sha256"]),
-        filename=blob["sha256"],
-        content_disposition_type="inline",
-        media_type=blob["content_type"],
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=31536000, immutable",
-            # Opened full size, the browser shows the file in a viewer page of its own that styles it
-            # inline; the console's CSP would block that (errors in the console). Never a script.
-            "Content-Security-Policy": EVIDENCE_CSP,
-        },
-        etag=None,
-    )
+    return answer
 
 
 # --- quarantine ----------------------------------------------------------------------------------

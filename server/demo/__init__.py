@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from server.auth import new_token
+from server.blobstore import open_blob_store
 from server.clock import now_iso
 from server.db import Database
 from server.demo.visits import publish_scorecards, simulate
@@ -68,8 +69,12 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     if made:
         lines.append(f"demo: {made} assignments for {today:%Y-%m}")
     auditors = [name for name, role in DEMO_USERS if role == "auditor"]
-    lines.extend(await simulate(db, settings.data_dir, auditors, today, tz))
-    lines.extend(await publish_scorecards(db, settings.data_dir, previous_period(f"{today:%Y-%m}"), tz))
+    blobs = open_blob_store(settings)
+    try:
+        lines.extend(await simulate(db, blobs, auditors, today, tz))
+        lines.extend(await publish_scorecards(db, blobs, previous_period(f"{today:%Y-%m}"), tz))
+    finally:
+        blobs.close()
     if tokens_path.exists():
         lines.append(f"demo users and their tokens, then the office users' console passwords ({tokens_path}):")
         lines.extend("  " + line for line in tokens_path.read_text(encoding="utf-8").splitlines() if line)

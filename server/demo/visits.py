@@ -15,14 +15,13 @@ import io
 import random
 import sqlite3
 import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from checklists.model import Item
-from server import blobs as files
 from server import closing
+from server.blobstore import BlobStore
 from server.db import Database
 from server.periods import previous_period
 from server.store import blobs as blobs_store
@@ -653,7 +652,7 @@ def make_visit(
     }
 
 
-async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
+async def simulate(db: Database, blobs: BlobStore, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
     """Visits for last month (reviewed, closed) and this month so far (half reviewed), with the photos of
     what failed stored as evidence; lines to print."""
     if await db.read(_row, "SELECT 1 FROM submissions LIMIT 1"):
@@ -713,10 +712,8 @@ async def simulate(db: Database, data_dir: Path, auditors: list[str], today: dt.
     # The photos arrive as a tablet's uploads would end: each file in place, then recorded (and the
     # visits waiting for it leave `awaiting_evidence`).
     for sha256, photo in photos.items():
-        path = files.write_blob(data_dir, sha256, photo)
-        await db.write(
-            blobs_store.record_blob, sha256, len(photo), "image/jpeg", refresher(db, tz), files.file_identity(path)
-        )
+        identity = await blobs.put(sha256, photo)
+        await db.write(blobs_store.record_blob, sha256, len(photo), "image/jpeg", refresher(db, tz), identity)
     # Last month: every visit reviewed (a few rejected), then closed by HR.
     decisions = [_decision(v, rng, reject_share=0.06) for v in made[last_month]]
     # This month: about half reviewed; the rest wait in the queue.
@@ -852,7 +849,7 @@ def _decision(visit: dict, rng: random.Random, reject_share: float) -> reviews_s
     )
 
 
-async def publish_scorecards(db: Database, data_dir, period: str, tz: ZoneInfo) -> list[str]:
+async def publish_scorecards(db: Database, blobs: BlobStore, period: str, tz: ZoneInfo) -> list[str]:
     """Publish last month's unit scorecards (in Russian) and the branch network one, if none exist."""
     import hashlib
 
@@ -867,7 +864,7 @@ async def publish_scorecards(db: Database, data_dir, period: str, tz: ZoneInfo) 
     requests = [Request(scope="unit", period=period, lang="ru", unit_id=u["unit_id"]) for u in units]
     requests.append(Request(scope="network", period=period, lang="ru", unit_kind="branch"))
     for req in requests:
-        data = await gather(db, data_dir, req, tz)
+        data = await gather(db, blobs, req, tz)
         pdf = render(data)
         subject = msgspec.structs.asdict(req)
         card = await db.write(

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 
 from server.auth import roles
+from server.blobstore import BlobStore
 from server.db import Database, backup_blob_hashes, backup_database
 from server.directory import CsvRejected, parse_csv
 from server.errors import INSUFFICIENT_STORAGE, FieldError, ProblemError, problems, storage_failure, storage_problem
@@ -148,14 +149,32 @@ class BackupOut(Wire):
     tags=["admin"],
 )
 async def backup(
-    db: NamedDependency[Database], settings: NamedDependency[Settings], data: JSONBody[SkipValidation[BackupIn]]
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    blobs: NamedDependency[BlobStore],
+    data: JSONBody[SkipValidation[BackupIn]],
 ) -> BackupOut:
     """A consistent copy of the database (`VACUUM INTO`, by the one writer), and with `with_blobs` the evidence.
 
     Only below the backup directory the operator configured: any other path (after symlinks and
-    `..` are resolved) is 400 `backup_path_not_allowed`.
+    `..` are resolved) is 400 `backup_path_not_allowed`. Evidence kept in a bucket stays there:
+    `with_blobs` is then 400 `blobs_in_bucket`.
     """
     body = strict_body(data, BackupIn)
+    if db.kind != "sqlite":
+        raise ProblemError(
+            409,
+            "backup_by_postgresql",
+            "the store is PostgreSQL: back it up with PostgreSQL's own tools (pg_dump, or pg_basebackup with"
+            " WAL archiving, and a streaming standby); this copy is for the SQLite store",
+        )
+    if body.with_blobs and blobs.kind != "local":
+        raise ProblemError(
+            400,
+            "blobs_in_bucket",
+            f"the evidence is kept in {blobs.describe()} (TEKSERU_BLOB_STORE), not in the data directory: back the"
+            " bucket up with its own tools (versioning, replication); leave out with_blobs to copy the database",
+        )
     target = backup_target(settings.backups, body.path)
     if target is None:
         raise ProblemError(

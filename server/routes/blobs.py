@@ -1,22 +1,23 @@
 """Evidence blobs: which hashes the server still lacks, serving a blob to those who may see it, and
-checking every stored blob (`tekseru blobs verify`)."""
+checking every stored blob (`tekseru blobs verify`), wherever the blob store keeps them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response import File, Stream
 
-from server import blobs as files
 from server.auth import principal_of, roles
+from server.blobstore import BlobStore, BlobStoreUnavailable
 from server.db import Database
 from server.errors import ProblemError, not_found, problems
 from server.settings import Settings
@@ -76,7 +77,10 @@ def _inline_body(description: str, body_type: type[msgspec.Struct]) -> type[Oper
     operation_class=_inline_body("the hashes of the evidence files the tablet holds", MissingIn),
 )
 async def missing_blobs(
-    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    blobs: NamedDependency[BlobStore],
 ) -> MissingOut:
     """Which of these blobs the server lacks, so a tablet uploads only those."""
     try:
@@ -85,12 +89,73 @@ async def missing_blobs(
         raise ProblemError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
     body = strict_body(data, MissingIn)
     hashes = [h.lower() for h in body.sha256]
-    return MissingOut(missing=await evidence.missing(db, settings.data_dir, hashes, _refresh(db, settings)))
+    return MissingOut(missing=await evidence.missing(db, blobs, hashes, _refresh(db, settings)))
 
 
 def _refresh(db: Database, settings: Settings) -> Refresh:
     """The engine's view refresh, for the blob functions that take a lost or found blob in or out."""
     return refresher(db, ZoneInfo(settings.timezone))
+
+
+@dataclass
+class _BytesOperation(Operation):
+    """The 200 is the blob's bytes, sent from a file or streamed from a bucket: one schema for both."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse):
+            for media in (ok.content or {}).values():
+                media.schema = Schema(type=OpenAPIType.STRING, format="binary")
+
+
+class BlobStream(Stream):
+    """A streamed blob with its own content type: Litestar 2's `Stream` lets the route's `media_type` (here
+    the documented `application/octet-stream`) win over the response's, where `File` keeps its own."""
+
+    def to_asgi_response(self, *args: Any, media_type: Any = None, **kwargs: Any) -> Any:
+        return super().to_asgi_response(*args, media_type=self.media_type, **kwargs)
+
+
+async def blob_answer(
+    db: Database, blobs: BlobStore, blob: Any, refresh: Refresh, headers: dict[str, str]
+) -> File | BlobStream | None:
+    """The blob's bytes with its stored content type, checked before a byte is sent; None when its stored
+    copy is damaged or gone (it is then taken out, `evidence.intact`).
+
+    A 200 has promised the whole blob, so damage found half way could only cut the connection, and the
+    client would keep the bytes it got. A file is sent from its path; an object is read only while it
+    still shows the identity just checked (a copy put over it meanwhile is checked in its turn).
+    """
+    sha256 = blob["sha256"]
+    for _ in range(2):
+        identity = await evidence.intact(db, blobs, blob, refresh)
+        if identity is None:
+            return None
+        path = blobs.local_path(sha256)
+        if path is not None:
+            return File(
+                path=path,
+                filename=sha256,
+                content_disposition_type="inline",
+                media_type=blob["content_type"],
+                headers=headers,
+                etag=None,
+            )
+        opened = await blobs.open(sha256, identity)
+        if opened is not None:
+            return BlobStream(
+                opened.chunks,
+                media_type=blob["content_type"],
+                headers={
+                    **headers,
+                    "Content-Length": str(opened.size),
+                    "Content-Disposition": f'inline; filename="{sha256}"',
+                },
+            )
+        blob = await db.read(store.stored, sha256)
+        if blob is None:
+            return None
+    raise BlobStoreUnavailable(f"blob {sha256} changed in the store each time it was checked")
 
 
 @get(
@@ -102,10 +167,15 @@ def _refresh(db: Database, settings: Settings) -> Refresh:
     media_type="application/octet-stream",
     response_description="the file, with the content type it was uploaded with",
     response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True)],
+    operation_class=_BytesOperation,
 )
 async def get_blob(
-    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings], sha256: FromPath[str]
-) -> File:
+    request: Request,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    blobs: NamedDependency[BlobStore],
+    sha256: FromPath[str],
+) -> File | BlobStream:
     """An evidence file, to those who may see a submission that references it (404 otherwise).
 
     404 `blob_damaged` when its stored file no longer matches its SHA-256 or is gone: it is then
@@ -114,29 +184,19 @@ async def get_blob(
     sha256 = sha256.lower()
     principal = principal_of(request)
     auditor = principal.name if principal.role == "auditor" else None
-    data_dir = settings.data_dir
     blob = await db.read(store.visible_blob, sha256, auditor) if len(sha256) == 64 else None
     if blob is None:
         raise not_found("blob")
-    # Checked before a byte is sent (a stat, or a whole rehash when the file is not the one last
-    # hashed): a 200 has promised the whole file, so damage found half way could only cut the
-    # connection, and the client would keep the bytes it got. A blob is at most `max_blob_bytes`.
-    if not await evidence.intact(db, data_dir, blob, _refresh(db, settings)):
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=31536000, immutable"}
+    answer = await blob_answer(db, blobs, blob, _refresh(db, settings), headers)
+    if answer is None:
         raise ProblemError(
             404,
             "blob_damaged",
             "the server's copy of this blob is damaged or gone; it is listed by POST /v1/blobs/missing"
             " until the tablet that holds it uploads it again",
         )
-    path = files.blob_path(data_dir, blob["sha256"])
-    return File(
-        path=path,
-        filename=blob["sha256"],
-        content_disposition_type="inline",
-        media_type=blob["content_type"],
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=31536000, immutable"},
-        etag=None,
-    )
+    return answer
 
 
 @post(
@@ -146,11 +206,12 @@ async def get_blob(
     responses=problems(401, 403),
     tags=["admin"],
 )
-async def verify_blobs(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> store.BlobsVerified:
+async def verify_blobs(
+    db: NamedDependency[Database], settings: NamedDependency[Settings], blobs: NamedDependency[BlobStore]
+) -> store.BlobsVerified:
     """Read and hash every stored blob: those damaged or gone are taken out (their visits await them
-    again, `/v1/blobs/missing` lists them), lost ones whose right file is back are taken back."""
-    data_dir = settings.data_dir
-    return await evidence.verify_all(db, data_dir, _refresh(db, settings))
+    again, `/v1/blobs/missing` lists them), lost ones whose right copy is back are taken back."""
+    return await evidence.verify_all(db, blobs, _refresh(db, settings))
 
 
 ROUTES = [missing_blobs, get_blob, verify_blobs]

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Reference
 
 from server.auth import roles
+from server.blobstore import BlobStore
 from server.db import Database
 from server.errors import problems
 from server.wire import Wire
@@ -19,6 +20,8 @@ class Health(Wire):
     status: str  # `ok`, or `degraded` while the store cannot take writes
     version: str
     schema: int
+    store: str  # the database engine: `sqlite` (the embedded default) or `postgresql`
+    blobs: str  # where evidence is kept: `local` (the data directory) or `s3` (a bucket)
     # Why it is degraded: `insufficient_storage` (the disk is full) or `store_unavailable`.
     storage: str | None = None
 
@@ -50,20 +53,28 @@ def _schema(c: sqlite3.Connection) -> sqlite3.Row:
     security=[{}],
     operation_class=_HealthOperation,
 )
-async def health(db: NamedDependency[Database]) -> Response[Health]:
+async def health(db: NamedDependency[Database], blobs: NamedDependency[BlobStore]) -> Response[Health]:
     """Liveness, the applied schema version, and whether the store takes writes (503 `degraded` if not)."""
-    body = await health_of(db)
+    body = await health_of(db, blobs)
     return Response(body, status_code=503 if body.storage else 200, headers={"Cache-Control": "no-store"})
 
 
-async def health_of(db: Database) -> Health:
-    """What `GET /v1/health` answers (the console's system page shows the same)."""
+async def health_of(db: Database, blobs: BlobStore) -> Health:
+    """What `GET /v1/health` answers (the console's system page shows the same).
+
+    A bucket that does not take a write degrades the store as a disk that does not would.
+    """
     from importlib.metadata import version
 
     row = await db.read(_schema)
-    failure = await db.storage_health()
+    failure = await db.storage_health() or await blobs.probe()
     return Health(
-        status="degraded" if failure else "ok", version=version("tekseru"), schema=row[0] or 0, storage=failure
+        status="degraded" if failure else "ok",
+        version=version("tekseru"),
+        schema=row[0] or 0,
+        store=db.kind,
+        blobs=blobs.kind,
+        storage=failure,
     )
 
 

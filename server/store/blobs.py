@@ -4,16 +4,16 @@ A blob is recorded in `blobs` in the same transaction that renames its verified 
 and merges again the views of the submissions waiting for it, so a submission leaves
 `awaiting_evidence` exactly when its last blob is stored, and its tablets learn it through pull.
 
-A blob counts as present only while its file holds its bytes: `server.sync.evidence.intact` trusts a
-file that still shows the identity it had when last hashed and rehashes any other; a file found
-changed or gone takes its row out of `blobs` into `lost_blobs` (`lose`), in a transaction that
+A blob counts as present only while its stored copy holds its bytes: `server.sync.evidence.intact`
+trusts a copy that still shows the identity it had when last hashed and rehashes any other; a copy
+found changed or gone takes its row out of `blobs` into `lost_blobs` (`lose`), in a transaction that
 merges again the views that reference it, so they await the evidence again until an upload brings
 it back.
 
 Every function here takes the connection it runs on (`Database.read` or `Database.write` hands it
-in). The file work that must not race an upload (a rename into place, a file set aside, the stat
-that shows a file unchanged) runs inside the write, on the writer's thread: no other write runs
-meanwhile.
+in). The blob work that must not race an upload (a rename into place, a copy set aside, the stat
+that shows a copy unchanged) runs inside the write, on the writer's thread, through the blob store
+(`server.blobstore`) it is handed.
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ import datetime as dt
 import math
 import sqlite3
 from collections.abc import Callable, Collection, Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from server import blobs as files
 from server.clock import iso_utc, now_iso, utc_now
 from server.errors import ProblemError
 from server.store import sync as sync_store
 from server.store.views import Refresh, referencing
 from server.wire import Wire
 
-UPLOAD_COLUMNS = "upload_id, auditor, device_id, sha256, content_type, length, offset, created_at, expires_at"
+if TYPE_CHECKING:
+    from server.blobstore import BlobStore
+
+UPLOAD_COLUMNS = 'upload_id, auditor, device_id, sha256, content_type, length, "offset", created_at, expires_at'
 BLOB_COLUMNS = "sha256, size, content_type, verified_file"
 # `blobs verify` records what it hashed in batches: one commit (one fsync) per blob would dominate its run.
 VERIFIED_PER_TRANSACTION = 200
@@ -78,8 +80,8 @@ def _check_quota(c: sqlite3.Connection, auditor: str, adding: int, quota: Upload
     """Refuse (429 `upload_quota_exceeded`) an upload of `adding` more bytes beyond the auditor's quota."""
     now = now_iso()
     row = c.execute(
-        "SELECT count(*) AS n, coalesce(sum(length - offset), 0) AS pending, min(expires_at) AS first_expiry"
-        " FROM uploads WHERE auditor = ? AND offset < length AND expires_at > ?",
+        'SELECT count(*) AS n, coalesce(sum(length - "offset"), 0) AS pending, min(expires_at) AS first_expiry'
+        ' FROM uploads WHERE auditor = ? AND "offset" < length AND expires_at > ?',
         (auditor, now),
     ).fetchone()
     if row["n"] < quota.uploads and row["pending"] + adding <= quota.bytes:
@@ -120,7 +122,7 @@ def advance(c: sqlite3.Connection, upload_id: str, base: int, offset: int, expir
     if not sync_store.token_live(c, token_prefix):
         raise _revoked()
     cursor = c.execute(
-        "UPDATE uploads SET offset = ?, expires_at = ? WHERE upload_id = ? AND offset = ?",
+        'UPDATE uploads SET "offset" = ?, expires_at = ? WHERE upload_id = ? AND "offset" = ?',
         (offset, expires_at, upload_id, base),
     )
     return cursor.rowcount == 1
@@ -132,28 +134,29 @@ def complete(
     base: int,
     expires_at: str,
     token_prefix: str,
-    place: Callable[[], Path],
+    place: Callable[[], str | None],
     refresh: Refresh,
 ) -> bool:
-    """Finish a verified upload: in one transaction, record the blob, move its file into place (`place`),
-    and merge again the views that wait for it. False if the upload moved or vanished meanwhile.
+    """Finish a verified upload: in one transaction, record the blob, put it in place (`place`, which
+    answers the identity of the copy in place), and merge again the views that wait for it. False if
+    the upload moved or vanished meanwhile.
 
-    The file is renamed before the commit: a crash in between leaves a whole blob file without its
-    row, which `recover` (at start) or the next upload of the same hash records; never a row
-    without its file. `place` (the rename and its fsyncs) runs here, on the writer's thread, so that
-    no `lose` of the same blob runs between its rename and this row.
+    The blob is in place before the commit: a crash in between leaves a whole blob without its row,
+    which `recover` (at start) or the next upload of the same hash records; never a row without its
+    blob. A file's `place` (the rename and its fsyncs) runs here, on the writer's thread, so that no
+    `lose` of the same blob runs between its rename and this row.
     """
     if not sync_store.token_live(c, token_prefix):
         raise _revoked()
     cursor = c.execute(
-        "UPDATE uploads SET offset = length, expires_at = ? WHERE upload_id = ? AND offset = ?",
+        'UPDATE uploads SET "offset" = length, expires_at = ? WHERE upload_id = ? AND "offset" = ?',
         (expires_at, upload["upload_id"], base),
     )
     if cursor.rowcount != 1:
         return False
     _blob_arrived(c, upload["sha256"], upload["length"], upload["content_type"], refresh)
-    # Its bytes were hashed as they arrived: the file as renamed into place is the verified one.
-    _mark_verified(c, upload["sha256"], files.file_identity(place()))
+    # Its bytes were hashed as they arrived (a bucket's object read back): the copy in place is the verified one.
+    _mark_verified(c, upload["sha256"], place())
     return True
 
 
@@ -195,12 +198,12 @@ def discard(c: sqlite3.Connection, upload_id: str) -> None:
 
 def finished(c: sqlite3.Connection, upload_id: str) -> None:
     """The upload's blob is stored (by another upload, or just before a crash): nothing is left to send."""
-    c.execute("UPDATE uploads SET offset = length WHERE upload_id = ?", (upload_id,))
+    c.execute('UPDATE uploads SET "offset" = length WHERE upload_id = ?', (upload_id,))
 
 
 def restart(c: sqlite3.Connection, upload_id: str) -> None:
     """The part file of an upload was lost: its acknowledged bytes must be sent again from 0."""
-    c.execute("UPDATE uploads SET offset = 0 WHERE upload_id = ? AND offset < length", (upload_id,))
+    c.execute('UPDATE uploads SET "offset" = 0 WHERE upload_id = ? AND "offset" < length', (upload_id,))
 
 
 def expire(c: sqlite3.Connection, busy: Collection[str] = ()) -> list[str]:
@@ -234,30 +237,29 @@ def lost_blobs(c: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def mark_verified_if_unchanged(
-    c: sqlite3.Connection, data_dir: Path, checked: Iterable[tuple[str, str | None]]
+    c: sqlite3.Connection, blobs: BlobStore, checked: Iterable[tuple[str, str | None]]
 ) -> None:
-    """Record the identities of files just hashed intact, in one transaction."""
+    """Record the identities of blobs just hashed intact, in one transaction."""
     for sha256, identity in checked:
-        # Renamed over meanwhile (a second upload of the same bytes): the next read checks that file.
-        if files.file_identity(files.blob_path(data_dir, sha256)) == identity:
+        # Put over meanwhile (a second upload of the same bytes): the next read checks that copy.
+        if blobs.current_identity(sha256) == identity:
             _mark_verified(c, sha256, identity)
 
 
-def lose(c: sqlite3.Connection, data_dir: Path, sha256: str, seen: str | None, refresh: Refresh) -> bool:
-    """Take a blob whose file was found damaged (`seen`: the identity of the file read) or gone (None) out of
-    `blobs`: the file is set aside, the row kept in `lost_blobs`, its finished uploads start again from 0,
-    and the views that reference it are merged again (they await the evidence). False when the file has
+def lose(c: sqlite3.Connection, blobs: BlobStore, sha256: str, seen: str | None, refresh: Refresh) -> bool:
+    """Take a blob whose copy was found damaged (`seen`: the identity of the copy read) or gone (None) out of
+    `blobs`: the copy is set aside, the row kept in `lost_blobs`, its finished uploads start again from 0,
+    and the views that reference it are merged again (they await the evidence). False when the copy has
     changed since it was checked (nothing done)."""
-    path = files.blob_path(data_dir, sha256)
     # In a write no upload renames a file into place (`complete` renames inside its write): if the
     # path still shows what was checked, it is what was checked.
-    if files.file_identity(path) != seen:
+    if blobs.current_identity(sha256) != seen:
         return False
     row = c.execute("SELECT size, content_type FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
     if row is None:
         return False
     if seen is not None:
-        files.set_aside(data_dir, sha256)
+        blobs.set_aside(sha256)
     reason = "missing" if seen is None else "damaged"
     c.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
     c.execute(
@@ -267,7 +269,7 @@ def lose(c: sqlite3.Connection, data_dir: Path, sha256: str, seen: str | None, r
         (sha256, row["size"], row["content_type"], reason, now_iso()),
     )
     # A tus client that resumes a finished upload of it (by its stored URL) must send it again, from 0.
-    c.execute("UPDATE uploads SET offset = 0 WHERE sha256 = ? AND offset = length", (sha256,))
+    c.execute('UPDATE uploads SET "offset" = 0 WHERE sha256 = ? AND "offset" = length', (sha256,))
     _merge_views_of(c, sha256, refresh)
     return True
 

@@ -8,7 +8,7 @@ import unicodedata
 
 from checklists.model import UnitKind
 from server.clock import now_iso
-from server.db import row_dict
+from server.db import is_postgres, row_dict
 from server.errors import FieldError, ProblemError
 from server.store.feed import record_change, record_changes
 from server.wire import Body, Name, Slug, UserName, Wire
@@ -139,9 +139,14 @@ def _search(c: sqlite3.Connection, match: str | None, columns: tuple[str, ...]) 
     """The SQL condition (and its parameters) of a search for `match` in any of `columns`, folded."""
     if match is None:
         return "", []
-    c.create_function("tekseru_fold", 1, fold, deterministic=True)
     needle = fold(match)
-    either = " OR ".join(f"instr(tekseru_fold({col}), ?) > 0" for col in columns)
+    if is_postgres(c):
+        # PostgreSQL's `lower` folds every script by the database's LC_CTYPE (a UTF-8 one); it
+        # differs from `casefold` only on a few letters no name here uses (ß, final sigma).
+        either = " OR ".join(f"strpos(lower(normalize({col}, NFC)), ?) > 0" for col in columns)
+    else:
+        c.create_function("tekseru_fold", 1, fold, deterministic=True)
+        either = " OR ".join(f"instr(tekseru_fold({col}), ?) > 0" for col in columns)
     return f" AND ({either})", [needle] * len(columns)
 
 

@@ -10,6 +10,7 @@ import msgspec
 from reports.motivation import Adjustment, MotivationRow, adjustments, motivation_rows, rows_hash
 from reports.policy import Policy
 from server.clock import now_iso
+from server.db import INTEGRITY_ERRORS, is_postgres
 from server.errors import FieldError, ProblemError
 from server.store import policies as policy_store
 from server.store import scores as scores_store
@@ -143,9 +144,11 @@ def awaiting_counts(c: sqlite3.Connection, period: str | None = None) -> dict[st
     where = f"status IN ({marks})" + (" AND period = ?" if period is not None else "")
     params = (*AWAITING_REVIEW, *((period,) if period is not None else ()))
     out: dict[str, dict[str, int]] = {}
+    # SQLite's `+period`: grouping the few rows found beats walking a period-ordered index to skip the
+    # grouping. PostgreSQL has no unary plus on text, and its planner weighs the two itself.
+    group = "period" if is_postgres(c) else "+period"
     for r in c.execute(
-        # `+period`: grouping the few rows found beats walking a period-ordered index to skip the grouping.
-        f"SELECT period, status, count(*) AS n FROM submission_views WHERE {where} GROUP BY +period, status",
+        f"SELECT period, status, count(*) AS n FROM submission_views WHERE {where} GROUP BY {group}, status",
         params,
     ).fetchall():
         if r["period"] is not None:
@@ -204,10 +207,11 @@ def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqli
 def awaiting_review(c: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
     """The submissions of the period that await review (a close without `force` refuses while there are any)."""
     marks = ", ".join("?" * len(AWAITING_REVIEW))
+    # SQLite's `+submission_id`: sorting the few rows found beats walking the table in id order to
+    # skip the sort (PostgreSQL: no unary plus on text; its planner weighs the two itself).
+    order = "submission_id" if is_postgres(c) else "+submission_id"
     return c.execute(
-        # `+submission_id`: sorting the few rows found beats walking the table in id order to skip the sort.
-        f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks})"
-        " ORDER BY +submission_id",
+        f"SELECT submission_id, status FROM submission_views WHERE period = ? AND status IN ({marks}) ORDER BY {order}",
         (period, *AWAITING_REVIEW),
     ).fetchall()
 
@@ -286,7 +290,7 @@ def _insert_snapshot(c: sqlite3.Connection, snapshot: Snapshot) -> None:
                 msgspec.json.encode(snapshot.carried).decode("utf-8"),
             ),
         )
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         raise ProblemError(
             409, "period_closed", f"{snapshot.period} is already closed; its snapshot never changes"
         ) from None

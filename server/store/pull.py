@@ -6,7 +6,7 @@ import sqlite3
 
 import msgspec
 
-from server.db import snapshot
+from server.db import is_postgres, snapshot
 from server.errors import ProblemError
 from server.store import checklists as checklist_store
 from server.store import directory as directory_store
@@ -39,8 +39,11 @@ def decode_cursor(c: sqlite3.Connection, cursor: str | None) -> int:
     if not cursor:
         return 0
     db_id, _, seq = cursor.partition(".")
-    row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
-    newest = row["seq"] if row else 0
+    if is_postgres(c):
+        row = c.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence('changes', 'seq')) AS seq").fetchone()
+    else:
+        row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+    newest = row["seq"] if row and row["seq"] is not None else 0
     after = ascii_integer(seq)  # not `int()`: it takes "٣" and " 7", and "²" passes `isdigit()` then fails
     if db_id != database_id(c) or after is None or after > newest:
         raise ProblemError(

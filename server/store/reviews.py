@@ -9,6 +9,7 @@ import msgspec
 
 from reports.i18n import text
 from server.clock import now_iso
+from server.db import is_postgres
 from server.store.audit import audit
 from server.store.sync import rows_in
 from server.store.views import ReviewOut, SubmissionDoc, view_documents
@@ -63,7 +64,7 @@ def record_decisions(
         decided_at = now_iso()
         cursor = c.execute(
             "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 d.submission_id,
                 d.decision,
@@ -73,7 +74,7 @@ def record_decisions(
                 decided_at,
             ),
         )
-        decision_id = cursor.lastrowid
+        decision_id = cursor.fetchone()[0]
         details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
         if d.supersedes is not None:
             details["supersedes"] = d.supersedes
@@ -292,6 +293,8 @@ def queue_page(
     are their documents read, so a sort never carries documents.
     """
     keys, order = QUEUE_SORTS[sort]
+    if is_postgres(c):  # the same keys: PostgreSQL has no `ifnull`, and its index names `coalesce`
+        keys = tuple(k.replace("ifnull(", "coalesce(") for k in keys)
     where, params = _filtered(f)
     if after is not None and len(after) == len(keys):
         where += f" AND ({', '.join(keys)}) {'<' if order == 'DESC' else '>'} ({', '.join('?' * len(keys))})"

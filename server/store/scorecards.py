@@ -10,6 +10,7 @@ import msgspec
 
 from reports.scorecard_assembly import AuditedVisit, ChecklistRef
 from server.clock import now_iso
+from server.db import json_values
 from server.errors import not_found
 
 COLUMNS = (
@@ -26,15 +27,17 @@ def save_draft(c: sqlite3.Connection, subject: dict, pdf: bytes, sha256: str, in
     converges on one published scorecard instead of publishing the same bytes twice.
     """
     same = c.execute(
-        "SELECT scorecard_id, status FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ?"
-        " AND unit_kind IS ? AND period = ? AND lang = ? AND sha256 = ?"
+        "SELECT scorecard_id, status FROM scorecards WHERE scope = ? AND unit_id IS NOT DISTINCT FROM ?"
+        " AND staff_id IS NOT DISTINCT FROM ? AND unit_kind IS NOT DISTINCT FROM ? AND period = ? AND lang = ?"
+        " AND sha256 = ?"
         " ORDER BY status = 'published' DESC, created_at LIMIT 1",
         (*_key(subject), sha256),
     ).fetchone()
     if same is not None and same["status"] == "draft":
         return same["scorecard_id"]
     c.execute(
-        "DELETE FROM scorecards WHERE scope = ? AND unit_id IS ? AND staff_id IS ? AND unit_kind IS ?"
+        "DELETE FROM scorecards WHERE scope = ? AND unit_id IS NOT DISTINCT FROM ?"
+        " AND staff_id IS NOT DISTINCT FROM ? AND unit_kind IS NOT DISTINCT FROM ?"
         " AND period = ? AND lang = ? AND status = 'draft'",
         _key(subject),
     )
@@ -131,7 +134,8 @@ def checklist_refs_of_kind(c: sqlite3.Connection, period: str, counted: int, kin
 def blob_rows(c: sqlite3.Connection, hashes: list[str]) -> dict[str, sqlite3.Row]:
     """The stored blobs among `hashes`, by hash, in one query."""
     rows = c.execute(
-        "SELECT * FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))", (msgspec.json.encode(hashes).decode(),)
+        f"SELECT * FROM blobs WHERE sha256 IN (SELECT value FROM {json_values(c)})",
+        (msgspec.json.encode(hashes).decode(),),
     ).fetchall()
     return {r["sha256"]: r for r in rows}
 

@@ -8,7 +8,7 @@ import msgspec
 
 from reports.aggregate import StandardSums, UnitInfo, UnitSums, sum_standards
 from reports.motivation import StaffInfo
-from server.db import insert_many
+from server.db import insert_many, is_postgres, json_values
 
 APPROVED, PROVISIONAL = 2, 1
 
@@ -69,7 +69,7 @@ def approved_unit_sums(
     one, args = _only("unit_id", unit_id)
     rows = c.execute(
         "SELECT period, unit_id, sum(visit_score) AS total, count(visit_score) AS n FROM submission_views"
-        f" WHERE period IN (SELECT value FROM json_each(?)) AND counted = ?{one}"
+        f" WHERE period IN (SELECT value FROM {json_values(c)}) AND counted = ?{one}"
         " AND visit_score IS NOT NULL GROUP BY period, unit_id ORDER BY period, unit_id",
         (msgspec.json.encode(periods).decode(), APPROVED, *args),
     ).fetchall()
@@ -97,7 +97,8 @@ def refresh_some(c: sqlite3.Connection, period: str, limit: int) -> int:
     joined = c.execute(
         "WITH g AS (SELECT period, counted, unit_id FROM dirty_groups WHERE period = ? ORDER BY counted, unit_id"
         " LIMIT ?)"
-        " SELECT v.counted, v.unit_id, '[' || group_concat(v.standards) || ']' FROM g"
+        f" SELECT v.counted, v.unit_id, '[' || {'string_agg' if is_postgres(c) else 'group_concat'}(v.standards, ',')"
+        " || ']' FROM g"
         " JOIN visit_scores v ON v.period = g.period AND v.counted = g.counted AND v.unit_id = g.unit_id"
         " GROUP BY v.counted, v.unit_id",
         (period, limit),
@@ -178,7 +179,7 @@ def person_scores_by_period(
 ) -> dict[str, list[float]]:
     """One staff member's person scores of several periods in one query: period -> scores, by submission."""
     rows = c.execute(
-        "SELECT period, person_score FROM visit_staff WHERE period IN (SELECT value FROM json_each(?))"
+        f"SELECT period, person_score FROM visit_staff WHERE period IN (SELECT value FROM {json_values(c)})"
         " AND counted >= ? AND staff_id = ? ORDER BY period, submission_id",
         (msgspec.json.encode(periods).decode(), counted, staff_id),
     ).fetchall()

@@ -119,7 +119,8 @@ def end_session(c: sqlite3.Connection, id_hash: str, now: str, user_name: str) -
 def end_sessions(c: sqlite3.Connection, user_name: str, now: str, keep: str | None = None) -> int:
     """End every live session of a user (but `keep`); how many ended."""
     return c.execute(
-        "UPDATE console_sessions SET ended_at = ? WHERE user_name = ? AND ended_at IS NULL AND id_hash IS NOT ?",
+        "UPDATE console_sessions SET ended_at = ? WHERE user_name = ? AND ended_at IS NULL"
+        " AND id_hash IS DISTINCT FROM ?",
         (now, user_name, keep),
     ).rowcount
 

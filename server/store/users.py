@@ -7,6 +7,7 @@ import sqlite3
 import msgspec
 
 from server.clock import now_iso
+from server.db import is_postgres
 from server.errors import ProblemError, not_found
 from server.store.audit import audit
 from server.store.sessions import end_sessions, set_password
@@ -165,22 +166,25 @@ def list_users(c: sqlite3.Connection, after: str, limit: int) -> list[sqlite3.Ro
     """A page of users (name order) with their live token prefixes."""
     return c.execute(
         "SELECT u.name, u.role, u.created_at,"
-        " (SELECT group_concat(prefix, ' ') FROM (SELECT prefix FROM tokens t"
-        "   WHERE t.user_name = u.name AND t.revoked_at IS NULL ORDER BY prefix)) AS prefixes"
+        f" (SELECT {'string_agg' if is_postgres(c) else 'group_concat'}(prefix, ' ') FROM (SELECT prefix FROM tokens t"
+        "   WHERE t.user_name = u.name AND t.revoked_at IS NULL ORDER BY prefix) AS live) AS prefixes"
         " FROM users u WHERE u.name > ? AND u.name NOT LIKE '\\_%' ESCAPE '\\'"
         " ORDER BY u.name LIMIT ?",
         (after, limit),
     ).fetchall()
 
 
-def reset_local_admin(c: sqlite3.Connection, name: str, prefix: str, hashed: str) -> None:
-    """Make the local admin user exist with exactly one live token: the given one."""
+def reset_local_admin(c: sqlite3.Connection, name: str, prefix: str, hashed: str, only: str | None = None) -> None:
+    """Make the local admin user exist with the given live token, revoking its others (or the one of prefix `only`)."""
     now = now_iso()
     c.execute(
         "INSERT INTO users (name, role, created_at) VALUES (?, 'admin', ?) ON CONFLICT (name) DO NOTHING",
         (name, now),
     )
-    c.execute("UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL", (now, name))
+    c.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL AND (? IS NULL OR prefix = ?)",
+        (now, name, only, only),
+    )
     c.execute(
         "INSERT INTO tokens (prefix, user_name, hash, created_at) VALUES (?, ?, ?, ?)",
         (prefix, name, hashed, now),

@@ -179,6 +179,11 @@ VIEW_COLUMNS = (
     " critical_failed, document"
 )
 
+# A view stored again replaces the old one (both stores' upsert).
+_REPLACE_VIEW = "ON CONFLICT (submission_id) DO UPDATE SET " + ", ".join(
+    f"{col} = excluded.{col}" for col in (c.strip() for c in VIEW_COLUMNS.split(",")) if col != "submission_id"
+)
+
 
 def stored_view(row: ViewRow) -> StoredView:
     """The rows `write_views` stores for a submission's view (pure)."""
@@ -246,7 +251,7 @@ def write_views(c: sqlite3.Connection, rows: list[StoredView], new: Collection[s
     old = [o for o in old if o[0] is not None and o[1]]
     insert_many(
         c,
-        f"INSERT OR REPLACE INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 18)})",
+        f"INSERT INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 18)}) {_REPLACE_VIEW}",
         values,
     )
     if old:
@@ -313,9 +318,15 @@ def previous_documents(c: sqlite3.Connection, submission_ids: Iterable[str]) -> 
     return {r["submission_id"]: (r["updated_at"], r["document"].encode("utf-8")) for r in rows}
 
 
+# The tables that hold nothing but what a rebuild computes again: `empty_all` empties them, and a
+# copy of the store (`server.store_copy`) leaves them out. Every other table records something
+# (submission_views too: a rebuild replaces each view, but keeps the time it last changed).
+DERIVED_TABLES = ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups")
+
+
 def empty_all(c: sqlite3.Connection) -> None:
     """Empty every derived row before a rebuild refills them (the views themselves are replaced row by row)."""
-    for table in ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups"):
+    for table in DERIVED_TABLES:
         c.execute(f"DELETE FROM {table}")
     c.execute("DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)")
     # Every submission's change is numbered again by the rebuild (tablets pull the rebuilt views).

@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from checklists.score import ChecklistIndex
+from server import pg
 from server.db import Database, read_only_connection
+from server.pg import is_postgres_url
 from server.store import sync as store
 from server.store.sync import UnitRow
 from server.store.views import StoredView, stored_view
@@ -180,25 +182,34 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(PushWork)
 
 
-def work_in_worker(db_path: str, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> bytes:
+def work_in_worker(store: str, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> bytes:
     """`work_out` in a worker process, with its own read-only connection; the work as msgpack.
+
+    `store`: the SQLite file's path, or PostgreSQL's URL.
 
     msgpack of flat structs: decoding it on the event loop costs a few µs per revision, where
     handing over the typed revisions and documents cost more than working them out.
     """
-    held = _connections.get(db_path)
+    held = _connections.get(store)
     if held is None:
-        held = _connections[db_path] = (read_only_connection(db_path), {})
+        held = _connections[store] = (_read_only(store), {})
     conn, indexes = held
     return _encoder.encode(finish(work_out(conn, indexes, raws, author, tz, received_at)))
+
+
+def _read_only(store: str):
+    if is_postgres_url(store):
+        return pg.connect(store, read_only=True)
+    return read_only_connection(store)
 
 
 class PushWorkers(WorkerPool):
     """The push worker processes, started at the first push that uses them."""
 
-    def __init__(self, workers: int, db_path: Path) -> None:
+    def __init__(self, workers: int, store: str | Path) -> None:
+        """`store`: the SQLite file, or PostgreSQL's URL."""
         super().__init__(workers)
-        self.db_path = str(db_path.resolve())
+        self.db_path = store if isinstance(store, str) and is_postgres_url(store) else str(Path(store).resolve())
 
     async def work(self, raws: list[bytes], author: Author, tz: ZoneInfo, received_at: str) -> PushWork | None:
         """The push's work from a worker; None when the workers are gone (the caller works it out itself)."""

@@ -1,23 +1,29 @@
 """Evidence uploads over tus 1.0.0 (core, creation, checksum): the headers, offsets, checksums and life of an upload.
 
-A chunk is read as a stream and appended to the upload's part file as it arrives (never whole in
-memory), fsynced, and only then acknowledged by moving the upload's offset in the database. A
+A chunk is read as a stream and appended to the upload's parts as it arrives (never whole in
+memory), made durable, and only then acknowledged by moving the upload's offset in the database. A
 chunk cut off by a broken connection keeps the bytes received up to the last one, unless it
 carries an `Upload-Checksum`: a cut chunk cannot be checked, so it is dropped whole and the
 offset stays. When the last byte arrives the whole file's SHA-256 must be the one announced, or
 the upload is discarded; a verified file is renamed into its content-addressed path in the same
 transaction that records the blob and moves waiting submissions out of `awaiting_evidence`.
 
+Where the bytes live is the blob store's (`server.blobstore`): part files in the data directory,
+or one object per chunk in a bucket, where the database's offset and the chunk objects let any
+server process continue an upload; the blob object is assembled and read back before it is recorded.
+
 Each byte is hashed once per hash it feeds: the chunk's own checksum (verified before the chunk
 is acknowledged) and the whole file's SHA-256, carried from chunk to chunk in memory and read
-again from the part file only when this process did not receive the upload's first bytes (a
-restart). A chunk from byte 0 with a `sha256` checksum feeds one hash that is both. The part
-file, the checksum and the running hash each take every block on their own worker thread
-(hashlib and writes let go of the GIL), while the event loop receives the next block.
+again from the parts only when this process did not receive the upload's earlier chunks (a
+restart, or another server process). A chunk from byte 0 with a `sha256` checksum feeds one hash
+that is both. The parts, the checksum and the running hash each take every block on their own
+worker thread (hashlib and writes let go of the GIL), while the event loop receives the next block.
 
-One process writes: a PATCH holds its upload for the time of the request, and a new PATCH to
-the same upload stops an earlier one still receiving (a connection that died on the road without
-a word), which keeps what it received; the newcomer then sees the new offset.
+In one process one request writes: a PATCH holds its upload for the time of the request, and a
+new PATCH to the same upload stops an earlier one still receiving (a connection that died on the
+road without a word), which keeps what it received; the newcomer then sees the new offset. Across
+processes the offset moves only from where a chunk started (`store.advance`), so of two chunks
+sent at once to the same offset one counts.
 
 A stored blob counts as present only while its file holds its bytes: `server.sync.evidence`.
 """
@@ -34,14 +40,13 @@ import secrets
 import sqlite3
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import anyio
 
-from server import blobs as files
 from server.auth import Principal
+from server.blobstore import BlobStore, BlobStoreUnavailable, ChunkWriter, PartLost
 from server.clock import now_iso
 from server.db import Database
 from server.errors import ProblemError
@@ -232,11 +237,12 @@ class Receiving:
 
 @dataclass
 class Uploads:
-    """The tus uploads of one server: their rows, their part files, and what this process is receiving."""
+    """The tus uploads of one server: their rows, their parts, and what this process is receiving."""
 
     db: Database
     settings: Settings
     receiving: Receiving
+    blobs: BlobStore
 
     async def create(self, principal: Principal, length: int, announced: Announced) -> str:
         """A new upload's id; if the blob is already stored, the upload starts complete.
@@ -245,7 +251,7 @@ class Uploads:
         `TEKSERU_UPLOAD_BYTES_PER_AUDITOR`).
         """
         settings = self.settings
-        for gone in await expire(self.db, settings.data_dir, busy=set(self.receiving.slots)):
+        for gone in await expire(self.db, self.blobs, busy=set(self.receiving.slots)):
             self.receiving.hashes.pop(gone, None)
         done = await self._already_stored(announced.sha256, length, announced.content_type)
         upload_id = secrets.token_hex(16)
@@ -313,8 +319,8 @@ class Uploads:
             raise problem(413, "too_large", f"the chunk is longer than the {room} bytes the upload still needs")
         hashes = ChunkHashes.at(base, chunk_checksum, self.receiving.hashes.get(upload_id))
         try:
-            writer = files.PartWriter(files.part_path(self.settings.data_dir, upload_id), base)
-        except files.PartLost:
+            writer = await self.blobs.open_part(upload_id, base)
+        except PartLost:
             return await self._part_lost(row)
         try:
             cut, too_large = await _receive(body, writer, hashes, room, slot)
@@ -363,35 +369,43 @@ class Uploads:
     ) -> None:
         """The last byte arrived: check the whole file's SHA-256, then make it a blob (or discard it).
 
-        The hash went along with the bytes as this process wrote them; after a restart mid-upload
-        the file is read again instead.
+        The hash went along with the bytes as this process wrote them; after a restart mid-upload,
+        or when another process received earlier chunks, the parts are read again instead.
         """
-        data_dir = self.settings.data_dir
-        part = files.part_path(data_dir, row["upload_id"])
-        actual = whole.hexdigest() if whole is not None else await asyncio.to_thread(files.file_sha256, part)
+        blobs, upload_id = self.blobs, row["upload_id"]
+        try:
+            actual = whole.hexdigest() if whole is not None else await blobs.parts_sha256(upload_id, row["length"])
+        except PartLost:
+            await self._part_lost(row)  # 409 from 0, unless the blob is stored after all
+            return
         if actual != row["sha256"]:
-            await self.db.write(store.discard, row["upload_id"])
-            files.remove_part(data_dir, row["upload_id"])
+            await self.db.write(store.discard, upload_id)
+            await blobs.remove_parts(upload_id)
             raise problem(
                 460,
                 "checksum_mismatch",
                 f"the whole file's SHA-256 is {actual}, not the {row['sha256']} announced; the upload is discarded:"
                 " start a new one",
             )
-
-        def place() -> Path:
-            # On the writer's thread, inside the write that records the blob (see `store.complete`).
-            return files.promote(part, data_dir, row["sha256"])
-
+        # Files: the rename into place, on the writer's thread inside the write that records the blob
+        # (`store.complete`). A bucket: the blob object assembled and read back first.
+        try:
+            place = await blobs.prepare_blob(upload_id, row["sha256"], row["length"])
+        except PartLost:
+            await self._part_lost(row)
+            return
         refresh = refresher(self.db, ZoneInfo(self.settings.timezone))
         if not await self.db.write(store.complete, row, base, expires_at, principal.token_prefix, place, refresh):
             raise problem(404, "upload_expired", "the upload expired while the chunk arrived; start a new one")
+        await blobs.remove_parts(upload_id)
 
     async def _part_lost(self, row: sqlite3.Row) -> int:
-        """The part file is gone: finished by a crash-interrupted completion, or lost (send it again from 0)."""
+        """The parts are gone: finished by a crash-interrupted completion, or lost (send it again from 0)."""
         if await self._already_stored(row["sha256"], row["length"], row["content_type"]):
             await self.db.write(store.finished, row["upload_id"])
+            await self.blobs.remove_parts(row["upload_id"])
             return row["length"]
+        await self.blobs.remove_parts(row["upload_id"])
         await self.db.write(store.restart, row["upload_id"])
         raise problem(
             409, "offset_mismatch", "the stored bytes of this upload were lost: resume from 0", **{"Upload-Offset": "0"}
@@ -403,42 +417,53 @@ class Uploads:
         A stored blob whose file turns out damaged or gone is taken out here (its visits await it
         again) and the upload starts from 0, never "already complete".
         """
-        db, data_dir = self.db, self.settings.data_dir
+        db, blobs = self.db, self.blobs
         refresh = refresher(db, ZoneInfo(self.settings.timezone))
         blob = await db.read(store.stored, sha256)
         if blob is not None:
-            return blob["size"] == length and await intact(db, data_dir, blob, refresh)
-        if files.stored_size(data_dir, sha256) != length:
+            return blob["size"] == length and await intact(db, blobs, blob, refresh) is not None
+        if await blobs.stored_size(sha256) != length:
             return False
-        check = await asyncio.to_thread(files.check_blob_file, data_dir, sha256, length)
+        check = await blobs.check(sha256, length)
         if not check.intact:
             return False
         await db.write(store.record_blob, sha256, length, content_type, refresh, check.identity)
         return True
 
 
-# --- the life of part files -------------------------------------------------------------------------------
+# --- the life of parts ---------------------------------------------------------------------------------------
 
 
-async def expire(db: Database, data_dir: Path, busy: Collection[str] = ()) -> list[str]:
-    """Delete uploads past their expiry (except those a request is writing to) and their part files."""
+async def expire(db: Database, blobs: BlobStore, busy: Collection[str] = ()) -> list[str]:
+    """Delete uploads past their expiry (except those a request is writing to) and their parts."""
     gone = await db.write(store.expire, busy)
     for upload_id in gone:
-        files.remove_part(data_dir, upload_id)
+        await blobs.remove_parts(upload_id)
     return gone
 
 
-async def recover(db: Database, data_dir: Path, refresh: Refresh) -> None:
-    """At start: expire old uploads, sweep orphan part files, and record blobs renamed into place
-    just before a crash (an unfinished upload whose blob file exists)."""
-    await expire(db, data_dir)
+async def recover(db: Database, blobs: BlobStore, refresh: Refresh) -> None:
+    """At start: expire old uploads, sweep orphan parts, and record blobs put in place just before a
+    crash (an unfinished upload whose blob exists).
+
+    A bucket out of reach does not keep the server from starting: it starts degraded (`/v1/health`),
+    and what is left undone here the next start, or the next upload of the same file, does.
+    """
+    try:
+        await _recover(db, blobs, refresh)
+    except BlobStoreUnavailable as exc:
+        log.error("uploads not recovered at start: %s", exc)
+
+
+async def _recover(db: Database, blobs: BlobStore, refresh: Refresh) -> None:
+    await expire(db, blobs)
     rows = await db.read(store.upload_rows)
-    files.sweep_parts(data_dir, {r["upload_id"] for r in rows})
+    await blobs.sweep_parts({r["upload_id"] for r in rows})
     for row in rows:
-        if row["offset"] == row["length"] or files.stored_size(data_dir, row["sha256"]) != row["length"]:
+        if row["offset"] == row["length"] or await blobs.stored_size(row["sha256"]) != row["length"]:
             continue
         if await db.read(store.stored, row["sha256"]) is None:
-            check = await asyncio.to_thread(files.check_blob_file, data_dir, row["sha256"], row["length"])
+            check = await blobs.check(row["sha256"], row["length"])
             if not check.intact:
                 log.error("blob file %s does not match its name; left unrecorded", row["sha256"])
                 continue
@@ -446,7 +471,7 @@ async def recover(db: Database, data_dir: Path, refresh: Refresh) -> None:
                 store.record_blob, row["sha256"], row["length"], row["content_type"], refresh, check.identity
             )
         await db.write(store.finished, row["upload_id"])
-        files.remove_part(data_dir, row["upload_id"])
+        await blobs.remove_parts(row["upload_id"])
 
 
 # --- one chunk's bytes -------------------------------------------------------------------------------------
@@ -494,9 +519,9 @@ def _feeder(hash_: hashlib._Hash) -> Callable[[Sequence[bytes]], None]:
 
 
 async def _receive(
-    body: AsyncIterable[bytes], writer: files.PartWriter, hashes: ChunkHashes, room: int, slot: _Slot
+    body: AsyncIterable[bytes], writer: ChunkWriter, hashes: ChunkHashes, room: int, slot: _Slot
 ) -> tuple[bool, bool]:
-    """Stream the body into the part file and its hashes: (cut off before its end, more bytes than there is room for).
+    """Stream the body into the parts and the hashes: (cut off before its end, more bytes than there is room for).
 
     The event loop gathers the next block while worker threads write and hash the previous one,
     one block in flight at a time (so a chunk never sits whole in memory). Every byte received
