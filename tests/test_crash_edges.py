@@ -1,10 +1,11 @@
 """Crash safety at the edges: a real `tekseru serve` killed with SIGKILL while it publishes
-scorecards and while it closes a period.
+scorecards and while it closes a period, on either store.
 
-After every kill the database passes `PRAGMA integrity_check`; every stored scorecard's PDF is
-the bytes its sha256 names, a published one is whole (status, time, publisher) and none that was
+After every kill the store is whole (`store_problems`); every stored scorecard's PDF is the bytes
+its sha256 names, a published one is whole (status, time, publisher) and none that was
 acknowledged is lost; a period's snapshot is whole and the same as one closed without a crash on
-the same data, or absent; the render workers die with the server. Doing the work again converges.
+the same data, or absent (the one closed without a crash is SQLite's, whichever store crashed: both
+stores freeze the same bytes); the render workers die with the server. Doing the work again converges.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import datetime as dt
 import hashlib
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from importlib import resources
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,7 +30,7 @@ import pytest
 
 from reports.motivation import MotivationRow, rows_hash
 from server.bootstrap import prepare
-from server.db import Database
+from server.db import open_database
 from server.demo.visits import make_visit
 from server.directory import parse_csv
 from server.settings import Settings
@@ -42,18 +41,15 @@ from server.store import users as users_store
 from server.store.directory import StaffIn
 from server.sync.push import Author, store_revisions
 from server.sync.review import decide
+from tests.conftest import open_store
 from tests.live import LiveServer
+from tests.test_crash import crash, server_env, store_problems
 
 KILLS = 6
 LANGS = ("kk", "en")
 PERIODS = [f"2025-{month:02d}" for month in range(1, KILLS + 1)]
 STAFF_PER_UNIT = 300  # a snapshot row per staff member: enough rows that a close takes a while
 VISITS_PER_UNIT = 10
-
-
-def _integrity(db: sqlite3.Connection) -> None:
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
 # --- scorecards ---------------------------------------------------------------------------------
@@ -98,14 +94,20 @@ class _Publisher(threading.Thread):
                 self.published[card["id"]] = card["sha256"]
 
 
-def _check_scorecards(db_path: Path, publisher: _Publisher) -> dict[tuple, list[sqlite3.Row]]:
+def _rows(settings: Settings, sql: str, *params: object) -> list[dict]:
+    """The rows a query of the test's store answers, by column name."""
+    with open_store(settings) as db:
+        cursor = db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _check_scorecards(settings: Settings, publisher: _Publisher) -> dict[tuple, list[dict]]:
     """Every stored PDF is its hash, every published one is whole, nothing acknowledged is lost."""
-    with sqlite3.connect(db_path) as db:
-        db.row_factory = sqlite3.Row
-        _integrity(db)
-        rows = db.execute("SELECT * FROM scorecards").fetchall()
+    assert store_problems(settings) == []
+    rows = _rows(settings, "SELECT * FROM scorecards")
     by_id = {r["scorecard_id"]: r for r in rows}
-    published: dict[tuple, list[sqlite3.Row]] = {}
+    published: dict[tuple, list[dict]] = {}
     for r in rows:
         pdf = bytes(r["pdf"])
         assert hashlib.sha256(pdf).hexdigest() == r["sha256"] and len(pdf) == r["size"], r["scorecard_id"]
@@ -125,9 +127,9 @@ def _check_scorecards(db_path: Path, publisher: _Publisher) -> dict[tuple, list[
 
 
 @pytest.mark.slow
-def test_sigkill_while_publishing_scorecards(tmp_path):
+def test_sigkill_while_publishing_scorecards(settings):
     rng = random.Random(20261127)
-    server = LiveServer(tmp_path / "var", "--demo").start()
+    server = LiveServer(settings.data_dir, "--demo", env=server_env(settings)).start()
     try:
         # A quality lead publishes (the local admin's token is made anew at every start).
         tokens = (server.data_dir / "demo-tokens.txt").read_text(encoding="utf-8").splitlines()
@@ -145,13 +147,13 @@ def test_sigkill_while_publishing_scorecards(tmp_path):
         publisher.start()
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.2, 0.7))
-            server.kill_with_workers()
-            _check_scorecards(server.data_dir / "tekseru.sqlite3", publisher)
+            crash(server, settings)
+            _check_scorecards(settings, publisher)
             server.start()
         publisher.join(timeout=120)
         assert not publisher.is_alive() and not publisher.errors, publisher.errors
         assert publisher.cut_off >= KILLS // 2, "the kills landed while the server rendered or published"
-        published = _check_scorecards(server.data_dir / "tekseru.sqlite3", publisher)
+        published = _check_scorecards(settings, publisher)
         assert len(publisher.published) == len(jobs)
         # Publishing again converges: the same data gives the same published scorecards, no second copy.
         for lang in LANGS:
@@ -164,7 +166,7 @@ def test_sigkill_while_publishing_scorecards(tmp_path):
                 timeout=120,
             )
             assert done.returncode == 0, done.stderr
-        again = _check_scorecards(server.data_dir / "tekseru.sqlite3", publisher)
+        again = _check_scorecards(settings, publisher)
         assert {k: [r["sha256"] for r in v] for k, v in again.items()} == {
             k: [r["sha256"] for r in v] for k, v in published.items()
         }
@@ -179,7 +181,7 @@ def test_sigkill_while_publishing_scorecards(tmp_path):
 async def _build_months(settings: Settings) -> None:
     """The demo organisation with many staff, and approved visits in each of PERIODS."""
     await prepare(settings)
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings)
     try:
         units, _ = parse_csv("units", (resources.files("server") / "demo" / "units.csv").read_bytes())
         await db.write(directory_store.put_units, units)
@@ -234,15 +236,13 @@ class _Close(threading.Thread):
             self.answer = httpx.post(f"{self.url}/v1/periods/{self.period}/close", headers=self.headers, timeout=30)
 
 
-def _snapshot(db_path: Path, period: str) -> dict | None:
+def _snapshot(settings: Settings, period: str) -> dict | None:
     """The stored snapshot of `period` (checked whole), or None."""
-    with sqlite3.connect(db_path) as db:
-        db.row_factory = sqlite3.Row
-        _integrity(db)
-        row = db.execute("SELECT * FROM period_snapshots WHERE period = ?", (period,)).fetchone()
-        audited = db.execute(
-            "SELECT count(*) FROM audit_log WHERE action = 'close_period' AND object_id = ?", (period,)
-        ).fetchone()[0]
+    assert store_problems(settings) == []
+    found = _rows(settings, "SELECT * FROM period_snapshots WHERE period = ?", period)
+    row = found[0] if found else None
+    audit = "SELECT count(*) AS n FROM audit_log WHERE action = 'close_period' AND object_id = ?"
+    audited = _rows(settings, audit, period)[0]["n"]
     assert audited == (row is not None), "a snapshot and its audit record are written together"
     if row is None:
         return None
@@ -252,23 +252,27 @@ def _snapshot(db_path: Path, period: str) -> dict | None:
 
 
 @pytest.mark.slow
-def test_sigkill_while_closing_a_period(tmp_path):
+def test_sigkill_while_closing_a_period(settings, tmp_path):
     rng = random.Random(20261129)
-    template = tmp_path / "template"
-    asyncio.run(_build_months(Settings(data_dir=template)))
+    template = Settings(data_dir=tmp_path / "template")
+    asyncio.run(_build_months(template))
+    if settings.database_url:  # the same months from the same seed; the calm close below stays on SQLite
+        asyncio.run(_build_months(settings))
+    else:
+        shutil.copytree(template.data_dir, settings.data_dir)
     # Closed once without a crash: the snapshots every crashed close must match, and how long a close takes.
-    shutil.copytree(template, tmp_path / "calm")
+    calm_store = Settings(data_dir=tmp_path / "calm")
+    shutil.copytree(template.data_dir, calm_store.data_dir)
     reference, took = {}, {}
-    with LiveServer(tmp_path / "calm") as calm:
+    with LiveServer(calm_store.data_dir) as calm:
         for period in PERIODS:
             started = time.monotonic()
             response = httpx.post(f"{calm.url}/v1/periods/{period}/close", headers=calm.admin_headers(), timeout=30)
             took[period] = time.monotonic() - started
             assert response.status_code == 201, response.text
-            reference[period] = _snapshot(calm.data_dir / "tekseru.sqlite3", period)
+            reference[period] = _snapshot(calm_store, period)
     assert len(msgspec.json.decode(reference[PERIODS[0]]["rows"])) >= 1000, "enough rows to take a while"
-    shutil.copytree(template, tmp_path / "var")
-    server = LiveServer(tmp_path / "var").start()
+    server = LiveServer(settings.data_dir, env=server_env(settings)).start()
     outcomes: dict[str, list[str]] = {"absent": [], "whole, unanswered": [], "whole, answered": []}
     try:
         for period in PERIODS:
@@ -276,10 +280,10 @@ def test_sigkill_while_closing_a_period(tmp_path):
             close.start()
             share = rng.uniform(0.05, 1.1)  # somewhere inside the close, as long as it took without a crash
             time.sleep(share * took[period])
-            server.kill_with_workers()
+            crash(server, settings)
             close.join(timeout=30)
             answered = close.answer is not None and close.answer.status_code == 201
-            stored = _snapshot(server.data_dir / "tekseru.sqlite3", period)
+            stored = _snapshot(settings, period)
             if stored is None:
                 assert not answered, "an acknowledged close was lost"
                 outcomes["absent"].append(f"{share:.0%}")
@@ -289,7 +293,7 @@ def test_sigkill_while_closing_a_period(tmp_path):
             server.start()
             again = httpx.post(f"{server.url}/v1/periods/{period}/close", headers=server.admin_headers(), timeout=30)
             assert again.status_code == (201 if stored is None else 409), again.text
-            assert _snapshot(server.data_dir / "tekseru.sqlite3", period) == reference[period]
+            assert _snapshot(settings, period) == reference[period]
             served = httpx.get(f"{server.url}/v1/periods/{period}/snapshot", headers=server.admin_headers()).json()
             assert served["sha256"] == reference[period]["sha256"]
         took_ms = ", ".join(f"{t * 1000:.0f}" for t in took.values())

@@ -284,3 +284,83 @@ def test_kill_9_of_one_of_two_processes_under_load_loses_nothing_acknowledged(tm
     finally:
         for server in servers:
             server.stop()
+
+
+def _at_once(calls: list) -> list[httpx.Response]:
+    """Each call (a function answering a response) in a thread of its own, started together."""
+    answers: list[httpx.Response | None] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        answers[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(a is not None for a in answers)
+    return answers  # type: ignore[return-value]
+
+
+PEOPLE = (("saule", "quality_lead"), ("dana", "hr"))
+
+
+def test_decisions_and_a_close_sent_to_two_processes_at_once_apply_once(tmp_path, url):
+    servers = _servers(tmp_path, url)
+    try:
+        (tablet,) = _organisation(servers[0], 1)
+        with httpx.Client(base_url=servers[0].url, headers=servers[0].admin_headers(), timeout=30) as api:
+            made = {n: api.post("/v1/users", json={"name": n, "role": r}).json()["token"] for n, r in PEOPLE}
+        lead, hr = ({"Authorization": f"Bearer {made[n]}"} for n, _ in PEOPLE)
+        october = {"started_at": "2026-10-15T10:00:00+05:00", "finished_at": "2026-10-15T10:40:00+05:00"}
+        visits = [tablet.revision(**october) for _ in range(5)]
+        with httpx.Client(base_url=servers[0].url, timeout=30) as client:
+            assert {r["status"] for r in tablet.push(client, visits)} == {"applied"}
+            heads = {
+                v["submission_id"]: client.get(f"/v1/submissions/{v['submission_id']}", headers=lead).json()["heads"]
+                for v in visits
+            }
+        period = {
+            httpx.get(f"{servers[0].url}/v1/submissions/{v['submission_id']}", headers=lead).json()["period"]
+            for v in visits
+        }.pop()
+        for visit in visits:
+            sid = visit["submission_id"]
+            approve = {"decision": "approve", "heads": heads[sid]}
+            reject = {"decision": "reject", "heads": heads[sid], "comment": "Повторить визит"}
+            answers = _at_once(
+                [
+                    lambda s=servers[0], b=approve, sid=sid: httpx.post(
+                        f"{s.url}/v1/submissions/{sid}/review", json=b, headers=lead, timeout=30
+                    ),
+                    lambda s=servers[1], b=reject, sid=sid: httpx.post(
+                        f"{s.url}/v1/submissions/{sid}/review", json=b, headers=lead, timeout=30
+                    ),
+                ]
+            )
+            statuses = sorted(a.status_code for a in answers)
+            assert statuses == [200, 409], [a.text for a in answers]
+            assert next(a for a in answers if a.status_code == 409).json()["code"] == "already_decided"
+        closes = _at_once(
+            [
+                lambda s=s: httpx.post(
+                    f"{s.url}/v1/periods/{period}/close", json={"force": True}, headers=hr, timeout=60
+                )
+                for s in servers
+            ]
+        )
+        assert sorted(c.status_code for c in closes) == [201, 409], [c.text for c in closes]
+        assert next(c for c in closes if c.status_code == 409).json()["code"] == "period_closed"
+        conn = pg.connect(url)
+        try:
+            reviews = conn.execute("SELECT submission_id, count(*) FROM reviews GROUP BY submission_id").fetchall()
+            snapshots = conn.execute("SELECT count(*) FROM period_snapshots WHERE period = ?", (period,)).fetchone()[0]
+        finally:
+            conn.close()
+        assert sorted(n for _, n in reviews) == [1] * len(visits), "one decision row per visit"
+        assert snapshots == 1
+    finally:
+        for server in servers:
+            server.stop()

@@ -3,6 +3,8 @@ checking every stored blob (`tekseru blobs verify`), wherever the blob store kee
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -116,6 +118,12 @@ class BlobStream(Stream):
         return super().to_asgi_response(*args, media_type=self.media_type, **kwargs)
 
 
+def _http_date(stored_at: str) -> str:
+    """When the blob was stored, as an HTTP date (RFC 9110), as a file's answer gives it."""
+    moment = dt.datetime.fromisoformat(stored_at.replace("Z", "+00:00"))
+    return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
 async def blob_answer(
     db: Database, blobs: BlobStore, blob: Any, refresh: Refresh, headers: dict[str, str]
 ) -> File | BlobStream | None:
@@ -150,6 +158,7 @@ async def blob_answer(
                     **headers,
                     "Content-Length": str(opened.size),
                     "Content-Disposition": f'inline; filename="{sha256}"',
+                    "Last-Modified": _http_date(blob["stored_at"]),
                 },
             )
         blob = await db.read(store.stored, sha256)
@@ -166,7 +175,11 @@ async def blob_answer(
     tags=["blobs"],
     media_type="application/octet-stream",
     response_description="the file, with the content type it was uploaded with",
-    response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True)],
+    response_headers=[
+        ResponseHeader(name="X-Content-Type-Options", value="nosniff", documentation_only=True),
+        # Sent from a file and from a bucket alike (a `File | Stream` answer is not documented by itself).
+        ResponseHeader(name="last-modified", value="", documentation_only=True),
+    ],
     operation_class=_BytesOperation,
 )
 async def get_blob(

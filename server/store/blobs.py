@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from server.blobstore import BlobStore
 
 UPLOAD_COLUMNS = 'upload_id, auditor, device_id, sha256, content_type, length, "offset", created_at, expires_at'
-BLOB_COLUMNS = "sha256, size, content_type, verified_file"
+BLOB_COLUMNS = "sha256, size, content_type, verified_file, stored_at"
 # `blobs verify` records what it hashed in batches: one commit (one fsync) per blob would dominate its run.
 VERIFIED_PER_TRANSACTION = 200
 
@@ -289,12 +289,12 @@ def visible_blob(c: sqlite3.Connection, sha256: str, auditor: str | None) -> sql
     """The stored blob if a submission references it (one of `auditor`'s when given), else None; see `intact`."""
     if auditor is None:
         return c.execute(
-            "SELECT b.sha256, b.size, b.content_type, b.verified_file FROM blobs b WHERE b.sha256 = ?"
+            "SELECT b.sha256, b.size, b.content_type, b.verified_file, b.stored_at FROM blobs b WHERE b.sha256 = ?"
             " AND EXISTS (SELECT 1 FROM revision_evidence e WHERE e.sha256 = b.sha256)",
             (sha256,),
         ).fetchone()
     return c.execute(
-        "SELECT b.sha256, b.size, b.content_type, b.verified_file FROM blobs b WHERE b.sha256 = ?"
+        "SELECT b.sha256, b.size, b.content_type, b.verified_file, b.stored_at FROM blobs b WHERE b.sha256 = ?"
         " AND EXISTS (SELECT 1 FROM revision_evidence e JOIN submissions s ON s.submission_id = e.submission_id"
         " WHERE e.sha256 = b.sha256 AND s.auditor = ?)",
         (sha256, auditor),
