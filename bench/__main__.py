@@ -8,25 +8,28 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.common import BATCH, Row, Server, markdown, percentile, setup_org
 from bench.raw import raw_ceiling
+from bench.stores import ADMIN_URL, SQLITE, Store
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
 SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
-NAMES = (*SYNC, "uploads", "scorecards", "figures", "console", "dashboards", "month_end")
+NAMES = (*SYNC, "uploads", "scorecards", "figures", "year", "console", "dashboards", "month_end")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
+STORE_CHOICES = {"sqlite": ("sqlite",), "postgres": ("postgresql",), "both": ("sqlite", "postgresql")}
 
 # (seconds measured, warmup seconds) per run
 FULL = {"raw": (3.0, 0.0), "saturation": (20.0, 3.0), "paced": (30.0, 3.0), "duplicates": 9, "pull": 3}
 QUICK = {"raw": (2.0, 0.0), "saturation": (4.0, 1.0), "paced": (4.0, 1.0), "duplicates": 3, "pull": 2}
 
 
-def load_rows(name: str, result: LoadResult, p99_target: float | None = None) -> list[Row]:
+def load_rows(name: str, server: Server, result: LoadResult, p99_target: float | None = None) -> list[Row]:
     p99 = percentile(result.latencies, 99)
     target = (f"<= {p99_target:.0f}", p99 <= p99_target) if p99_target else ("", None)
     return [
@@ -35,6 +38,11 @@ def load_rows(name: str, result: LoadResult, p99_target: float | None = None) ->
         Row(f"{name}: p99 push latency", p99, "ms", *target),
         Row(f"{name}: server CPU", 100 * result.server_cpu / result.seconds, "% of a core"),
         Row(f"{name}: push workers CPU", 100 * result.workers_cpu / result.seconds, "% of a core"),
+        *(
+            [Row(f"{name}: PostgreSQL CPU (its backends)", 100 * result.database_cpu / result.seconds, "% of a core")]
+            if server.store.kind == "postgresql"
+            else []
+        ),
         Row(f"{name}: load generator CPU", 100 * result.client_cpu / result.seconds, f"% ({result.workers} proc)"),
     ]
 
@@ -47,62 +55,116 @@ def pull_rows(label: str, server: Server, org, trials: int) -> list[Row]:
     ]
 
 
-def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path) -> list[Row]:
+def sync_servers(kinds: tuple[str, ...], only: set[str]) -> list[tuple[Store, set[str]]]:
+    """The servers the sync measurements run on, each with the measurements it runs.
+
+    SQLite runs them all; PostgreSQL runs them all on one server process, and saturation and paced
+    push again on two (`tekseru serve --workers 2`).
+    """
+    servers = []
+    if "sqlite" in kinds:
+        servers.append((SQLITE, only & set(SYNC)))
+    if "postgresql" in kinds:
+        servers.append((Store("postgresql", 1), only & {"saturation", "paced", "duplicates", "pull"}))
+        servers.append((Store("postgresql", 2), only & {"saturation", "paced"}))
+    return [(store, which) for store, which in servers if which]
+
+
+@dataclass
+class Ceilings:
+    """What later rows are compared with: SQLite's raw ceilings and its saturation throughput."""
+
+    raw: float = 0.0
+    with_aggregates: float = 0.0
+    sqlite_saturation: float = 0.0
+
+
+def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path, ceilings: Ceilings) -> list[Row]:
+    store = server.store.label
     t0 = time.perf_counter()
     with httpx.Client(base_url=server.url, headers=server.admin_headers(), timeout=120) as api:
         org = setup_org(api, TABLETS)
-    rows = [
-        Row("setup (org through the admin API)", time.perf_counter() - t0, "s"),
-        Row("answers per submission", org.required, f"of {org.items} items", "40", None),
-    ]
+    rows = [Row(f"setup ({store}, org through the admin API)", time.perf_counter() - t0, "s")]
+    if server.store.kind == "sqlite":
+        rows.append(Row("answers per submission", org.required, f"of {org.items} items", "40", None))
     if "pull" in only:
-        rows += pull_rows("after setup", server, org, plan["pull"])
+        rows += pull_rows(f"{store}, after setup", server, org, plan["pull"])
     errors: list[str] = []
-    ceiling = with_aggregates = 0.0
     if "raw" in only:
         content, document, ids = sample_rows(server, org)
-        ceiling, _ = raw_ceiling(work / "raw.sqlite3", content, document, ids, plan["raw"][0])
-        rows.append(Row("raw ceiling (plain sqlite3, 50/txn, 4 rows/submission)", ceiling, "submissions/s"))
-        with_aggregates, _ = raw_ceiling(
+        ceilings.raw, _ = raw_ceiling(work / "raw.sqlite3", content, document, ids, plan["raw"][0])
+        rows.append(Row("raw ceiling (plain sqlite3, 50/txn, 4 rows/submission)", ceilings.raw, "submissions/s"))
+        ceilings.with_aggregates, _ = raw_ceiling(
             work / "raw-agg.sqlite3", content, document, ids, plan["raw"][0], standards=org.standards
         )
         label = f"raw ceiling + aggregation rows (1 visit_scores of {org.standards} standards, 1 visit_staff)"
-        rows.append(Row(label, with_aggregates, "submissions/s"))
+        rows.append(Row(label, ceilings.with_aggregates, "submissions/s"))
     if "saturation" in only:
         result = run_load(server, org, "saturation", *plan["saturation"], workers=workers)
-        # "The same rows": the server also writes the aggregation rows, so its own ceiling includes them.
-        ratio = result.rate / with_aggregates if with_aggregates else 0.0
-        ratio_bare = result.rate / ceiling if ceiling else 0.0
-        rows += [
-            Row("saturation: throughput", result.rate, "submissions/s", f">= {with_aggregates / 2:,.0f}", ratio >= 0.5),
-            Row("saturation: ratio to the raw ceiling of the same rows", ratio, "", ">= 0.5", ratio >= 0.5),
-            Row("saturation: ratio to the 4-row raw ceiling (no aggregation rows)", ratio_bare, ""),
-            *load_rows("saturation", result),
-        ]
+        name = f"saturation ({store})"
+        if server.store.kind == "sqlite":
+            ceilings.sqlite_saturation = result.rate
+            # "The same rows": the server also writes the aggregation rows, so its own ceiling includes them.
+            ratio = result.rate / ceilings.with_aggregates if ceilings.with_aggregates else 0.0
+            ratio_bare = result.rate / ceilings.raw if ceilings.raw else 0.0
+            half = f">= {ceilings.with_aggregates / 2:,.0f}"
+            rows += [
+                Row(f"{name}: throughput", result.rate, "submissions/s", half, ratio >= 0.5),
+                Row(f"{name}: ratio to the raw ceiling of the same rows", ratio, "", ">= 0.5", ratio >= 0.5),
+                Row(f"{name}: ratio to the 4-row raw ceiling (no aggregation rows)", ratio_bare, ""),
+            ]
+        elif server.store.processes > 1 and ceilings.sqlite_saturation:
+            # PostgreSQL on several processes should take at least what SQLite's one writer takes here.
+            target = ceilings.sqlite_saturation
+            rows.append(
+                Row(
+                    f"{name}: throughput",
+                    result.rate,
+                    "submissions/s",
+                    f">= {target:,.0f} (sqlite)",
+                    result.rate >= target,
+                )
+            )
+        else:
+            rows.append(Row(f"{name}: throughput", result.rate, "submissions/s"))
+        rows += load_rows(name, server, result)
         errors += result.errors + [f"saturation: {n} x {s}" for s, n in result.statuses.items() if s != "applied"]
     if "paced" in only:
         result = run_load(server, org, "paced", *plan["paced"], workers=workers)
         offered = TABLETS * BATCH / 2.0
+        name = f"paced ({store})"
         rows += [
-            Row("paced: throughput", result.rate, "submissions/s", f"~{offered:,.0f} offered", None),
-            *load_rows("paced", result, p99_target=250),
+            Row(f"{name}: throughput", result.rate, "submissions/s", f"~{offered:,.0f} offered", None),
+            *load_rows(name, server, result, p99_target=250),
         ]
         errors += result.errors + [f"paced: {n} x {s}" for s, n in result.statuses.items() if s != "applied"]
     if "duplicates" in only:
         dup = duplicates(server, org, plan["duplicates"])
         ratio = dup.fresh_ms / dup.duplicate_ms
         rows += [
-            Row("duplicates: fresh batch (median)", dup.fresh_ms, "ms"),
-            Row("duplicates: same batch again (median)", dup.duplicate_ms, "ms"),
-            Row("duplicates: ratio fresh / duplicate", ratio, "", ">= 2", ratio >= 2),
+            Row(f"duplicates ({store}): fresh batch (median)", dup.fresh_ms, "ms"),
+            Row(f"duplicates ({store}): same batch again (median)", dup.duplicate_ms, "ms"),
+            Row(f"duplicates ({store}): ratio fresh / duplicate", ratio, "", ">= 2", ratio >= 2),
         ]
         errors += [f"duplicates: unexpected status {s}" for s in dup.wrong]
     if "pull" in only and only & {"saturation", "paced"}:
-        rows += pull_rows("after the load runs", server, org, plan["pull"])
+        rows += pull_rows(f"{store}, after the load runs", server, org, plan["pull"])
     for error in errors[:10]:
-        print(f"error: {error}", file=sys.stderr)
-    rows.append(Row("errors (receipts not applied, failed requests)", len(errors), "", "0", not errors))
+        print(f"error ({store}): {error}", file=sys.stderr)
+    rows.append(Row(f"errors ({store}: receipts not applied, failed requests)", len(errors), "", "0", not errors))
     return rows
+
+
+def postgres_answers() -> bool:
+    """Whether the PostgreSQL server the benchmark would create its databases on answers."""
+    import psycopg
+
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,22 +172,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, a few seconds each (a smoke check)")
     parser.add_argument("--only", action="append", choices=NAMES, metavar="NAME", help=f"one of {', '.join(NAMES)}")
     parser.add_argument("--workers", type=int, default=1, help="load-generator processes (default 1)")
+    parser.add_argument(
+        "--store",
+        choices=tuple(STORE_CHOICES),
+        default=None,
+        help="the store(s) the sync measurements, figures and year run on (default both; sqlite alone when"
+        " no PostgreSQL answers at TEKSERU_BENCH_POSTGRES_URL)",
+    )
     args = parser.parse_args(argv)
     only = set(args.only or NAMES)
     if "saturation" in only:
         only.add("raw")
+    kinds = STORE_CHOICES[args.store or "both"]
+    if args.store is None and not postgres_answers():
+        print(f"no PostgreSQL answers at {ADMIN_URL}: measuring SQLite only", file=sys.stderr)
+        kinds = ("sqlite",)
+    if "sqlite" not in kinds:
+        only.discard("raw")  # the raw ceiling is SQLite's
+    plan = QUICK if args.quick else FULL
     started = time.perf_counter()
     rows: list[Row] = []
-    if only & set(SYNC):
+    ceilings = Ceilings()
+    for store, which in sync_servers(kinds, only):
         work = Path(tempfile.mkdtemp(prefix="tekseru-bench-"))
-        server = Server(work / "data")
+        server = Server(work / "data", store)
         try:
             server.start()
-            rows = measure(server, only, QUICK if args.quick else FULL, max(1, args.workers), work)
+            rows += measure(server, which, plan, max(1, args.workers), work, ceilings)
             rss = server.peak_rss() / 2**20
-            rows.append(Row("server RSS with its workers (peak, sync runs)", rss, "MB", "<= 300", rss <= 300))
+            rows.append(
+                Row(f"server RSS with its workers ({store.label}, peak, sync runs)", rss, "MB", "<= 300", rss <= 300)
+            )
         finally:
-            server.stop()
+            server.close()
             shutil.rmtree(work, ignore_errors=True)
     if "uploads" in only:
         from bench import uploads
@@ -138,7 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     if "figures" in only:
         from bench import figures
 
-        rows += figures.run(args.quick)
+        for kind in kinds:
+            rows += figures.run(args.quick, Store(kind))
+    if "year" in only:
+        from bench import year
+
+        rows += year.run(args.quick, [Store(kind, 1 if kind == "sqlite" else 2) for kind in kinds])
     if "console" in only:
         from bench import console
 

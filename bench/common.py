@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from bench.stores import SQLITE, Loader, Store, backend_pids, create_database, drop_database, local_admin_tokens
+
 ALMATY = dt.timezone(dt.timedelta(hours=5))
 CHECKLIST = {"id": "branch", "version": 1}
 BATCH = 50  # submissions per push
@@ -42,9 +44,10 @@ class Row:
     ok: bool | None = None
 
     def cells(self) -> list[str]:
-        value = f"{self.value:,.2f}" if isinstance(self.value, float) else f"{self.value:,}"
         if isinstance(self.value, str):
             value = self.value
+        else:
+            value = f"{self.value:,.2f}" if isinstance(self.value, float) else f"{self.value:,}"
         ok = "" if self.ok is None else ("yes" if self.ok else "**NO**")
         return [self.name, f"{value} {self.unit}".strip(), self.target, ok]
 
@@ -98,6 +101,11 @@ def proc_cpu_seconds(pid: int) -> float:
 
 def process_tree(pid: int) -> list[int]:
     """`pid` and every process below it (the server and its worker processes)."""
+    return [p for p, _ in process_levels(pid)]
+
+
+def process_levels(pid: int) -> list[tuple[int, int]]:
+    """`pid` and every process below it, each with its depth below `pid` (0 for `pid` itself)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -106,21 +114,27 @@ def process_tree(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [], [pid]
+    tree, todo = [], [(pid, 0)]
     while todo:
-        tree.append(p := todo.pop())
-        todo += children.get(p, [])
+        pid_, depth = todo.pop()
+        tree.append((pid_, depth))
+        todo += [(child, depth + 1) for child in children.get(pid_, [])]
     return tree
 
 
 class Server:
     """`tekseru serve` on a free 127.0.0.1 port in its own data directory, with its RSS sampled.
 
-    RSS and CPU are of the server process and its worker processes together.
+    The store is the SQLite file in the data directory, or a PostgreSQL database created at the
+    first start and dropped by `close` (`bench.stores`); with PostgreSQL, `store.processes` server
+    processes share the port (`--workers`). RSS and CPU are of every process the command started:
+    the server process(es), the supervisor above several, and their push and render workers.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, store: Store = SQLITE) -> None:
         self.data_dir = data_dir
+        self.store = store
+        self.database_url: str | None = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / "server.log"
@@ -137,9 +151,19 @@ class Server:
     def start(self, timeout: float = 60.0) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "TEKSERU_DATA_DIR": str(self.data_dir)}
+        env.pop("TEKSERU_DATABASE_URL", None)
+        if self.store.kind == "postgresql":
+            if self.database_url is None:
+                self.database_url = create_database()
+            env["TEKSERU_DATABASE_URL"] = self.database_url
+        command = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
+        tokens_before = 0
+        if self.store.processes > 1:
+            command += ["--workers", str(self.store.processes)]
+            tokens_before = local_admin_tokens(self.database_url)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
+                command,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -155,22 +179,45 @@ class Server:
                 time.sleep(0.05)
         else:
             raise RuntimeError(f"server did not start in {timeout} s: {self.log.read_text()[-2000:]}")
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        # Each server process writes a new admin.token as it starts and revokes the one it found
+        # there: the file is only good once every process has started (one new token each).
+        while self.store.processes > 1 and local_admin_tokens(self.database_url) < tokens_before + self.store.processes:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not every server process started in {timeout} s: {self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        self._stop_sampling = threading.Event()  # one per start: a restarted server is sampled again
+        self._sampler = threading.Thread(target=self._sample, args=(self.pid, self._stop_sampling), daemon=True)
         self._sampler.start()
         return self
 
-    def _sample(self) -> None:
-        while not self._stop_sampling.wait(0.1):
-            self.max_rss = max(self.max_rss, sum(proc_status(p, "VmRSS") for p in process_tree(self.pid)))
+    def _sample(self, pid: int, stop: threading.Event) -> None:
+        while not stop.wait(0.1):
+            self.max_rss = max(self.max_rss, sum(proc_status(p, "VmRSS") for p in process_tree(pid)))
 
     def peak_rss(self) -> int:
         """The largest resident set seen: the kernel's high-water mark, or the largest sample."""
         return max(self.max_rss, proc_status(self.pid, "VmHWM"))
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """CPU seconds so far of the server process, and of its worker processes."""
-        tree = process_tree(self.pid)
-        return proc_cpu_seconds(tree[0]), sum(proc_cpu_seconds(p) for p in tree[1:])
+        """CPU seconds so far of the server process(es) (with the supervisor of several), and of their workers."""
+        servers = 0 if self.store.processes == 1 else 1  # the depth of the processes that serve requests
+        serving = workers = 0.0
+        for pid, depth in process_levels(self.pid):
+            if depth <= servers:
+                serving += proc_cpu_seconds(pid)
+            else:
+                workers += proc_cpu_seconds(pid)
+        return serving, workers
+
+    def database_cpu(self) -> dict[int, float]:
+        """CPU seconds so far of each PostgreSQL backend serving the server's database (none for SQLite)."""
+        if self.database_url is None:
+            return {}
+        return {pid: proc_cpu_seconds(pid) for pid in backend_pids(self.database_url)}
+
+    def loader(self) -> Loader:
+        """A transaction straight into the store, for generated rows (the server stopped)."""
+        return Loader(self.data_dir / "tekseru.sqlite3", self.database_url)
 
     def admin_headers(self) -> dict[str, str]:
         token = (self.data_dir / "admin.token").read_text().strip()
@@ -186,6 +233,15 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=20)
+
+    def close(self) -> None:
+        """Stop the server, and drop its PostgreSQL database."""
+        try:
+            self.stop()
+        finally:
+            if self.database_url is not None:
+                drop_database(self.database_url)
+                self.database_url = None
 
 
 # --- the simulated organisation -------------------------------------------------------------------------

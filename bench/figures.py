@@ -1,8 +1,9 @@
 """The HR figures of a big month: 25,000 approved visits × 40 answers, 500 units, 5,000 staff.
 
-The month is generated straight into a fresh database with plain sqlite3 (the derived rows a
-server keeps for each visit: its view row, its packed per-standard scores, one per-staff row), then a real
-`tekseru serve` answers the figures over HTTP and closes the period:
+The month is generated straight into a fresh store (`bench.stores.Loader`: plain sqlite3, or
+`COPY` into PostgreSQL) with the derived rows a server keeps for each visit: its view row, its
+packed per-standard scores, one per-staff row. Then a real `tekseru serve` answers the figures
+over HTTP and closes the period:
 
 - unit × standard: `GET /v1/scores/units?period=` (every unit with every standard), target < 50 ms;
   the first read after visits arrive also sums the groups they changed, reported on its own row
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -24,76 +24,93 @@ from pathlib import Path
 import httpx
 
 from bench.common import Row, Server
+from bench.stores import SQLITE, Loader, Store
 from server.store.views import encode_standard_scores
 
 VISITS, UNITS, STAFF, STANDARDS = 25_000, 500, 5_000, 30
 PERIOD = "2026-10"
 
 
-def populate(db_path: Path, visits: int) -> None:
-    """Generate the month into the server's own schema (migrated by a first start)."""
+def populate(db: Loader, visits: int) -> None:
+    """Generate the month into the server's own schema (migrated by a first start), in the loader's transaction."""
     rng = random.Random(2026)
     now = "2026-11-01T00:00:00.000Z"
-    with sqlite3.connect(db_path) as db:
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("INSERT INTO users (name, role, created_at) VALUES ('bench.auditor', 'auditor', ?)", (now,))
-        db.executemany(
-            "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES (?, 'branch', ?, ?, 1, ?)",
-            [(f"U{u:04d}", f"ПСС №{u}", f"Регион {u % 17}", now) for u in range(UNITS)],
-        )
-        db.executemany(
-            "INSERT INTO staff (staff_id, name, unit_id, position, active, updated_at)"
-            " VALUES (?, ?, ?, 'консультант', 1, ?)",
-            [(f"E{s:05d}", f"Сотрудник {s}", f"U{s % UNITS:04d}", now) for s in range(STAFF)],
-        )
-        submissions, views, standards, staff = [], [], [], []
-        for v in range(visits):
-            sub = f"00000000-0000-4000-8000-{v:012d}"
-            unit = f"U{v % UNITS:04d}"
-            person = f"E{rng.randrange(STAFF // UNITS) * UNITS + v % UNITS:05d}"
-            scores = [rng.random() ** 0.3 for _ in range(STANDARDS)]
-            visit_score = 100 * sum(scores) / STANDARDS
-            submissions.append((sub, "bench.auditor", now))
-            views.append(
-                (
-                    sub,
-                    "bench.auditor",
-                    "branch",
-                    1,
-                    unit,
-                    "submitted",
-                    now,
-                    PERIOD,
-                    "approved",
-                    visit_score,
-                    visit_score,
-                    "{}",
-                    now,
-                    2,
-                )
+    db.execute("INSERT INTO users (name, role, created_at) VALUES ('bench.auditor', 'auditor', ?)", (now,))
+    db.insert(
+        "units",
+        ("unit_id", "kind", "name", "region", "active", "updated_at"),
+        [(f"U{u:04d}", "branch", f"ПСС №{u}", f"Регион {u % 17}", 1, now) for u in range(UNITS)],
+    )
+    db.insert(
+        "staff",
+        ("staff_id", "name", "unit_id", "position", "active", "updated_at"),
+        [(f"E{s:05d}", f"Сотрудник {s}", f"U{s % UNITS:04d}", "консультант", 1, now) for s in range(STAFF)],
+    )
+    submissions, views, standards, staff = [], [], [], []
+    for v in range(visits):
+        sub = f"00000000-0000-4000-8000-{v:012d}"
+        unit = f"U{v % UNITS:04d}"
+        person = f"E{rng.randrange(STAFF // UNITS) * UNITS + v % UNITS:05d}"
+        scores = [rng.random() ** 0.3 for _ in range(STANDARDS)]
+        visit_score = 100 * sum(scores) / STANDARDS
+        submissions.append((sub, "bench.auditor", now))
+        views.append(
+            (
+                sub,
+                "bench.auditor",
+                "branch",
+                1,
+                unit,
+                "submitted",
+                now,
+                PERIOD,
+                "approved",
+                visit_score,
+                visit_score,
+                "{}",
+                now,
+                2,
             )
-            packed = [(f"BR-{c:02d}", s, s > 0.9) for c, s in enumerate(scores)]
-            standards.append((PERIOD, 2, unit, sub, encode_standard_scores(packed)))
-            staff.append((PERIOD, 2, person, sub, unit, visit_score))
-        db.executemany("INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, ?, ?)", submissions)
-        db.executemany(
-            "INSERT INTO submission_views (submission_id, auditor, checklist_id, checklist_version, unit_id, state,"
-            " corrected_start, period, status, visit_score, person_score, document, updated_at, counted, has_conflicts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            views,
         )
-        db.executemany(
-            "INSERT INTO visit_scores (period, counted, unit_id, submission_id, standards) VALUES (?, ?, ?, ?, ?)",
-            standards,
-        )
-        db.executemany(
-            "INSERT INTO visit_staff (period, counted, staff_id, submission_id, unit_id, person_score)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            staff,
-        )
-        # As the server's write path does: every group with new rows waits for its sums.
-        db.execute("INSERT INTO dirty_groups SELECT DISTINCT period, counted, unit_id FROM visit_scores")
-        db.execute("ANALYZE")
+        packed = [(f"BR-{c:02d}", s, s > 0.9) for c, s in enumerate(scores)]
+        standards.append((PERIOD, 2, unit, sub, encode_standard_scores(packed)))
+        staff.append((PERIOD, 2, person, sub, unit, visit_score))
+    db.insert("submissions", ("submission_id", "auditor", "created_at"), submissions)
+    db.insert(
+        "submission_views",
+        (
+            "submission_id",
+            "auditor",
+            "checklist_id",
+            "checklist_version",
+            "unit_id",
+            "state",
+            "corrected_start",
+            "period",
+            "status",
+            "visit_score",
+            "person_score",
+            "document",
+            "updated_at",
+            "counted",
+            "has_conflicts",
+        ),
+        [view + (0,) for view in views],
+    )
+    db.insert("visit_scores", ("period", "counted", "unit_id", "submission_id", "standards"), standards)
+    db.insert("visit_staff", ("period", "counted", "staff_id", "submission_id", "unit_id", "person_score"), staff)
+    # As the server's write path does: every group with new rows waits for its sums.
+    db.execute("INSERT INTO dirty_groups SELECT DISTINCT period, counted, unit_id FROM visit_scores")
+
+
+def load_month(server: Server, visits: int) -> None:
+    """`populate` the stopped server's store in one transaction."""
+    loader = server.loader()
+    try:
+        populate(loader, visits)
+        loader.commit()
+    finally:
+        loader.close()
 
 
 def _median_ms(client: httpx.Client, path: str, params: dict, trials: int) -> float:
@@ -106,15 +123,15 @@ def _median_ms(client: httpx.Client, path: str, params: dict, trials: int) -> fl
     return statistics.median(times)
 
 
-def run(quick: bool) -> list[Row]:
+def run(quick: bool, store: Store = SQLITE) -> list[Row]:
     """Generate the month, start a server on it, time the figures and the close."""
     visits = 5_000 if quick else VISITS
     work = Path(tempfile.mkdtemp(prefix="tekseru-bench-figures-"))
-    server = Server(work / "data")
+    server = Server(work / "data", store)
     try:
         server.start()  # migrates and loads the library and the default policy
         server.stop()
-        populate(server.data_dir / "tekseru.sqlite3", visits)
+        load_month(server, visits)
         server.start()
         trials = 3 if quick else 7
         with httpx.Client(base_url=server.url, headers=server.admin_headers(), timeout=120) as client:
@@ -129,14 +146,15 @@ def run(quick: bool) -> list[Row]:
             closed.raise_for_status()
             rows_frozen = len(closed.json()["rows"])
     finally:
-        server.stop()
+        server.close()
         shutil.rmtree(work, ignore_errors=True)
+    name = f"figures ({store.label})"
     label = f"{visits:,} approved visits, {UNITS} units, {STAFF:,} staff"
     return [
-        Row(f"figures: unit x standard month ({label})", units_ms, "ms", "< 50", units_ms < 50),
-        Row("figures: unit x standard, first read after the month's visits arrived", first_ms, "ms"),
-        Row("figures: staff scores, month", staff_ms, "ms"),
-        Row(f"figures: motivation for {STAFF:,} staff", motivation_ms, "ms", "< 200", motivation_ms < 200),
-        Row("figures: closing the period", close_s, "s", "< 2", close_s < 2),
-        Row("figures: rows frozen in the snapshot", rows_frozen, "rows"),
+        Row(f"{name}: unit x standard month ({label})", units_ms, "ms", "< 50", units_ms < 50),
+        Row(f"{name}: unit x standard, first read after the month's visits arrived", first_ms, "ms"),
+        Row(f"{name}: staff scores, month", staff_ms, "ms"),
+        Row(f"{name}: motivation for {STAFF:,} staff", motivation_ms, "ms", "< 200", motivation_ms < 200),
+        Row(f"{name}: closing the period", close_s, "s", "< 2", close_s < 2),
+        Row(f"{name}: rows frozen in the snapshot", rows_frozen, "rows"),
     ]

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Row, Server, checked, console_sign_in, page_times
-from bench.figures import PERIOD, STAFF, UNITS, populate
+from bench.figures import PERIOD, STAFF, UNITS, load_month
 
 HR, PASSWORD = "bench.hr", "bench-month-end-password-1"
 WAITING = (("received", 40), ("needs_review", 15), ("awaiting_evidence", 5))
@@ -62,7 +62,7 @@ def run(quick: bool) -> list[Row]:
         server.start()  # migrates and loads the library and the default policy
         server.stop()
         db_path = server.data_dir / "tekseru.sqlite3"
-        populate(db_path, visits)
+        load_month(server, visits)
         _waiting(db_path)
         server.start()
         with httpx.Client(base_url=server.url, headers=server.admin_headers(), timeout=120) as api:

@@ -29,6 +29,7 @@ class LoadResult:
     client_cpu: float  # CPU seconds of the load processes over the window
     server_cpu: float  # CPU seconds of the server process over the window
     workers_cpu: float  # CPU seconds of its worker processes over the window
+    database_cpu: float  # CPU seconds of PostgreSQL's backends for the server's database (0 on SQLite)
     workers: int = 1
 
     @property
@@ -73,9 +74,11 @@ def run_load(
             procs.append(subprocess.Popen([sys.executable, "-m", "bench.load", str(path)], stdout=subprocess.PIPE))
         begin = start_at + warmup
         time.sleep(max(0.0, begin - time.time()))
-        cpu = server.cpu_seconds()
+        cpu, backends = server.cpu_seconds(), server.database_cpu()
         time.sleep(max(0.0, begin + seconds - time.time()))
         server_cpu, workers_cpu = (b - a for a, b in zip(cpu, server.cpu_seconds(), strict=True))
+        # A backend that connected during the window counts from zero; one that left is not seen.
+        database_cpu = sum(after - backends.get(pid, 0.0) for pid, after in server.database_cpu().items())
         outs = []
         for proc in procs:
             stdout, _ = proc.communicate(timeout=max(1.0, begin + seconds + GRACE_S - time.time()))
@@ -101,6 +104,7 @@ def run_load(
         client_cpu=sum(o["cpu_s"] for o in outs),
         server_cpu=server_cpu,
         workers_cpu=workers_cpu,
+        database_cpu=database_cpu,
         workers=workers,
     )
 

@@ -16,13 +16,14 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import console
-from server.auth import LOCAL_ADMIN, authorize, new_token, token_prefix
+from server.auth import authorize
 from server.blobstore import BlobStore, open_blob_store
+from server.bootstrap import make_local_admin
 from server.console import web as console_web
 from server.db import Database, open_database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import secure_data_dir, write_private
-from server.local_admin import ADMIN_TOKEN_FILE, SERVER_URL_FILE
+from server.local_admin import SERVER_URL_FILE
 from server.openapi import finish_openapi
 from server.routes import (
     admin,
@@ -44,7 +45,6 @@ from server.routes.params import ascii_integers
 from server.scorecard_jobs import ScorecardJobs
 from server.services import STATE_KEY, Services, services_in
 from server.settings import Settings, settings_from_env
-from server.store import users as users_store
 from server.sync import tus
 from server.sync.prepare import PushWorkers
 from server.sync.refresh import refresher
@@ -141,17 +141,8 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
             blobs=blobs,
         )
         app.state[STATE_KEY] = services
-        # A fresh local admin credential at every start, for the `tekseru` command on this machine.
-        # SQLite's one server revokes every earlier one; on PostgreSQL other processes and hosts
-        # keep theirs, and only this data directory's last credential is revoked.
-        token, prefix, hashed = new_token()
-        only = None
-        if db.kind == "postgresql":
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                only = token_prefix((settings.data_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8").strip())
-            only = only or prefix  # none before: revoke nothing (the new one is not stored yet)
-        await db.write(users_store.reset_local_admin, LOCAL_ADMIN, prefix, hashed, only)
-        write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
+        if settings.local_admin:
+            await make_local_admin(db, settings)
         # Drop expired uploads; record blobs that a crash left renamed into place but unrecorded.
         await tus.recover(db, blobs, refresher(db, ZoneInfo(settings.timezone)))
         # Build jobs that no process can finish are shown as interrupted (`server.scorecard_jobs`).

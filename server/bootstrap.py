@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from checklists.validate import load_checklist
+from server.auth import LOCAL_ADMIN, new_token, token_prefix
 from server.db import Database, open_database
+from server.files import write_private
+from server.local_admin import ADMIN_TOKEN_FILE
 from server.settings import Settings
 from server.store import checklists as checklist_store
+from server.store import users as users_store
 
 
 async def load_library(db: Database) -> list[str]:
@@ -34,6 +40,23 @@ async def load_default_policy(db: Database) -> str | None:
     loaded = load_policy(entry.read_bytes(), "toml", entry.name)
     await db.write(policy_store.publish, loaded)
     return f"{loaded.policy.id}@{loaded.policy.version}"
+
+
+async def make_local_admin(db: Database, settings: Settings) -> None:
+    """A fresh local admin credential, for the `tekseru` command on this machine (`<data dir>/admin.token`).
+
+    SQLite's one server revokes every earlier one. On PostgreSQL other hosts keep theirs, and only
+    this data directory's last credential is revoked; `tekseru serve --workers N` makes it once, in
+    the supervising process, and its server processes leave it alone (`local_admin` false).
+    """
+    token, prefix, hashed = new_token()
+    only = None
+    if db.kind == "postgresql":
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            only = token_prefix((settings.data_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8").strip())
+        only = only or prefix  # none before: revoke nothing (the new one is not stored yet)
+    await db.write(users_store.reset_local_admin, LOCAL_ADMIN, prefix, hashed, only)
+    write_private(settings.data_dir / ADMIN_TOKEN_FILE, token + "\n")
 
 
 async def prepare(settings: Settings, demo: bool = False) -> list[str]:

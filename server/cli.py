@@ -141,6 +141,8 @@ def _serve_processes(settings: Settings, listener: socket.socket, workers: int, 
     os.environ["TEKSERU_HOST"] = settings.host
     os.environ["TEKSERU_PORT"] = str(listener.getsockname()[1])
     os.environ["TEKSERU_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TEKSERU_LOCAL_ADMIN"] = "false"  # made once, here, below: not by each process as it starts
+    asyncio.run(_local_admin(settings))
     config = uvicorn.Config(
         "server.app:create_app",
         factory=True,
@@ -158,6 +160,17 @@ def _serve_processes(settings: Settings, listener: socket.socket, workers: int, 
     finally:
         with contextlib.suppress(OSError):
             url_file.unlink(missing_ok=True)
+
+
+async def _local_admin(settings: Settings) -> None:
+    from server.bootstrap import make_local_admin
+    from server.db import open_database
+
+    db = await open_database(settings)
+    try:
+        await make_local_admin(db, settings)
+    finally:
+        await db.close()
 
 
 def settings_store(settings: Settings) -> str:

@@ -508,6 +508,13 @@ async def backup_database(db: Database, backup_dir: Path, target: Path) -> int:
     is 0600. A full backup disk is 507 and an unwritable one 400, without marking the store itself
     degraded: the backup directory may lie on another disk.
     """
+    if db.kind != "sqlite":
+        raise ProblemError(
+            409,
+            "backup_by_postgresql",
+            "the store is PostgreSQL: back it up with PostgreSQL's own tools (pg_dump, or pg_basebackup with"
+            " WAL archiving, and a streaming standby); this copy is for the SQLite store",
+        )
     try:
         claim_backup_file(backup_dir, target)
     except FileExistsError:

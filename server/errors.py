@@ -257,6 +257,11 @@ def storage_problem(failure: str) -> ProblemError:
 def handle_storage(request: Request, exc: Exception) -> Response[bytes]:
     """An OSError or SQLite error: a storage failure is answered 507/503, anything else as unexpected."""
     failure = storage_failure(exc)
+    if failure is None and psycopg is not None and isinstance(exc, psycopg.DataError) and "NUL" in str(exc):
+        # Text PostgreSQL cannot hold (U+0000) that got past the checks of what it belongs to.
+        return problem_response(
+            400, "invalid_text", "a text value holds the character U+0000, which cannot be stored; send it without"
+        )
     if failure is None:
         return handle_unexpected(request, exc)
     log.warning("write refused for storage (%s) on %s %s: %s", failure, request.method, request.url.path, exc)

@@ -133,18 +133,31 @@ def translate(sql: str) -> str:
     return done
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "\x01") if isinstance(value, str) and "\x00" in value else value
+
+
 class PgConnection:
-    """A psycopg connection as the store functions use a `sqlite3.Connection`."""
+    """A psycopg connection as the store functions use a `sqlite3.Connection`.
+
+    `reading`: the connection of a read. PostgreSQL text cannot hold U+0000, which SQLite's can, so
+    a hostile filter or cursor (`?after=%00`) would fail a read that SQLite answers. A read's
+    parameters have U+0000 as U+0001: no stored text holds either (control characters are refused
+    on the way in), so every comparison with stored text comes out as SQLite's would. A write keeps
+    the strict driver: text with U+0000 is refused (400 `invalid_text`, `server.errors`).
+    """
 
     dialect = "postgres"
 
-    def __init__(self, raw: psycopg.Connection) -> None:
+    def __init__(self, raw: psycopg.Connection, reading: bool = False) -> None:
         self.raw = raw
+        self.reading = reading
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor:
         cursor = self.raw.cursor()
         if params:
-            cursor.execute(translate(sql), tuple(params))
+            values = tuple(map(_without_nul, params)) if self.reading else tuple(params)
+            cursor.execute(translate(sql), values)
         else:
             cursor.execute(sql)
         return cursor
@@ -160,6 +173,13 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """A tool's `with connect(url) as conn:` block: each statement is already committed; close it."""
+        self.close()
 
 
 def _configure(raw: psycopg.Connection) -> None:
@@ -215,7 +235,7 @@ class Pool:
     @contextlib.contextmanager
     def connection(self):
         with self.pool.connection() as raw:
-            yield PgConnection(raw)
+            yield PgConnection(raw, reading=True)
 
     def close(self) -> None:
         self.pool.close()
@@ -340,6 +360,7 @@ class PostgresDatabase(Database):
 
     def read_inline(self, fn, *args, **kwargs):  # type: ignore[override]
         conn = self._inline_conn.get()
+        conn.reading = True
         try:
             return fn(conn, *args, **kwargs)
         finally:

@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Mark the console's cookies `Secure` even when the request itself arrived over plain HTTP
     # (TLS ended at a proxy in front); a request over HTTPS always gets `Secure`.
     cookie_secure: bool = False
+    # Whether this server process makes the local admin credential (`<data dir>/admin.token`) at start;
+    # `tekseru serve --workers N` makes it once and turns it off for its server processes.
+    local_admin: bool = True
 
     @property
     def db_path(self) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from server import pg
 from server.app import create_app
 from server.cli import main
 from server.clock import iso_utc, utc_now
@@ -29,6 +30,9 @@ OTHER = "another long passphrase 2"
 
 
 def _db(settings: Settings) -> sqlite3.Connection:
+    """The test's store, each statement committed at once; rows by column name."""
+    if settings.database_url:
+        return pg.connect(settings.database_url)  # type: ignore[return-value]
     conn = sqlite3.connect(settings.db_path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn

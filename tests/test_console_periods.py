@@ -9,7 +9,6 @@ import csv
 import html
 import io
 import re
-import sqlite3
 import zipfile
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,6 +17,7 @@ import pytest
 from reports.motivation import MotivationRow
 from reports.tables import columns_of
 from server.console import periods as console_periods
+from tests.conftest import open_store
 from tests.tablet import Tablet
 from tests.test_console_review import set_password, sign_in
 
@@ -79,7 +79,7 @@ class Org:
         return self.client.post(f"/periods/{period}/close", data=data, follow_redirects=False)
 
     def snapshots(self) -> int:
-        with sqlite3.connect(self.settings.db_path) as db:
+        with open_store(self.settings) as db:
             return db.execute("SELECT count(*) FROM period_snapshots").fetchone()[0]
 
 

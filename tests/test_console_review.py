@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import sqlite3
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,7 +16,7 @@ from server.clock import iso_utc, utc_now
 from server.console import review as console_review
 from server.db import migrate, plain_connection
 from server.store import reviews as store
-from tests.conftest import make_user
+from tests.conftest import make_user, open_store
 from tests.tablet import PASSING, Tablet
 
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
@@ -231,7 +230,7 @@ def test_being_reviewed_by_another_user_recently(queue):
     make_user(queue.client, queue.users["admin"], "lead3", "quality_lead")
     now = utc_now()
     recent, stale = iso_utc(now - dt.timedelta(minutes=2)), iso_utc(now - dt.timedelta(minutes=11))
-    with sqlite3.connect(queue.settings.db_path) as db:
+    with open_store(queue.settings) as db:
         db.executemany(
             "INSERT INTO review_open (submission_id, user_name, opened_at) VALUES (?, ?, ?)",
             [

@@ -322,7 +322,7 @@ def test_forms_without_the_csrf_token_change_nothing(world):
     answer = world.client.post("/scorecards/jobs", data={"period": PERIOD, "kind": "branch", "lang": "ru"})
     assert answer.status_code == 403
     assert [c["status"] for c in world.cards()] == ["draft"]
-    with sqlite3.connect(world.settings.db_path) as db:
+    with open_store(world.settings) as db:
         assert db.execute("SELECT count(*) FROM scorecard_jobs").fetchone()[0] == 0
 
 
@@ -339,7 +339,7 @@ def test_the_first_page_is_a_png_of_an_a4_page_rendered_once(world):
     width, height = png_size(first.content)
     assert width == 900 and abs(height / width - 841.89 / 595.28) < 0.005
     assert world.client.get(f"/scorecards/{card['id']}/page1.png").content == first.content
-    with sqlite3.connect(world.settings.db_path) as db:
+    with open_store(world.settings) as db:
         assert db.execute("SELECT sha256, width, height FROM scorecard_previews").fetchall() == [
             (card["sha256"], width, height)
         ]

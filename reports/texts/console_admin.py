@@ -432,6 +432,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Көшірмелер дискісінде орын жоқ.",
         "The backup disk is full.",
     ),
+    "console.admin.system.error.backup_by_postgresql": (
+        "Хранилище — PostgreSQL: копируйте его средствами PostgreSQL (pg_dump или pg_basebackup и резервный сервер).",
+        "Қойма — PostgreSQL: оны PostgreSQL құралдарымен көшіріңіз (pg_dump немесе pg_basebackup және қосалқы сервер).",
+        "The store is PostgreSQL: back it up with PostgreSQL's tools (pg_dump, or pg_basebackup and a standby).",
+    ),
     "console.admin.system.error.confirm": (
         "Отметьте подтверждение, чтобы начать пересборку.",
         "Қайта құруды бастау үшін растауды белгілеңіз.",

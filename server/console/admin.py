@@ -42,6 +42,7 @@ from server.db import Database, backup_database
 from server.errors import ProblemError, not_found
 from server.files import backup_target
 from server.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem, verify_password
+from server.pg import redacted
 from server.routes.health import health_of
 from server.routes.users import reset_console_password
 from server.settings import Settings
@@ -556,6 +557,16 @@ def disk_facts(settings: Settings) -> Disk:
     except OSError:
         free = total = None
     db_path = settings.db_path
+    if settings.database_url:  # PostgreSQL: its files are the server's, not in the data directory
+        return Disk(
+            db_path=redacted(settings.database_url),
+            db_bytes=None,
+            wal_bytes=None,
+            free_bytes=free,
+            total_bytes=total,
+            backups_dir=str(settings.backups),
+            backups=list_backups(settings.backups),
+        )
     return Disk(
         db_path=str(db_path),
         db_bytes=_size(db_path),
@@ -568,7 +579,7 @@ def disk_facts(settings: Settings) -> Disk:
 
 
 _SYSTEM_DONE = ("backup", "rebuilt")
-_SYSTEM_ERRORS = ("backup_exists", "backup_path", "insufficient_storage", "confirm")
+_SYSTEM_ERRORS = ("backup_exists", "backup_path", "insufficient_storage", "confirm", "backup_by_postgresql")
 
 
 @get("/admin/system", opt=ADMINS, include_in_schema=False)

@@ -161,13 +161,6 @@ async def backup(
     `with_blobs` is then 400 `blobs_in_bucket`.
     """
     body = strict_body(data, BackupIn)
-    if db.kind != "sqlite":
-        raise ProblemError(
-            409,
-            "backup_by_postgresql",
-            "the store is PostgreSQL: back it up with PostgreSQL's own tools (pg_dump, or pg_basebackup with"
-            " WAL archiving, and a streaming standby); this copy is for the SQLite store",
-        )
     if body.with_blobs and blobs.kind != "local":
         raise ProblemError(
             400,

@@ -50,7 +50,7 @@ def audit_page(c: sqlite3.Connection, f: AuditFilter, before: int | None, limit:
         where.append("actor = ?")
         params.append(f.actor)
     if f.action:
-        where.append("action LIKE ? ESCAPE '\\'")
+        where.append("lower(action) LIKE lower(?) ESCAPE '\\'")  # any case, on both stores
         params.append(_like(f.action))
     if f.object_id:
         kind, sep, object_id = f.object_id.partition(":")

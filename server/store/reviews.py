@@ -250,7 +250,7 @@ def _filtered(f: QueueFilter, statuses: bool = True) -> tuple[str, list]:
         unit_terms = [t for t, v in (("region = ?", f.region), ("kind = ?", f.unit_kind)) if v is not None]
         terms.append(f"v.unit_id IN (SELECT unit_id FROM units WHERE {' AND '.join(unit_terms)})")
         params += [v for v in (f.region, f.unit_kind) if v is not None]
-    return " AND ".join(terms) or "1", params
+    return " AND ".join(terms) or "TRUE", params
 
 
 def queue(c: sqlite3.Connection, f: QueueFilter, after: str, limit: int) -> list[sqlite3.Row]:

@@ -157,7 +157,7 @@ def record_failure(
     c.execute(
         "INSERT INTO login_failures (key, failures, last_failed_at) VALUES (?, 1, ?)"
         " ON CONFLICT (key) DO UPDATE SET"
-        "  failures = CASE WHEN last_failed_at < ? THEN 1 ELSE failures + 1 END,"
+        "  failures = CASE WHEN login_failures.last_failed_at < ? THEN 1 ELSE login_failures.failures + 1 END,"
         "  last_failed_at = excluded.last_failed_at",
         (key, now, quiet_since),
     )

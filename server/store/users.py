@@ -214,7 +214,8 @@ def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str,
         "SELECT u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,"
         " (SELECT count(*) FROM tokens t WHERE t.user_name = u.name AND t.revoked_at IS NULL) AS live_tokens"
         " FROM users u WHERE u.name > ? AND u.name NOT LIKE '\\_%' ESCAPE '\\'"
-        " AND u.name LIKE ? ESCAPE '\\' AND (? IS NULL OR u.role = ?)"
+        # lower() on both sides: SQLite's LIKE ignores the case of ASCII letters, PostgreSQL's does not.
+        " AND lower(u.name) LIKE lower(?) ESCAPE '\\' AND (? IS NULL OR u.role = ?)"
         " ORDER BY u.name LIMIT ?",
         (after, pattern, role, role, limit),
     ).fetchall()
