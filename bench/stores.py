@@ -81,19 +81,6 @@ def drop_database(url: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def local_admin_tokens(url: str | None) -> int:
-    """How many tokens the server's local admin has been given in the database (one per server process start)."""
-    import psycopg
-
-    assert url is not None
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute("SELECT count(*) FROM tokens WHERE user_name = '_local_admin'").fetchone()
-    except psycopg.errors.UndefinedTable:  # not migrated yet
-        return 0
-    return row[0] if row else 0
-
-
 def backend_pids(url: str) -> list[int]:
     """The process ids of the clients' backends connected to the database (this query's own left out).
 
