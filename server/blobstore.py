@@ -24,6 +24,7 @@ assembled into the blob object, which is read back and hashed before the databas
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import datetime as dt
@@ -95,90 +96,91 @@ class Opened(NamedTuple):
     chunks: AsyncIterator[bytes]
 
 
-class BlobStore:
+class BlobStore(abc.ABC):
     """Where blob and upload bytes live; `LocalBlobs` or `S3Blobs`."""
 
     kind: str  # `local` or `s3`, as `/v1/health` names it
 
+    @abc.abstractmethod
     def describe(self) -> str:
         """Where the blobs are, for a person: a folder or an `s3://` URL."""
-        raise NotImplementedError
 
     # --- blobs ---
 
+    @abc.abstractmethod
     async def identity(self, sha256: str) -> str | None:
         """What a verified marker records of the blob as it is now; None when there is none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def identities(self, hashes: Sequence[str]) -> list[str | None]:
         """`identity` of each, in order."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def current_identity(self, sha256: str) -> str | None:
         """`identity`, blocking: for the store's writes, on a database thread."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def check(self, sha256: str, size: int) -> FileCheck:
         """Read the blob whole: intact when it has `size` bytes and the SHA-256 of its name."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def set_aside(self, sha256: str) -> None:
         """Move a damaged blob out of the blobs (kept to look at, never served). Blocking, for the store's writes."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def stored_size(self, sha256: str) -> int | None:
         """The size of the blob with this hash, or None when there is none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def read(self, sha256: str) -> bytes | None:
         """The blob's bytes (a photo for a scorecard), or None when it cannot be read."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def put(self, sha256: str, data: bytes) -> str | None:
         """Store bytes already in hand (the demo's photos) as the blob `sha256`; its identity."""
-        raise NotImplementedError
 
     def local_path(self, sha256: str) -> Path | None:
         """The blob's file when blobs are files (served as a file); None in a bucket (see `open`)."""
         return None
 
+    @abc.abstractmethod
     async def open(self, sha256: str, identity: str) -> Opened | None:
         """The blob's bytes to serve, provided it still shows `identity`; None when it changed or is gone."""
-        raise NotImplementedError
 
     # --- the parts of unfinished uploads ---
 
+    @abc.abstractmethod
     async def open_part(self, upload_id: str, offset: int) -> ChunkWriter:
         """A writer of the upload's next chunk, at its acknowledged `offset`; `PartLost` when the parts
         hold less than that."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def parts_sha256(self, upload_id: str, length: int) -> str:
         """The SHA-256 (hex) of the upload's first `length` bytes read again from its parts (`PartLost`)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def prepare_blob(self, upload_id: str, sha256: str, length: int) -> Place:
         """Make ready the blob of a finished upload whose parts hash to `sha256`; what to call inside the write
         that records it (it puts the blob in place if that is still to do) and that returns its identity."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def remove_parts(self, upload_id: str) -> None:
         """Delete an upload's parts, if any."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def sweep_parts(self, keep: Collection[str], grace_s: float = SWEEP_AFTER_S) -> list[str]:
         """Delete the parts of uploads not in `keep` (their rows expired or were discarded); their ids.
 
         In a bucket only parts last written more than `grace_s` ago: other server processes share it.
         """
-        raise NotImplementedError
 
     async def probe(self) -> str | None:
         """None while the blobs can be written, else why not (`store_unavailable`)."""
         return None
 
     def close(self) -> None:
-        """Let go of connections (at shutdown)."""
+        """Let go of connections (at shutdown); a store without any has nothing to do."""
+        return None
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
