@@ -26,8 +26,8 @@ from server.errors import FieldError, ProblemError
 from server.services import services_of
 from server.store import users as users_store
 
-Role = Literal["admin", "quality_lead", "hr", "auditor"]
-ROLES: tuple[Role, ...] = ("admin", "quality_lead", "hr", "auditor")
+Role = Literal["admin", "quality_lead", "hr", "auditor", "unit_manager"]
+ROLES: tuple[Role, ...] = ("admin", "quality_lead", "hr", "auditor", "unit_manager")
 PUBLIC = "public"
 DEVICE_HEADER = "Tekseru-Device-Id"
 LOCAL_ADMIN = "_local_admin"

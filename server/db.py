@@ -594,18 +594,34 @@ def migrate(conn: sqlite3.Connection, files: Iterable[tuple[int, str, str]] | No
     for number, name, sql in files:
         if number in done:
             continue
-        with atomic(conn):
-            if is_postgres(conn):
-                conn.execute(sql)  # one simple-protocol batch: PL/pgSQL bodies keep their inner `;`
-            else:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                (number, name, now_iso()),
-            )
+        # A SQLite migration that replaces a table others reference (to change a CHECK, which SQLite
+        # cannot alter) says so on its first line: foreign keys are off around it (they cannot be
+        # switched inside a transaction) and every reference is checked before it commits.
+        keys_off = not is_postgres(conn) and sql.startswith(FOREIGN_KEYS_OFF)
+        keys_were = keys_off and conn.execute("PRAGMA foreign_keys").fetchone()[0]
+        if keys_off:
+            conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with atomic(conn):
+                if is_postgres(conn):
+                    conn.execute(sql)  # one simple-protocol batch: PL/pgSQL bodies keep their inner `;`
+                else:
+                    for statement in _statements(sql):
+                        conn.execute(statement)
+                if keys_off and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise sqlite3.IntegrityError(f"migration {name} would leave a broken reference")
+                conn.execute(
+                    "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                    (number, name, now_iso()),
+                )
+        finally:
+            if keys_were:
+                conn.execute("PRAGMA foreign_keys=ON")
         applied.append(name)
     return applied
+
+
+FOREIGN_KEYS_OFF = "-- migrate: foreign_keys=off\n"
 
 
 def _statements(sql: str) -> list[str]:

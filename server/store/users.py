@@ -8,9 +8,10 @@ import msgspec
 
 from server.clock import now_iso
 from server.db import is_postgres
-from server.errors import ProblemError, not_found
+from server.errors import FieldError, ProblemError, not_found
 from server.store.audit import audit
 from server.store.sessions import end_sessions, set_password
+from server.store.sync import rows_in
 
 
 def token_row(c: sqlite3.Connection, prefix: str) -> sqlite3.Row | None:
@@ -142,6 +143,8 @@ def set_role(c: sqlite3.Connection, name: str, role: str, actor: str) -> bool:
     if row["role"] == role:
         return False
     c.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+    if row["role"] == "unit_manager":  # a unit manager no more: bound to no unit
+        c.execute("DELETE FROM user_units WHERE user_name = ?", (name,))
     if role == "auditor":
         c.execute("UPDATE users SET password_hash = NULL WHERE name = ?", (name,))
         end_sessions(c, name, now_iso())
@@ -294,3 +297,38 @@ def device_owner(c: sqlite3.Connection, device_id: str) -> str | None:
     """The user a device belongs to, or None if it was never seen."""
     row = c.execute("SELECT user_name FROM devices WHERE device_id = ?", (device_id,)).fetchone()
     return None if row is None else row["user_name"]
+
+
+# --- the units of a unit manager -------------------------------------------------------------------
+
+
+def units_of(c: sqlite3.Connection, name: str) -> list[str]:
+    """The units a user manages (a unit manager's scope; empty for every other role), sorted."""
+    rows = c.execute("SELECT unit_id FROM user_units WHERE user_name = ? ORDER BY unit_id", (name,)).fetchall()
+    return [r["unit_id"] for r in rows]
+
+
+def set_units(c: sqlite3.Connection, name: str, units: list[str], actor: str | None = None) -> list[str]:
+    """Bind a unit manager to exactly these units (audited when `actor` is given); the units, sorted.
+
+    404 for no such user; 409 `not_unit_manager` for a user of another role; 400 `unknown_unit`
+    (with each unknown unit's path) when a unit is not in the directory.
+    """
+    row = c.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None or name.startswith("_"):
+        raise not_found("user")
+    if row["role"] != "unit_manager":
+        raise ProblemError(409, "not_unit_manager", f"{name} is a {row['role']}: only unit managers are bound to units")
+    wanted = sorted(set(units))
+    known = {r["unit_id"] for r in rows_in(c, "SELECT unit_id FROM units WHERE unit_id IN ({marks})", wanted)}
+    unknown = [FieldError(path=f"units[{i}]", message=f"no unit {u!r}") for i, u in enumerate(units) if u not in known]
+    if unknown:
+        raise ProblemError(400, "unknown_unit", "some units are not in the directory", unknown)
+    before = units_of(c, name)
+    if before == wanted:
+        return wanted
+    c.execute("DELETE FROM user_units WHERE user_name = ?", (name,))
+    c.executemany("INSERT INTO user_units (user_name, unit_id) VALUES (?, ?)", [(name, u) for u in wanted])
+    if actor is not None:
+        audit(c, actor, "user.units", "user", name, {"from": before, "to": wanted})
+    return wanted
