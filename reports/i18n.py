@@ -16,6 +16,7 @@ import datetime as dt
 from checklists.score import shown
 from reports.texts import (
     console_admin,
+    console_appeals,
     console_base,
     console_dashboards,
     console_directory,
@@ -52,6 +53,7 @@ _TEXTS = _merged(
     console_scorecards.TEXTS,
     console_admin.TEXTS,
     console_directory.TEXTS,
+    console_appeals.TEXTS,
 )
 
 _MONTHS = {

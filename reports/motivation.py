@@ -10,7 +10,7 @@ visit. The interval is clipped to 0..100, the range a score can take.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import msgspec
 
@@ -62,8 +62,13 @@ def motivation_rows(
     scores: dict[str, list[float]],
     policy: Policy,
     provisional: bool,
+    under_appeal: Collection[str] = frozenset(),
 ) -> list[MotivationRow]:
-    """Rows for every active staff member and everyone evaluated, in staff_id order."""
+    """Rows for every active staff member and everyone evaluated, in staff_id order.
+
+    `under_appeal`: the staff evaluated in a visit of the period with an open appeal; their rows
+    carry the flag `under_appeal` (a mark, like `provisional`, not a change of the figures).
+    """
     rows = []
     for person in sorted(staff, key=lambda s: s.staff_id):
         values = scores.get(person.staff_id, [])
@@ -78,6 +83,8 @@ def motivation_rows(
             coefficient = policy.neutral_coefficient
         else:
             coefficient = policy.coefficient(mean)
+        if person.staff_id in under_appeal:
+            flags.append("under_appeal")
         if provisional:
             flags.append("provisional")
         rows.append(
@@ -122,6 +129,10 @@ def adjustments(period: str, baseline: list[MotivationRow], current: list[Motiva
     return out
 
 
+# Flags that mark a row without being part of its figures: a change of them alone is no adjustment.
+MARKS = ("provisional", "under_appeal")
+
+
 def _figures(row: MotivationRow | None) -> tuple | None:
     if row is None:
         return None
@@ -131,5 +142,5 @@ def _figures(row: MotivationRow | None) -> tuple | None:
         row.ci_low,
         row.ci_high,
         row.coefficient,
-        tuple(f for f in row.flags if f != "provisional"),
+        tuple(f for f in row.flags if f not in MARKS),
     )

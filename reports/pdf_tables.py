@@ -27,7 +27,7 @@ from reports.pdf_page import (
     wrap_text,
 )
 from reports.pdf_photos import PHOTO_CELL_H, PHOTO_CELL_W, picture
-from reports.scorecard_data import FailedItem, ScorecardData, StandardRow, Thumbnail
+from reports.scorecard_data import AppealsBox, FailedItem, ScorecardData, StandardRow, Thumbnail
 
 MIN_TAIL = 3  # a table's last page holds at least this many rows, or the whole table
 BODY_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM  # the height of a page's frame
@@ -214,7 +214,10 @@ def failed_section(data: ScorecardData, beside: dict[tuple[str, str], Thumbnail]
     headings = {cmd[1][1] for cmd in extra}
     items = [r for r in range(len(rows)) if r and r not in headings]
     table.tail = len(rows) - items[-MIN_TAIL] if len(items) >= MIN_TAIL else len(rows)  # MIN_TAIL items
-    return out + [table, para(text("note.failed", lang), "note")]
+    out += [table, para(text("note.failed", lang), "note")]
+    if any(item.overturned for item in data.failed_items):  # the legend of the mark
+        out.append(para(text("note.overturned", lang), "note"))
+    return out
 
 
 def _failed_rows(
@@ -223,6 +226,8 @@ def _failed_rows(
     question: list[Flowable] = [para(item.text, "cell")]
     if item.critical:
         question.insert(0, para("⚠ " + text(f"critical.{item.critical}", lang), "cell_bold"))
+    if item.overturned:
+        question.insert(0, para(text("failed.overturned", lang), "cell_bold"))
     if item.comment:
         comments = [[para(chunk, "cell")] for chunk in _chunks(item.comment, widths[3] - PAD)]
     else:
@@ -238,6 +243,32 @@ def _chunks(comment: str, width: float) -> list[str]:
     """The comment cut into pieces of at most ROW_LINES wrapped lines (all of it, in order)."""
     lines = wrap_text(comment, FONT, styles()["cell"].fontSize, width)
     return ["\n".join(lines[i : i + ROW_LINES]) for i in range(0, len(lines), ROW_LINES)]
+
+
+APPEAL_KEYS = (
+    "col.appeals_filed",
+    "col.appeal_items",
+    "col.appeal_upheld",
+    "col.appeal_overturned",
+    "col.appeal_open",
+    "col.appeal_withdrawn",
+)
+
+
+def appeals_section(data: ScorecardData) -> list[Flowable]:
+    """The month's appeals of a unit in one row (nothing when none was filed): appeals, then items by outcome."""
+    box = data.appeals
+    if not isinstance(box, AppealsBox):
+        return []
+    lang = data.lang
+    right = tuple(range(len(APPEAL_KEYS)))
+    counts = (box.appeals, box.items, box.upheld, box.overturned, box.open, box.withdrawn)
+    rows: list[list] = [_heads(APPEAL_KEYS, lang, right), [i18n.count(n, lang) for n in counts]]
+    widths = fit_heads(APPEAL_KEYS, lang, (WIDTH / len(APPEAL_KEYS),) * len(APPEAL_KEYS), flexible=0)
+    return _section(text("sec.appeals", lang), 30 * mm) + [
+        _table(rows, widths, right=right),
+        para(text("note.appeals", lang), "note"),
+    ]
 
 
 def staff_section(data: ScorecardData) -> list[Flowable]:

@@ -34,6 +34,19 @@ class Rag(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True)
     amber_at: Score
 
 
+class Appeals(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The rules of a unit manager's appeals (a policy without an `[appeals]` table takes these defaults)."""
+
+    # Days after the visit's approval during which its items may be appealed.
+    window_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
+    # Days a quality lead has to decide a filed appeal (its `due_at`).
+    decide_within_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 10
+    # Appeals per unit and period, withdrawn ones included.
+    max_per_unit_per_period: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 5
+    # While an appeal is open, its items count as N/A in the approved figures.
+    exclude_disputed: bool = False
+
+
 class Policy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One published version of a motivation policy."""
 
@@ -45,6 +58,7 @@ class Policy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     neutral_coefficient: Coefficient
     bands: Annotated[list[Band], msgspec.Meta(min_length=1, max_length=50)]
     rag: Rag
+    appeals: Appeals = Appeals()
 
     def coefficient(self, score: float | None) -> float:
         """The band coefficient of a score, compared as shown (2 decimals); neutral for no score."""

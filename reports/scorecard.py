@@ -4,9 +4,10 @@ One function serves the three scopes: a unit (a branch, a contact-centre team, a
 crew), one staff member (for the motivation talk) and the whole network of one unit kind. Page
 one answers "where do we stand and what to fix": the headline score with n, the change, the
 red/amber/green zone as a badge with its word, the trend and the standards as bars, weakest
-first. The pages after it hold the detail: the standards table, the failed items with the
-auditors' comments (never their names; dates without the time of day), the staff table and
-photos of failed critical items, re-encoded without their metadata.
+first. The pages after it hold the detail: the standards table, a unit's appeals of the month,
+the failed items with the auditors' comments (never their names; dates without the time of
+day; an item overturned on appeal marked), the staff table and photos of failed critical items,
+re-encoded without their metadata.
 
 The same data gives the same bytes: reportlab's invariant mode fixes the creation date and the
 document id, fonts are embedded from `reports/fonts` (DejaVu Sans, which covers Cyrillic and the
@@ -57,6 +58,7 @@ from reports.pdf_page import (
 )
 from reports.pdf_photos import evidence_section, place_photos
 from reports.pdf_tables import (
+    appeals_section,
     failed_section,
     ranking_section,
     staff_section,
@@ -202,6 +204,7 @@ def _story(data: ScorecardData) -> list[Flowable]:
     story += standards_chart_section(data.standards, data, "sec.standards_chart")
     story += standards_table_section(data)
     beside, elsewhere = place_photos(data)
+    story += appeals_section(data)
     story += failed_section(data, beside)
     if data.scope == "unit" and (data.staff or data.subject.unit_kind == "branch"):
         story += staff_section(data)

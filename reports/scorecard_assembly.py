@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from checklists.model import Item
 from checklists.score import ChecklistIndex, item_score, shown
 from reports.aggregate import NetworkFigures, StandardFigure, UnitFigures, UnitInfo, UnitSums
 from reports.motivation import MotivationRow, StaffInfo
 from reports.policy import Policy
 from reports.scorecard_data import (
+    AppealsBox,
     FailedItem,
     Headline,
     RankedUnitRow,
@@ -49,6 +51,7 @@ class AuditedAnswer(msgspec.Struct, frozen=True):
     value: None | bool | int | float | str
     comment: str | None
     evidence: list[str] | None
+    na: bool = False
 
 
 class AuditedAnswers(msgspec.Struct, frozen=True):
@@ -63,6 +66,7 @@ class AuditedVisit(msgspec.Struct, frozen=True):
     checklist: AuditedChecklist | None
     view: AuditedAnswers | None
     corrected_start: str | None
+    submission_id: str = ""
 
 
 class CriticalEvidence(msgspec.Struct, frozen=True):
@@ -101,8 +105,14 @@ def failed_items(
     lang: str,
     tz: ZoneInfo,
     person_only: bool = False,
+    overturned: dict[str, dict[str, tuple]] | None = None,
 ) -> tuple[list[FailedItem], list[CriticalEvidence]]:
-    """Failed items with comments (at most MAX_FAILED, critical first); and the photos of failed critical items."""
+    """Failed items with comments (at most MAX_FAILED, critical first); and the photos of failed critical items.
+
+    `overturned`: per visit, the items an appeal overturned with their answer (value, na) as audited.
+    Such an item is listed, marked, when it failed as audited or fails still (the mark says the
+    figures count the answer as changed); its photos are shown only while it fails.
+    """
     items: list[FailedItem] = []
     critical_evidence: list[CriticalEvidence] = []
     for visit in visits:
@@ -110,15 +120,18 @@ def failed_items(
         if index is None or visit.view is None:
             continue
         date = local_date(visit.corrected_start, tz)
+        appealed = (overturned or {}).get(visit.submission_id, {})
         for answer in visit.view.answers:
             item = index.items.get(answer.item)
-            if item is None or not item.scored or answer.value is None:
+            if item is None or not item.scored:
                 continue
             standard = index.standard_of[answer.item]
             if person_only and standard.attribution != "person":
                 continue
-            _, passes = item_score(item, answer.value)
-            if passes:
+            fails = _fails(item, answer.value, answer.na)
+            before = appealed.get(answer.item)
+            failed_before = before is not None and _fails(item, *before)
+            if not fails and not failed_before:
                 continue
             items.append(
                 FailedItem(
@@ -128,12 +141,18 @@ def failed_items(
                     text=item.text.get(lang),
                     critical=item.critical,
                     comment=answer.comment,
+                    overturned=before is not None,
                 )
             )
-            if item.critical and answer.evidence:
+            if fails and item.critical and answer.evidence:
                 critical_evidence.append(CriticalEvidence(date, item.id, item.text.get(lang), answer.evidence))
     items.sort(key=lambda f: (f.critical is None, f.date, f.standard, f.item))
     return items[:MAX_FAILED], critical_evidence
+
+
+def _fails(item: Item, value: object, na: bool) -> bool:
+    """Whether an answer (value, na) of a scored item fails (N/A and no answer never do)."""
+    return value is not None and not (na and item.na_allowed) and not item_score(item, value)[1]
 
 
 def as_of(period: str, last_change: str | None, closed_at: str | None) -> str:
@@ -225,8 +244,9 @@ def unit_scorecard(
     policy: Policy,
     data_as_of: str,
     time_zone: str = "UTC",
+    appeals: AppealsBox | None = None,
 ) -> ScorecardData:
-    """The scorecard of one unit."""
+    """The scorecard of one unit (`appeals`: the month's appeals, when some were filed)."""
     return ScorecardData(
         scope="unit",
         lang=lang,
@@ -244,6 +264,7 @@ def unit_scorecard(
         ranking=[],
         weakest_standards=[],
         **_provenance(policy, refs, data_as_of, time_zone),
+        appeals=msgspec.UNSET if appeals is None else appeals,
     )
 
 

@@ -48,8 +48,12 @@ class StandardRow(Base):
     n: int
 
 
-class FailedItem(Base):
-    """A failed item in one visit, with the auditor's comment (never the auditor's name)."""
+class FailedItem(Base, omit_defaults=True):
+    """A failed item in one visit, with the auditor's comment (never the auditor's name).
+
+    `overturned`: an appeal of the unit overturned it (the figures count the answer as changed);
+    left out of the data when false, so a scorecard without appeals keeps its input hash.
+    """
 
     date: str  # YYYY-MM-DD in the organisation's time zone, no time of day
     standard: str
@@ -57,6 +61,18 @@ class FailedItem(Base):
     text: str  # the item's question in the scorecard's language
     critical: Literal["zero", "flag"] | None
     comment: str | None
+    overturned: bool = False
+
+
+class AppealsBox(Base):
+    """The appeals filed for a unit's visits of the month: appeals, their items, and where the items stand."""
+
+    appeals: int
+    items: int  # = upheld + overturned + open + withdrawn
+    upheld: int
+    overturned: int
+    open: int  # items of appeals still awaiting a decision
+    withdrawn: int  # items of withdrawn appeals
 
 
 class StaffRow(Base):
@@ -124,6 +140,8 @@ class ScorecardData(Base):
     data_as_of: str  # UTC time the data was taken, RFC 3339
     policy: str  # e.g. "default@1"
     time_zone: str = "UTC"  # the organisation's IANA zone: a time of day is shown in it, with its name
+    # Unit scope, when appeals were filed for the month (unset otherwise: left out of the data and its hash).
+    appeals: AppealsBox | msgspec.UnsetType = msgspec.UNSET
 
 
 def input_sha256(data: ScorecardData) -> str:

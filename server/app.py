@@ -27,6 +27,7 @@ from server.local_admin import SERVER_URL_FILE
 from server.openapi import finish_openapi
 from server.routes import (
     admin,
+    appeals,
     blobs,
     checklists,
     directory,
@@ -38,6 +39,7 @@ from server.routes import (
     scores,
     submissions,
     sync,
+    unit_visits,
     uploads,
     users,
 )
@@ -60,11 +62,13 @@ ROUTE_MODULES = (
     submissions,
     reviews,
     scores,
+    unit_visits,
     periods,
     scorecards,
     admin,
     uploads,
     blobs,
+    appeals,
 )
 
 

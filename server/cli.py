@@ -227,9 +227,14 @@ def _url_host(host: str) -> str:
 def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
     with admin_client(settings) as api:
         if args.action == "add":
-            body = _call(api.post, "/v1/users", json={"name": args.name, "role": args.role})
-            _out(f"user {body['name']} ({body['role']}) created; token (shown once):")
+            user = {"name": args.name, "role": args.role} | ({"units": args.units} if args.units is not None else {})
+            body = _call(api.post, "/v1/users", json=user)
+            units = f", units {', '.join(sorted(set(args.units)))}" if args.units else ""
+            _out(f"user {body['name']} ({body['role']}{units}) created; token (shown once):")
             _out(body["token"])
+        elif args.action == "units":
+            body = _call(api.put, f"/v1/users/{args.name}/units", json={"units": args.units})
+            _out(f"{body['name']} now reads units {', '.join(body['units'])}")
         elif args.action == "token":
             body = _call(api.post, f"/v1/users/{args.name}/tokens")
             _out(f"new token for {args.name} (shown once):")
@@ -244,7 +249,8 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
             _out(f"revoked {'token ' + args.token_prefix if args.token_prefix else 'every token'} of {args.name}")
         else:
             for user in _pages(api, "/v1/users"):
-                _out(f"{user['name']:<24} {user['role']:<13} tokens: {' '.join(user['token_prefixes']) or '-'}")
+                units = f"  units: {','.join(user['units'])}" if user.get("units") else ""
+                _out(f"{user['name']:<24} {user['role']:<13} tokens: {' '.join(user['token_prefixes']) or '-'}{units}")
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -681,6 +687,14 @@ def period_argument(value: str) -> str:
     return value
 
 
+def units_argument(value: str) -> list[str]:
+    """Unit ids, comma-separated (spaces around them allowed): `ALM-014,ALM-015`."""
+    units = [u.strip() for u in value.split(",")]
+    if not all(units):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of units: use ALM-014,ALM-015")
+    return units
+
+
 def version_argument(value: str) -> int:
     """A checklist version: `2` or `v2`."""
     digits = value.removeprefix("v")
@@ -740,8 +754,12 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub = users.add_subparsers(dest="action", required=True)
     add = users_sub.add_parser("add", help="create a user and print its first token")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["admin", "quality_lead", "hr", "auditor"])
+    add.add_argument("--role", required=True, choices=["admin", "quality_lead", "hr", "auditor", "unit_manager"])
+    add.add_argument("--units", type=units_argument, help="a unit manager's units, comma-separated: ALM-014,ALM-015")
     users_sub.add_parser("token", help="print another token for a user").add_argument("name")
+    units = users_sub.add_parser("units", help="bind a unit manager to exactly these units")
+    units.add_argument("name")
+    units.add_argument("units", type=units_argument, metavar="UNIT,UNIT,...")
     revoke = users_sub.add_parser("revoke", help="revoke a user's tokens (or one, by prefix)")
     revoke.add_argument("name")
     revoke.add_argument("--token-prefix")

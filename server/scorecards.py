@@ -22,7 +22,7 @@ import msgspec
 from checklists.score import ChecklistIndex
 from reports import scorecard_assembly as assemble
 from reports.aggregate import network_figures, pooled_standard_figures, unit_figures
-from reports.motivation import MotivationRow, motivation_rows
+from reports.motivation import MotivationRow
 from reports.policy import Policy
 from reports.scorecard_assembly import ChecklistRef, CriticalEvidence
 from reports.scorecard_data import ScorecardData, Thumbnail, input_sha256
@@ -31,6 +31,7 @@ from server.blobstore import BlobStore, open_blob_store
 from server.db import Database
 from server.errors import ProblemError, not_found
 from server.periods import check_period, periods_back, previous_period
+from server.store import appeals as appeals_store
 from server.store import periods as periods_store
 from server.store import policies as policy_store
 from server.store import scorecards as scorecards_store
@@ -110,12 +111,7 @@ async def _motivation(db: Database, period: str) -> dict[str, MotivationRow]:
         rows = periods_store.snapshot_of(row).rows
     else:
         policy, _ = await db.read(policy_store.latest)
-        rows = motivation_rows(
-            await db.read(scores_store.staff_infos),
-            await db.read(scores_store.person_scores, period, APPROVED),
-            policy,
-            provisional=True,
-        )
+        rows = await db.read(periods_store.live_rows, period, policy, True)
     return {r.staff_id: r for r in rows}
 
 
@@ -140,7 +136,8 @@ async def _unit(db: Database, blobs: BlobStore, req: Request, tz: ZoneInfo, poli
     (figures,) = unit_figures([unit], current, previous, standard_sums, policy)
     visits = await db.read(scorecards_store.approved_visits, req.period, APPROVED, unit_id=unit.unit_id)
     indexes = await _indexes_of(db, assemble.checklist_refs(visits))
-    failed, evidence = assemble.failed_items(visits, indexes, req.lang, tz)
+    overturned = await db.read(appeals_store.overturned_answers, [v.submission_id for v in visits])
+    failed, evidence = assemble.failed_items(visits, indexes, req.lang, tz, overturned=overturned)
     staff = []
     if unit.kind == "branch":
         rows = await _motivation(db, req.period)
@@ -161,6 +158,7 @@ async def _unit(db: Database, blobs: BlobStore, req: Request, tz: ZoneInfo, poli
         policy=policy,
         data_as_of=await _as_of(db, req.period, unit.unit_id, None),
         time_zone=tz.key,
+        appeals=await db.read(appeals_store.appeal_counts, unit.unit_id, req.period),
     )
 
 
@@ -176,7 +174,8 @@ async def _staff(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> Sc
     titles = assemble.titles(indexes, req.lang)
     person_codes = {code for code, (_, attribution) in titles.items() if attribution == "person"}
     sums = await db.read(scores_store.staff_standard_sums, req.period, person.staff_id)
-    failed, _ = assemble.failed_items(visits, indexes, req.lang, tz, person_only=True)
+    overturned = await db.read(appeals_store.overturned_answers, [v.submission_id for v in visits])
+    failed, _ = assemble.failed_items(visits, indexes, req.lang, tz, person_only=True, overturned=overturned)
     return assemble.staff_scorecard(
         lang=req.lang,
         period=req.period,

@@ -27,8 +27,11 @@ EXAMPLE_CHECKLIST = DATA / "example.toml"
 # of them that is about SQLite's file itself is marked `sqlite_only`.
 BOTH_STORES = frozenset(
     {
+        "test_appeal_figures",
+        "test_appeals",
         "test_auth",
         "test_bola",
+        "test_console_appeals",
         "test_console_auth",
         "test_console_periods",
         "test_console_review",
@@ -50,6 +53,7 @@ BOTH_STORES = frozenset(
         "test_scorecards",
         "test_scores_regions",
         "test_sync",
+        "test_unit_manager",
         "test_uploads",
     }
 )
@@ -153,9 +157,12 @@ def dump_store(settings: Settings) -> str:
     return "\n".join(row for rows in store_rows(settings).values() for row in rows)
 
 
-def make_user(client: TestClient, admin: dict[str, str], name: str, role: str) -> dict[str, str]:
-    """Create a user; return the headers it sends (auditors with a fresh device id)."""
-    response = client.post("/v1/users", json={"name": name, "role": role}, headers=admin)
+def make_user(
+    client: TestClient, admin: dict[str, str], name: str, role: str, units: list[str] | None = None
+) -> dict[str, str]:
+    """Create a user (a unit manager bound to `units`); return the headers it sends (auditors: a fresh device id)."""
+    body = {"name": name, "role": role} | ({"units": units} if units is not None else {})
+    response = client.post("/v1/users", json=body, headers=admin)
     assert response.status_code == 201, response.text
     headers = {"Authorization": f"Bearer {response.json()['token']}"}
     if role == "auditor":

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import collections
 import hashlib
+import io
 import json
 import random
 import string
@@ -24,7 +25,9 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
+from PIL import Image
 
+from checklists.library import policy_file
 from server.auth import role_table
 from server.settings import Settings
 from tests.conftest import make_user
@@ -36,10 +39,13 @@ CLOSED = "2026-08"  # closed while it is empty: its snapshot and adjustments are
 SECRET_COMMENT = "A-only: кассир продиктовал пароль Wi-Fi 7Q2X"
 TUS = {"Tus-Resumable": "1.0.0"}
 UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
+UNIT2 = {"kind": "branch", "name": "ПСС Қонаев", "region": "Алматы облысы"}
+CLAIM = "Кассир поздоровался: видно на записи камеры 3"
 STAFF = {"name": "Нұрланова Әлия", "unit_id": "U1"}
 ASSIGNMENT = {"unit_id": "U1", "checklist_id": "example", "due_from": "2026-10-01", "due_to": "2026-10-31"}
 
-# Each actor and its role; `auditor` (aigerim) owns the submission, the blob and the upload.
+# Each actor and its role; `auditor` (aigerim) owns the submission, the blob and the upload; `manager`
+# manages its unit (U1) and filed the appeal, `manager2` manages another unit (U2).
 ACTORS = {
     "admin": "admin",
     "admin2": "admin",
@@ -49,6 +55,8 @@ ACTORS = {
     "hr2": "hr",
     "auditor": "auditor",
     "auditor2": "auditor",
+    "manager": "unit_manager",
+    "manager2": "unit_manager",
 }
 OWNER = "auditor"
 RANDOM_IDS = 1000  # per (endpoint x role that may call it)
@@ -80,6 +88,7 @@ class World:
     published: dict
     policy: dict
     victim_device: str
+    appeal: str
     revs_a: list[str] = field(default_factory=list)
     periods: list[str] = field(default_factory=lambda: [f"2025-{m:02d}" for m in range(1, 13)])
 
@@ -107,6 +116,17 @@ class World:
     def heads(self) -> list[str]:
         return self.client.get(f"/v1/submissions/{self.sub_a}", headers=self.headers["admin"]).json()["heads"]
 
+    def open_appeal(self) -> str:
+        """The manager's open appeal of A's visit: the one filed at the start, or a new one once it is closed."""
+        appeal = self.client.get(f"/v1/appeals/{self.appeal}", headers=self.headers["admin"]).json()
+        if appeal["status"] != "open":
+            self.appeal = _file_appeal(self.client, self.headers["manager"], self.sub_a)
+        return self.appeal
+
+    def appeal_secrets(self) -> list[str]:
+        """What of the manager's appeal must never reach another unit's manager."""
+        return [*self.a_secrets(), self.appeal, CLAIM]
+
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
@@ -124,6 +144,20 @@ def _start_upload(client, headers: dict, data: bytes) -> str:
 
 def _patch_headers(offset: int) -> dict[str, str]:
     return TUS | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
+
+
+def _photo() -> bytes:
+    """A real JPEG (a unit manager gets photos re-encoded, which needs a picture)."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (40, 30), random.Random(7).randbytes(40 * 30 * 3)).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def _file_appeal(client, manager: dict[str, str], submission_id: str) -> str:
+    body = {"submission_id": submission_id, "items": [{"item": "GREET.1", "claim": CLAIM}]}
+    response = client.post("/v1/appeals", json=body, headers=manager)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 def _publish_copy_of_example(client, admin, new_id: str) -> None:
@@ -149,8 +183,19 @@ def world(client, users, example_checklist, default_policy) -> World:
         "auditor": users["auditor"],
         "auditor2": users["auditor2"],
     }
-    for path, body in (("/v1/units/U1", UNIT), ("/v1/staff/E1", STAFF)):
+    for path, body in (("/v1/units/U1", UNIT), ("/v1/units/U2", UNIT2), ("/v1/staff/E1", STAFF)):
         assert client.put(path, json=body, headers=admin).status_code == 200
+    headers["manager"] = make_user(client, admin, "manager", "unit_manager", units=["U1"])
+    headers["manager2"] = make_user(client, admin, "manager2", "unit_manager", units=["U2"])
+    # Appeals are filed and closed many times over below: a cap the matrix does not reach.
+    policy = (
+        policy_file().read_text().replace("version = 1", "version = 2", 1)
+        + "\n[appeals]\nmax_per_unit_per_period = 1000\n"
+    )
+    response = client.post(
+        "/v1/policies", content=policy.encode(), headers=admin | {"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 201, response.text
     for key, auditor in (("ASG-A", "aigerim"), ("ASG-B", "daulet")):
         response = client.put(f"/v1/assignments/{key}", json=ASSIGNMENT | {"auditor": auditor}, headers=admin)
         assert response.status_code == 200, response.text
@@ -158,7 +203,7 @@ def world(client, users, example_checklist, default_policy) -> World:
 
     tablet, tablet_b = Tablet(headers["auditor"]), Tablet(headers["auditor2"])
     # A's evidence: one photo uploaded whole, one upload left half way.
-    blob = random.Random(7).randbytes(20_000)
+    blob = _photo()
     sha = hashlib.sha256(blob).hexdigest()
     location = _start_upload(client, tablet.headers, blob)
     response = client.patch(location, headers=tablet.headers | _patch_headers(0), content=blob)
@@ -177,6 +222,12 @@ def world(client, users, example_checklist, default_policy) -> World:
     own = tablet_b.revision(started_at=OCTOBER, assignment_id="ASG-B")
     (receipt_b,) = tablet_b.push(client, [own])
     assert receipt_b["status"] == "applied", receipt_b
+    # A's visit approved, and its manager's appeal of one item.
+    decision = {"decision": "approve", "heads": [visit["rev_id"]]}
+    assert (
+        client.post(f"/v1/submissions/{visit['submission_id']}/review", json=decision, headers=admin).status_code == 200
+    )
+    appeal = _file_appeal(client, headers["manager"], visit["submission_id"])
 
     lead = headers["lead"]
     body = {"scope": "unit", "unit_id": "U1", "period": PERIOD}
@@ -205,6 +256,7 @@ def world(client, users, example_checklist, default_policy) -> World:
         published=published.json(),
         policy=default_policy,
         victim_device=victim["Tekseru-Device-Id"],
+        appeal=appeal,
         revs_a=[visit["rev_id"]],
     )
 
@@ -238,11 +290,20 @@ class Case:
 
 
 def _owner_only(actor: str) -> bool:
-    return ACTORS[actor] != "auditor" or actor == OWNER
+    return ACTORS[actor] not in ("auditor", "unit_manager") or actor == OWNER
+
+
+def _evidence(actor: str) -> bool:
+    """A's photo: A, those who see everything, and the manager of the unit of A's approved visit."""
+    return _owner_only(actor) or actor == "manager"
 
 
 def _not_hr(actor: str) -> bool:
-    return ACTORS[actor] != "hr"
+    return ACTORS[actor] not in ("hr", "unit_manager")
+
+
+def _not_other_unit(actor: str) -> bool:
+    return actor != "manager2"
 
 
 def _correction(w: World) -> Req:
@@ -299,8 +360,49 @@ SECRET_CASES = [
         lambda w: Req(f"/v1/blobs/{w.sha_a}"),
         OK,
         True,
-        _owner_only,
+        _evidence,
         random_params=("sha256",),
+    ),
+    Case(
+        "GET",
+        "/v1/units/{unit_id:str}/visits",
+        lambda w: Req(f"/v1/units/U1/visits?period={PERIOD}"),
+        OK,
+        True,
+        _not_other_unit,
+        random_params=("unit_id",),
+    ),
+    Case(
+        "GET",
+        "/v1/appeals/{appeal_id:str}",
+        lambda w: Req(f"/v1/appeals/{w.appeal}"),
+        OK,
+        True,
+        _not_other_unit,
+        secrets=lambda w: w.appeal_secrets(),
+        random_params=("appeal_id",),
+    ),
+    Case(
+        "POST",
+        "/v1/appeals/{appeal_id:str}/withdraw",
+        lambda w: Req(f"/v1/appeals/{w.open_appeal()}/withdraw"),
+        OK,
+        True,
+        _not_other_unit,
+        secrets=lambda w: w.appeal_secrets(),
+        random_params=("appeal_id",),
+    ),
+    Case(
+        "POST",
+        "/v1/appeals/{appeal_id:str}/decision",
+        lambda w: Req(
+            f"/v1/appeals/{w.open_appeal()}/decision",
+            json={"items": [{"item": "GREET.1", "outcome": "upheld", "reason": "Ответ засчитан верно"}]},
+        ),
+        OK,
+        True,
+        secrets=lambda w: w.appeal_secrets(),
+        random_params=("appeal_id",),
     ),
     Case(
         "HEAD",
@@ -332,7 +434,15 @@ SECRET_CASES = [
         random_params=("scorecard_id",),
         name="draft",
     ),
-    Case("GET", CARD, lambda w: Req(f"/v1/scorecards/{w.published['id']}"), OK, True, name="published"),
+    Case(
+        "GET",
+        CARD,
+        lambda w: Req(f"/v1/scorecards/{w.published['id']}"),
+        OK,
+        True,
+        _not_other_unit,
+        name="published",
+    ),
     Case(
         "GET",
         CARD + "/pdf",
@@ -344,7 +454,15 @@ SECRET_CASES = [
         random_params=("scorecard_id",),
         name="draft",
     ),
-    Case("GET", CARD + "/pdf", lambda w: Req(f"/v1/scorecards/{w.published['id']}/pdf"), OK, True, name="published"),
+    Case(
+        "GET",
+        CARD + "/pdf",
+        lambda w: Req(f"/v1/scorecards/{w.published['id']}/pdf"),
+        OK,
+        True,
+        _not_other_unit,
+        name="published",
+    ),
     # Publishing the published one again changes nothing, so the draft stays a draft for the rows above.
     Case(
         "POST",
@@ -475,6 +593,14 @@ NOT_SECRET_CASES = [
         "/v1/users/{name:str}/password",
         lambda w: Req("/v1/users/victim.office/password", json={"password": "a long passphrase 1"}),
         frozenset({204}),
+        False,
+        random_params=("name",),
+    ),
+    Case(
+        "PUT",
+        "/v1/users/{name:str}/units",
+        lambda w: Req("/v1/users/manager/units", json={"units": ["U1"]}),
+        OK,
         False,
         random_params=("name",),
     ),
@@ -731,6 +857,7 @@ def _fire(client, requests: list[tuple[str, str, dict[str, str], bytes | None]])
 
     async def call(method: str, url: str, headers: dict[str, str], content: bytes | None) -> tuple[int, bytes]:
         body = content or b""
+        url, _, query = url.partition("?")
         header_list = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         header_list += [(b"host", b"testserver.local"), (b"content-length", str(len(body)).encode())]
         scope = {
@@ -741,7 +868,7 @@ def _fire(client, requests: list[tuple[str, str, dict[str, str], bytes | None]])
             "scheme": "http",
             "path": unquote(url),
             "raw_path": url.encode(),
-            "query_string": b"",
+            "query_string": query.encode(),
             "root_path": "",
             "headers": header_list,
             "client": ("127.0.0.1", 40000),
@@ -804,7 +931,13 @@ def test_random_ids_are_404_for_every_role_that_may_call(world):
     """Random uuids, hex hashes and strings on every endpoint with an id, for each role that may call it:
     404 (400 where the id has a fixed shape, a month or an entity name), never 200 and never 500."""
     client, allowed = world.client, _allowed(world.client)
-    actor_of_role = {"admin": "admin", "quality_lead": "lead", "hr": "hr", "auditor": "auditor"}
+    actor_of_role = {
+        "admin": "admin",
+        "quality_lead": "lead",
+        "hr": "hr",
+        "auditor": "auditor",
+        "unit_manager": "manager",
+    }
     rng = random.Random(20261014)
     problems = []
     done: set[tuple[str, str]] = set()

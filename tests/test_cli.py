@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import httpx
+import pytest
 
 from server.cli import main
 from tests.live import LiveServer
@@ -23,6 +24,35 @@ def test_users_without_a_server(tmp_path, capsys):
     assert "already exists (user_exists)" in capsys.readouterr().err
     assert main(["--data-dir", data_dir, "users", "revoke", "saule", "--token-prefix", token[4:14]]) == 0
     assert main(["--data-dir", data_dir, "users", "revoke", "ghost"]) == 1
+
+
+def test_unit_managers_are_added_with_their_units_and_rebound(tmp_path, capsys):
+    data_dir = str(tmp_path / "var")
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "unit_id,kind,name,region\nALM-014,branch,ПСС Алматы,Алматы\nALM-015,branch,ПСС Абая,Алматы\n", encoding="utf-8"
+    )
+    cli = ["--data-dir", data_dir]
+    assert main([*cli, "import", "units", str(units)]) == 0
+    assert main([*cli, "users", "add", "dana", "--role", "unit_manager", "--units", "ALM-015, ALM-014"]) == 0
+    out = capsys.readouterr().out
+    assert "user dana (unit_manager, units ALM-014, ALM-015) created" in out
+    assert out.splitlines()[-1].startswith("tks_")
+    assert main([*cli, "users", "units", "dana", "ALM-015"]) == 0
+    assert "dana now reads units ALM-015" in capsys.readouterr().out
+    assert main([*cli, "users", "list"]) == 0
+    assert "units: ALM-015" in next(line for line in capsys.readouterr().out.splitlines() if "dana" in line)
+    # Refusals: a manager without units, a unit not in the directory, units for another role.
+    assert main([*cli, "users", "add", "aru", "--role", "unit_manager"]) == 1
+    assert "units_required" in capsys.readouterr().err
+    assert main([*cli, "users", "units", "dana", "ALM-015,ALM-999"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown_unit" in err and "units[1]" in err and "Traceback" not in err
+    assert main([*cli, "users", "add", "hr1", "--role", "hr", "--units", "ALM-014"]) == 1
+    assert "units_not_allowed" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # an argument error, as argparse reports it
+        main([*cli, "users", "units", "dana", "ALM-014,,"])
+    assert "is not a list of units" in capsys.readouterr().err
 
 
 def test_import_errors_name_the_file_and_line(tmp_path, capsys):

@@ -33,6 +33,7 @@ ADMIN_GETS = (
 ADMIN_POSTS = (
     "/admin/users",
     "/admin/users/saule/role",
+    "/admin/users/saule/units",
     "/admin/users/saule/password",
     "/admin/users/saule/tokens",
     "/admin/users/saule/tokens/revoke",
@@ -190,9 +191,60 @@ def test_bad_names_are_refused_with_a_message(client, settings, boss, name, erro
 def test_a_taken_name_and_an_unknown_role_are_refused(client, settings, boss, saule):
     assert "error=user_exists" in _post(client, "/admin/users", name="saule", role="hr").headers["location"]
     assert "error=bad_role" in _post(client, "/admin/users", name="newbie", role="root").headers["location"]
-    assert "error=bad_role" in _post(client, "/admin/users", name="newbie", role="unit_manager").headers["location"]
+    # A unit manager needs units (the API's rule); with none, the form says so and keeps what was typed.
+    response = _post(client, "/admin/users", name="newbie", role="unit_manager")
+    assert "error=units_required" in response.headers["location"]
+    page = _follow(client, response)
+    assert 'data-testid="create-error"' in page and 'value="newbie"' in page
     assert _rows(settings, "SELECT role FROM users WHERE name = 'saule'")[0]["role"] == "quality_lead"
     assert not _rows(settings, "SELECT 1 FROM users WHERE name = 'newbie'")
+
+
+UNITS = {"kind": "branch", "region": "Алматы"}
+
+
+def test_a_unit_manager_is_created_with_units_and_its_units_are_edited(client, admin, settings, boss):
+    for unit_id in ("ALM-014", "ALM-015"):
+        client.put(f"/v1/units/{unit_id}", json=UNITS | {"name": f"ПСС {unit_id}"}, headers=admin)
+    refusals = [
+        ({"role": "unit_manager", "units": "ALM-014, ALM-999"}, "unknown_unit"),
+        ({"role": "unit_manager", "units": "ALM-014\n; DROP"}, "bad_units"),
+        ({"role": "unit_manager", "units": '=HYPERLINK("x")'}, "bad_units"),
+        ({"role": "unit_manager", "units": "ALM\u0301-014"}, "bad_units"),
+        ({"role": "hr", "units": "ALM-014"}, "units_not_allowed"),
+    ]
+    for form, error in refusals:
+        response = _post(client, "/admin/users", name="dana", **form)
+        assert f"error={error}" in response.headers["location"], (form, response.headers["location"])
+        assert 'data-testid="create-error"' in _follow(client, response)
+    assert not _rows(settings, "SELECT 1 FROM users WHERE name = 'dana'")
+    response = _post(client, "/admin/users", name="dana", role="unit_manager", units="ALM-015,ALM-014")
+    page = _follow(client, response)
+    assert _once(page, "token").startswith("tks_")
+    units = re.search(r'data-testid="unit-list">(.*?)</ul>', page, re.S).group(1)
+    assert re.findall(r'data-unit="([^"]+)"', units) == ["ALM-014", "ALM-015"] and "ПСС ALM-014" in units
+    assert 'value="ALM-014, ALM-015"' in page
+    listing = client.get("/admin/users?role=unit_manager").text
+    assert re.search(r'data-user="dana".*?data-testid="user-units">ALM-014, ALM-015<', listing, re.S)
+
+    # The units are edited on the user's page: what the API's PUT does, audited.
+    page = _follow(client, _post(client, "/admin/users/dana/units", units="ALM-015"))
+    assert 'data-testid="done"' in page and re.findall(r'<li data-unit="([^"]+)"', page) == ["ALM-015"]
+    listed = {u["name"]: u["units"] for u in client.get("/v1/users", headers=admin).json()["items"]}
+    assert listed["dana"] == ["ALM-015"]
+    assert [r["actor"] for r in _audit(settings, "user.units")][-1] == "boss"
+    for units, error in (("", "units_required"), ("ALM-999", "unknown_unit"), ("<b>", "bad_units")):
+        response = _post(client, "/admin/users/dana/units", units=units)
+        assert f"error={error}" in response.headers["location"], units
+        assert 'data-testid="error"' in _follow(client, response)
+    assert _post(client, "/admin/users/ghost/units", units="ALM-014").status_code == 404
+    # Another role has no units to edit: the page offers none, and a form sent anyway is refused.
+    assert 'data-testid="units-form"' not in client.get("/admin/users/boss").text
+    make_user(client, admin, "hr.aru", "hr")
+    assert "error=not_unit_manager" in _post(client, "/admin/users/hr.aru/units", units="ALM-014").headers["location"]
+    # A unit manager who becomes another role is bound to no unit any more.
+    assert _follow(client, _post(client, "/admin/users/dana/role", role="hr"))
+    assert not _rows(settings, "SELECT 1 FROM user_units WHERE user_name = 'dana'")
 
 
 def test_search_filter_and_paging_of_users(client, admin, boss):

@@ -28,7 +28,7 @@ import pytest
 from checklists.canonical import encode_normalized
 from server.auth import role_table
 from server.settings import Settings
-from tests.conftest import EXAMPLE_CHECKLIST
+from tests.conftest import EXAMPLE_CHECKLIST, make_user
 from tests.tablet import PASSING, Tablet
 
 OCTOBER = "2026-10-15T11:00:00+05:00"
@@ -68,6 +68,7 @@ class Org:
     headers: dict[str, dict[str, str]]
     tablet: Tablet
     visit: dict
+    appeal_id: str = ""
 
     @property
     def sub(self) -> str:
@@ -75,6 +76,21 @@ class Org:
 
     def heads(self) -> list[str]:
         return self.client.get(f"/v1/submissions/{self.sub}", headers=self.headers["admin"]).json()["heads"]
+
+    def approve(self) -> None:
+        """The visit approved, so that U1's manager may appeal it."""
+        body = {"decision": "approve", "heads": self.heads()}
+        response = self.client.post(
+            f"/v1/submissions/{self.sub}/review", json=body, headers=self.headers["quality_lead"]
+        )
+        assert response.status_code == 200, response.text
+
+    def appeal(self) -> None:
+        """The visit approved and GREET.2 of it appealed by U1's manager (an open appeal to decide)."""
+        self.approve()
+        response = self.client.post("/v1/appeals", json=_appeal_body(self), headers=self.headers["manager"])
+        assert response.status_code == 201, response.text
+        self.appeal_id = response.json()["id"]
 
 
 @pytest.fixture
@@ -93,6 +109,7 @@ def org(client, users, example_checklist, default_policy) -> Org:
         "hr": users["hr"],
         "auditor": tablet.headers,
         "auditor2": users["auditor2"],
+        "manager": make_user(client, admin, "marat", "unit_manager", units=["U1"]),
     }
     return Org(client=client, headers=headers, tablet=tablet, visit=visit)
 
@@ -112,6 +129,30 @@ def _policy_json(version: int) -> dict:
 
 
 NOW = "2026-10-20T10:00:00Z"
+# What the server decides of an appeal and tells (AppealOut), slipped into the appeal request bodies.
+APPEAL_FIELDS = {
+    "id": str(uuid.uuid4()),
+    "status": "decided",
+    "unit_id": "U2",
+    "period": "2025-01",
+    "filed_at": NOW,
+    "due_at": "9999-12-31T00:00:00Z",
+    "overdue": False,
+    "closed_at": NOW,
+    "filed_by": "somebody",
+    "decided_by": "somebody",
+    "rev_id": str(uuid.uuid4()),
+    "review_id": 1,
+}
+BEFORE = {"value": 1, "na": False}
+
+
+def _appeal_body(o: Org) -> dict:
+    return {"submission_id": o.sub, "items": [{"item": "GREET.2", "claim": "Поздоровалась у входа²\nсм. фото"}]}
+
+
+def _decision_body(o: Org) -> dict:
+    return {"items": [{"item": "GREET.2", "outcome": "upheld", "reason": "На фото видно приветствие"}]}
 
 
 @dataclass
@@ -127,6 +168,7 @@ class Strict:
     at: str = ""  # where the fields go: the top level, or a list element such as `decisions[0]`
     code: str = "invalid_request"
     ok: int = 200
+    prepare: Callable[[Org], None] | None = None  # what the body needs first (an approved visit, an appeal)
 
 
 STRICT = [
@@ -292,6 +334,78 @@ STRICT = [
         code="invalid_policy",
         ok=201,
     ),
+    Strict(
+        "PUT",
+        "/v1/users/{name:str}/units",
+        lambda o: "/v1/users/marat/units",
+        lambda o: {"units": ["U1"]},
+        {
+            "name": "root",
+            "role": "admin",
+            "token": "tks_" + "A" * 43,
+            "prefix": "AAAAAAAAAA",
+            "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$AAAA$AAAA",
+            "created_at": NOW,
+            "token_prefixes": ["AAAAAAAAAA"],
+            "unit_id": "U2",
+        },
+    ),
+    Strict(
+        "POST",
+        "/v1/appeals",
+        lambda o: "/v1/appeals",
+        _appeal_body,
+        APPEAL_FIELDS | {"auditor": "daulet", "appeal_id": str(uuid.uuid4()), "role": "quality_lead"},
+        actor="manager",
+        ok=201,
+        prepare=Org.approve,
+    ),
+    Strict(
+        "POST",
+        "/v1/appeals",
+        lambda o: "/v1/appeals",
+        _appeal_body,
+        {
+            "before": BEFORE,
+            "outcome": "overturned",
+            "reason": "сам себе",
+            "value": 5,
+            "na": True,
+            "appeal_id": str(uuid.uuid4()),
+            "decided_by": "somebody",
+        },
+        actor="manager",
+        at="items[0]",
+        ok=201,
+        prepare=Org.approve,
+    ),
+    Strict(
+        "POST",
+        "/v1/appeals/{appeal_id:str}/decision",
+        lambda o: f"/v1/appeals/{o.appeal_id}/decision",
+        _decision_body,
+        APPEAL_FIELDS | {"submission_id": str(uuid.uuid4()), "appeal_id": str(uuid.uuid4())},
+        actor="quality_lead",
+        prepare=Org.appeal,
+    ),
+    Strict(
+        "POST",
+        "/v1/appeals/{appeal_id:str}/decision",
+        lambda o: f"/v1/appeals/{o.appeal_id}/decision",
+        _decision_body,
+        {
+            "claim": "другое",
+            "evidence": ["ab" * 32],
+            "before": BEFORE,
+            "appeal_id": str(uuid.uuid4()),
+            "decided_by": "somebody",
+            "decided_at": NOW,
+            "rev_id": str(uuid.uuid4()),
+        },
+        actor="quality_lead",
+        at="items[0]",
+        prepare=Org.appeal,
+    ),
 ]
 
 
@@ -307,6 +421,8 @@ def _place(body: dict, at: str, name: str, value: object) -> dict:
 @pytest.mark.parametrize("case", STRICT, ids=lambda c: f"{c.method} {c.route} {c.at}".strip())
 def test_a_server_owned_field_is_400_and_changes_nothing(org, settings, case):
     client, headers = org.client, org.headers[case.actor]
+    if case.prepare:
+        case.prepare(org)
     for name, value in case.fields.items():
         before = database_rows(settings.db_path)
         body = _place(case.body(org), case.at, name, value)
@@ -476,9 +592,9 @@ def test_upload_metadata_cannot_name_another_owner_or_offset(org, settings):
 
 
 def test_bodies_on_endpoints_without_one_change_nothing_they_name(org, settings, users):
-    """A token for a user keeps the user's role; publishing keeps the server's hash and time; retiring retires."""
+    """A token for a user keeps the user's role; publishing keeps the server's hash and time; withdrawing withdraws."""
     client, admin, lead = org.client, org.headers["admin"], org.headers["quality_lead"]
-    FIELDS_TRIED["no-body endpoints"] += 6
+    FIELDS_TRIED["no-body endpoints"] += 10
     response = client.post("/v1/users/aigerim/tokens", json={"role": "admin", "name": "root"}, headers=admin)
     assert response.status_code == 201, response.text
     second = {"Authorization": f"Bearer {response.json()['token']}", "Tekseru-Device-Id": str(uuid.uuid4())}
@@ -494,6 +610,15 @@ def test_bodies_on_endpoints_without_one_change_nothing_they_name(org, settings,
     published = client.post(f"/v1/scorecards/{card['id']}/publish", json=forged, headers=lead).json()
     assert published["status"] == "published" and published["sha256"] == card["sha256"]
     assert published["published_at"] > "2026"
+
+    org.appeal()
+    forged = {"status": "open", "closed_at": None, "filed_by": "root", "unit_id": "U2"}
+    response = client.post(f"/v1/appeals/{org.appeal_id}/withdraw", json=forged, headers=org.headers["manager"])
+    assert response.status_code == 200, response.text
+    withdrawn = response.json()
+    assert withdrawn["status"] == "withdrawn" and withdrawn["closed_at"] > "2026" and withdrawn["unit_id"] == "U1"
+    row = (org.appeal_id,)
+    assert one_value(settings.db_path, "SELECT filed_by FROM appeals WHERE appeal_id = ?", row) == "marat"
 
 
 def test_every_body_taking_route_is_covered(client):
@@ -516,6 +641,7 @@ def test_every_body_taking_route_is_covered(client):
         ("POST", "/v1/submissions/{submission_id:str}/release/{rev_id:str}"),
         ("POST", "/v1/admin/rebuild"),
         ("POST", "/v1/admin/blobs/verify"),
+        ("POST", "/v1/appeals/{appeal_id:str}/withdraw"),
     }
     writes = {(m, p) for m, p, _ in role_table(client.app) if m in {"POST", "PUT", "PATCH", "DELETE"}}
     assert tried | set(raw_or_tolerant) | without_body == writes

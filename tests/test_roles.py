@@ -12,9 +12,9 @@ import pytest
 from server.auth import ROLES, role_table
 from server.routes.checklists import ChecklistVersion  # noqa: F401  (schema import check)
 from tests.conftest import EXAMPLE_CHECKLIST, make_user, store_rows
-from tests.tablet import Tablet
+from tests.tablet import PASSING, Tablet
 
-A, Q, H, U = "admin", "quality_lead", "hr", "auditor"
+A, Q, H, U, M = "admin", "quality_lead", "hr", "auditor", "unit_manager"
 
 # API.md, "Auth and roles": each route and who may call it. A new route must be added here.
 EXPECTED = {
@@ -27,6 +27,7 @@ EXPECTED = {
     ("DELETE", "/v1/users/{name:str}/tokens/{prefix:str}"): {A},
     ("PUT", "/v1/users/{name:str}/password"): {A},
     ("DELETE", "/v1/devices/{device_id:str}"): {A},
+    ("PUT", "/v1/users/{name:str}/units"): {A},
     # directory: admin all; quality_lead and hr read
     ("PUT", "/v1/units/{unit_id:str}"): {A},
     ("GET", "/v1/units/{unit_id:str}"): {A, Q, H},
@@ -59,9 +60,9 @@ EXPECTED = {
     ("POST", "/v1/policies"): {A, Q},
     ("GET", "/v1/policies"): {A, Q, H},
     ("GET", "/v1/policies/{policy_id:str}/versions/{version:str}"): {A, Q, H},
-    # scores: admin, quality_lead, hr
-    ("GET", "/v1/scores/units"): {A, Q, H},
-    ("GET", "/v1/scores/staff"): {A, Q, H},
+    # scores: admin, quality_lead, hr; a unit manager its own units' (approved)
+    ("GET", "/v1/scores/units"): {A, Q, H, M},
+    ("GET", "/v1/scores/staff"): {A, Q, H, M},
     ("GET", "/v1/scores/network"): {A, Q, H},
     ("GET", "/v1/scores/regions"): {A, Q, H},
     # motivation and periods: read by admin, quality_lead, hr; closed by hr (and admin)
@@ -69,11 +70,12 @@ EXPECTED = {
     ("POST", "/v1/periods/{period:str}/close"): {A, H},
     ("GET", "/v1/periods/{period:str}/snapshot"): {A, Q, H},
     ("GET", "/v1/periods/{period:str}/adjustments"): {A, Q, H},
-    # scorecards: quality_lead creates and publishes; hr reads (published ones only)
+    # scorecards: quality_lead creates and publishes; hr reads (published ones only), a unit manager
+    # the published ones of its own units
     ("POST", "/v1/scorecards"): {A, Q},
-    ("GET", "/v1/scorecards"): {A, Q, H},
-    ("GET", "/v1/scorecards/{scorecard_id:str}"): {A, Q, H},
-    ("GET", "/v1/scorecards/{scorecard_id:str}/pdf"): {A, Q, H},
+    ("GET", "/v1/scorecards"): {A, Q, H, M},
+    ("GET", "/v1/scorecards/{scorecard_id:str}"): {A, Q, H, M},
+    ("GET", "/v1/scorecards/{scorecard_id:str}/pdf"): {A, Q, H, M},
     ("POST", "/v1/scorecards/{scorecard_id:str}/publish"): {A, Q},
     # the admin endpoints the command line uses
     ("POST", "/v1/admin/import/{entity:str}"): {A},
@@ -82,15 +84,35 @@ EXPECTED = {
     ("POST", "/v1/admin/rebuild"): {A},
     ("POST", "/v1/admin/backup"): {A},
     ("POST", "/v1/admin/blobs/verify"): {A},
-    # evidence uploads (tus): auditors, as a device; tus discovery needs no token
+    # evidence uploads (tus): auditors, as a device, and unit managers (an appeal's evidence); tus
+    # discovery needs no token
     ("OPTIONS", "/v1/uploads"): {"public"},
-    ("POST", "/v1/uploads"): {U},
-    ("HEAD", "/v1/uploads/{upload_id:str}"): {U},
-    ("PATCH", "/v1/uploads/{upload_id:str}"): {U},
-    # blobs: auditors ask which are missing; admin and quality_lead read all, auditors their own, hr none
+    ("POST", "/v1/uploads"): {U, M},
+    ("HEAD", "/v1/uploads/{upload_id:str}"): {U, M},
+    ("PATCH", "/v1/uploads/{upload_id:str}"): {U, M},
+    # blobs: auditors ask which are missing; admin and quality_lead read all, auditors their own, unit
+    # managers their units' approved visits' and appeals' (photos without metadata), hr none
     ("POST", "/v1/blobs/missing"): {U},
-    ("GET", "/v1/blobs/{sha256:str}"): {A, Q, U},
+    ("GET", "/v1/blobs/{sha256:str}"): {A, Q, U, M},
+    # a unit's approved visits as the audited see them: unit managers their own units
+    ("GET", "/v1/units/{unit_id:str}/visits"): {A, Q, M},
+    # appeals: unit managers file and withdraw (own units); quality_lead decides; both read
+    ("POST", "/v1/appeals"): {M},
+    ("GET", "/v1/appeals"): {A, Q, M},
+    ("GET", "/v1/appeals/{appeal_id:str}"): {A, Q, M},
+    ("POST", "/v1/appeals/{appeal_id:str}/withdraw"): {M},
+    ("POST", "/v1/appeals/{appeal_id:str}/decision"): {A, Q},
 }
+
+
+UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
+
+
+@pytest.fixture
+def users(users, client) -> dict[str, dict[str, str]]:
+    """One user of each role, a unit manager (of U1) among them."""
+    assert client.put("/v1/units/U1", json=UNIT, headers=users["admin"]).status_code == 200
+    return users | {M: make_user(client, users["admin"], "manager", M, units=["U1"])}
 
 
 def test_every_route_declares_its_roles_and_matches_api_md(client):
@@ -126,6 +148,7 @@ def _concrete(path: str) -> str:
         .replace("{scorecard_id:str}", str(uuid.uuid4()))
         .replace("{upload_id:str}", "0" * 32)
         .replace("{sha256:str}", "0" * 64)
+        .replace("{appeal_id:str}", str(uuid.uuid4()))
     )
 
 
@@ -147,7 +170,8 @@ def test_roles_outside_the_table_get_403(client, users, role):
 # The test above sends `{}`, which a handler would refuse anyway; below, every write route gets a
 # body that its allowed role writes with (2xx, checked right after), so a 403 can only come from
 # the role check. HR writes nothing but the close of a period; an auditor writes only through
-# sync push, uploads and `blobs/missing`; and a refused write leaves the database as it was.
+# sync push, uploads and `blobs/missing`; a unit manager files and withdraws appeals and uploads
+# their evidence; and a refused write leaves the database as it was.
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 AUDITOR_WRITES = {
@@ -157,9 +181,14 @@ AUDITOR_WRITES = {
     ("POST", "/v1/blobs/missing"),
 }
 HR_WRITES = {("POST", "/v1/periods/{period:str}/close")}
+MANAGER_WRITES = {
+    ("POST", "/v1/appeals"),
+    ("POST", "/v1/appeals/{appeal_id:str}/withdraw"),
+    ("POST", "/v1/uploads"),
+    ("PATCH", "/v1/uploads/{upload_id:str}"),
+}
 OCTOBER = "2026-10-15T11:00:00+05:00"
 TUS = {"Tus-Resumable": "1.0.0"}
-UNIT = {"kind": "branch", "name": "ПСС Алматы, Абая 109", "region": "Алматы"}
 
 
 def _b64(text: str) -> str:
@@ -192,6 +221,9 @@ class Org:
         self.periods = iter(f"2025-{m:02d}" for m in range(1, 13))
         self.victims = iter(f"victim{i}" for i in range(1000))
         self.data = random.Random(3).randbytes(4000)
+        self.uploader = self.tablet.headers  # whose uploads `upload` starts
+        self.appealed: dict | None = None
+        self.items = iter(PASSING)
 
     @property
     def sub(self) -> str:
@@ -219,8 +251,30 @@ class Org:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    def approved(self) -> str:
+        """A second visit, approved, for the unit manager to appeal (made once)."""
+        if self.appealed is None:
+            self.appealed = self.tablet.revision(started_at=OCTOBER)
+            self.tablet.push(self.client, [self.appealed])
+            sub = self.appealed["submission_id"]
+            heads = self.client.get(f"/v1/submissions/{sub}", headers=self.users["admin"]).json()["heads"]
+            decision = {"decision": "approve", "heads": heads}
+            response = self.client.post(f"/v1/submissions/{sub}/review", json=decision, headers=self.users["admin"])
+            assert response.status_code == 200, response.text
+        return self.appealed["submission_id"]
+
+    def appeal_body(self) -> dict:
+        return {"submission_id": self.approved(), "items": [{"item": next(self.items), "claim": "Кассир поздоровался"}]}
+
+    def appeal(self) -> tuple[str, str]:
+        """An open appeal of one item: its id and the item."""
+        body = self.appeal_body()
+        response = self.client.post("/v1/appeals", json=body, headers=self.users[M])
+        assert response.status_code == 201, response.text
+        return response.json()["id"], body["items"][0]["item"]
+
     def upload(self) -> str:
-        response = self.client.post("/v1/uploads", headers=self.tablet.headers | _upload_headers(self.data))
+        response = self.client.post("/v1/uploads", headers=self.uploader | _upload_headers(self.data))
         assert response.status_code == 201, response.text
         return response.headers["location"]
 
@@ -313,8 +367,18 @@ def _write_request(org: Org, method: str, path: str) -> tuple[str, dict]:
             "/v1/users/hr/password",
             {"json": {"password": "a long passphrase 1"}},
         ),
+        ("PUT", "/v1/users/{name:str}/units"): lambda: ("/v1/users/manager/units", {"json": {"units": ["U1"]}}),
+        ("POST", "/v1/appeals"): lambda: ("/v1/appeals", {"json": org.appeal_body()}),
+        ("POST", "/v1/appeals/{appeal_id:str}/withdraw"): lambda: (f"/v1/appeals/{org.appeal()[0]}/withdraw", {}),
+        ("POST", "/v1/appeals/{appeal_id:str}/decision"): lambda: _decision(org),
     }
     return table[(method, path)]()
+
+
+def _decision(org: Org) -> tuple[str, dict]:
+    appeal_id, item = org.appeal()
+    body = {"items": [{"item": item, "outcome": "upheld", "reason": "Ответ засчитан верно"}]}
+    return f"/v1/appeals/{appeal_id}/decision", {"json": body}
 
 
 def _one_token(org: Org) -> tuple[str, dict]:
@@ -328,18 +392,21 @@ def _writes(client) -> list[tuple[str, str, frozenset[str]]]:
 
 
 def _actor_of(roles: frozenset[str]) -> str:
-    return next(r for r in ("admin", "quality_lead", "hr", "auditor") if r in roles)
+    return next(r for r in ("admin", "quality_lead", "hr", "auditor", M) if r in roles)
 
 
-@pytest.mark.parametrize("role", ["hr", "auditor"])
+@pytest.mark.parametrize("role", ["hr", "auditor", M])
 def test_no_write_outside_the_role_even_with_a_valid_body(
     client, users, example_checklist, default_policy, settings, role
 ):
-    """HR and auditors, on every write route outside their few: 403 and the database unchanged;
-    the same request from an allowed role then writes (so the body was valid and only the role refused it)."""
+    """HR, auditors and unit managers, on every write route outside their few: 403 and the database
+    unchanged; the same request from an allowed role then writes (so the body was valid and only the
+    role refused it)."""
     org = Org(client, users)
-    own = HR_WRITES if role == "hr" else AUDITOR_WRITES
-    headers = users[role] if role == "hr" else org.tablet.headers
+    own = {"hr": HR_WRITES, "auditor": AUDITOR_WRITES, M: MANAGER_WRITES}[role]
+    headers = org.tablet.headers if role == "auditor" else users[role]
+    if role == M:
+        org.uploader = headers
     writes = _writes(client)
     assert {(m, p) for m, p, roles in writes if role in roles} == own
     for method, path, roles in writes:

@@ -115,6 +115,32 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Мұндай аты бар пайдаланушы бұрыннан бар.",
         "A user with that name already exists.",
     ),
+    "console.admin.users.units": ("Подразделения", "Бөлімшелер", "Units"),
+    "console.admin.users.units_rule": (
+        "Только для руководителя подразделения: коды подразделений через запятую, например ALM-014, ALM-015.",
+        "Тек бөлімше басшысы үшін: бөлімше кодтары үтір арқылы, мысалы ALM-014, ALM-015.",
+        "For a unit manager only: unit ids separated by commas, e.g. ALM-014, ALM-015.",
+    ),
+    "console.admin.users.error.units_required": (
+        "Руководителю подразделения нужны подразделения: укажите их коды.",
+        "Бөлімше басшысына бөлімшелер керек: олардың кодтарын көрсетіңіз.",
+        "A unit manager needs units: type their ids.",
+    ),
+    "console.admin.users.error.units_not_allowed": (
+        "Подразделения указываются только для руководителя подразделения.",
+        "Бөлімшелер тек бөлімше басшысы үшін көрсетіледі.",
+        "Units are only for a unit manager.",
+    ),
+    "console.admin.users.error.bad_units": (
+        "Это не коды подразделений: латинские буквы, цифры, точка, дефис, подчёркивание, через запятую.",
+        "Бұл бөлімше кодтары емес: латын әріптері, сандар, нүкте, сызықша, астыңғы сызық, үтір арқылы.",
+        "Those are not unit ids: Latin letters, digits, dot, hyphen, underscore, separated by commas.",
+    ),
+    "console.admin.users.error.unknown_unit": (
+        "Таких подразделений нет в справочнике.",
+        "Мұндай бөлімшелер анықтамалықта жоқ.",
+        "Some of those units are not in the directory.",
+    ),
     # One user.
     "console.admin.user.title": ("Пользователь {name}", "Пайдаланушы {name}", "User {name}"),
     "console.admin.user.sessions": ("Открытых сеансов консоли", "Ашық консоль сеанстары", "Open console sessions"),
@@ -191,6 +217,55 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "This user in the audit log",
     ),
     "console.admin.user.done.created": ("Пользователь создан.", "Пайдаланушы құрылды.", "The user was created."),
+    "console.admin.user.done.units": (
+        "Подразделения сохранены.",
+        "Бөлімшелер сақталды.",
+        "The units were saved.",
+    ),
+    "console.admin.user.units_heading": (
+        "Подразделения руководителя",
+        "Басшының бөлімшелері",
+        "The manager's units",
+    ),
+    "console.admin.user.no_units": (
+        "Ни одного подразделения: руководитель пока ничего не видит.",
+        "Бірде-бір бөлімше жоқ: басшы әзірге ештеңе көрмейді.",
+        "No units: the manager sees nothing yet.",
+    ),
+    "console.admin.user.units_note": (
+        "Коды через запятую. Руководитель видит одобренные визиты, показатели и карточки только этих "
+        "подразделений и подаёт по ним апелляции.",
+        "Кодтар үтір арқылы. Басшы тек осы бөлімшелердің мақұлданған сапарларын, көрсеткіштері мен "
+        "карточкаларын көреді және олар бойынша апелляция береді.",
+        "Ids separated by commas. The manager sees the approved visits, figures and scorecards of these "
+        "units only, and appeals for them.",
+    ),
+    "console.admin.user.units_submit": ("Сохранить подразделения", "Бөлімшелерді сақтау", "Save units"),
+    "console.admin.user.error.units_required": (
+        "Укажите хотя бы одно подразделение.",
+        "Кемінде бір бөлімшені көрсетіңіз.",
+        "Type at least one unit.",
+    ),
+    "console.admin.user.error.units_not_allowed": (
+        "Подразделения указываются только для руководителя подразделения.",
+        "Бөлімшелер тек бөлімше басшысы үшін көрсетіледі.",
+        "Units are only for a unit manager.",
+    ),
+    "console.admin.user.error.bad_units": (
+        "Это не коды подразделений: латинские буквы, цифры, точка, дефис, подчёркивание, через запятую.",
+        "Бұл бөлімше кодтары емес: латын әріптері, сандар, нүкте, сызықша, астыңғы сызық, үтір арқылы.",
+        "Those are not unit ids: Latin letters, digits, dot, hyphen, underscore, separated by commas.",
+    ),
+    "console.admin.user.error.unknown_unit": (
+        "Таких подразделений нет в справочнике.",
+        "Мұндай бөлімшелер анықтамалықта жоқ.",
+        "Some of those units are not in the directory.",
+    ),
+    "console.admin.user.error.not_unit_manager": (
+        "Подразделения бывают только у руководителя подразделения.",
+        "Бөлімшелер тек бөлімше басшысында болады.",
+        "Only a unit manager has units.",
+    ),
     "console.admin.user.done.role": ("Роль изменена.", "Рөл өзгертілді.", "The role was changed."),
     "console.admin.user.done.role_same": (
         "У пользователя уже эта роль.",

@@ -1,7 +1,7 @@
 """Console texts: base (key -> (ru, kk, en); terms as in checklists/library/README.md).
 
-The frame of every page (header, navigation, language switch), signing in and out, the home page
-and the error pages.
+The frame of every page (header, navigation, language switch), signing in and out and the error
+pages.
 """
 
 from __future__ import annotations
@@ -53,10 +53,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "console.login.title": ("Вход", "Кіру", "Sign in"),
     "console.login.heading": ("Вход в Tekseru", "Tekseru жүйесіне кіру", "Sign in to Tekseru"),
     "console.login.intro": (
-        "Для сотрудников офиса: руководителей по качеству, HR и администраторов. Аудиторы работают на планшетах.",
-        "Кеңсе қызметкерлеріне арналған: сапа жөніндегі жетекшілер, HR және әкімшілер."
+        "Для руководителей по качеству, HR, руководителей подразделений и администраторов."
+        " Аудиторы работают на планшетах.",
+        "Сапа жөніндегі жетекшілерге, HR-ға, бөлімше басшыларына және әкімшілерге арналған."
         " Аудиторлар планшетте жұмыс істейді.",
-        "For office staff: quality leads, HR and administrators. Auditors work on their tablets.",
+        "For quality leads, HR, unit managers and administrators. Auditors work on their tablets.",
     ),
     "console.login.username": ("Имя пользователя", "Пайдаланушы аты", "User name"),
     "console.login.password": ("Пароль", "Құпиясөз", "Password"),
@@ -86,14 +87,6 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Забыли пароль? Его может сменить администратор.",
         "Құпиясөзді ұмыттыңыз ба? Оны әкімші ауыстыра алады.",
         "Forgot your password? An administrator can reset it.",
-    ),
-    # home
-    "console.home.title": ("Главная", "Басты бет", "Home"),
-    "console.home.heading": ("Добро пожаловать, {name}", "Қош келдіңіз, {name}", "Welcome, {name}"),
-    "console.home.nothing": (
-        "Для вашей роли в консоли пока нет страниц.",
-        "Консольде сіздің рөліңізге арналған беттер әзірге жоқ.",
-        "There are no console pages for your role yet.",
     ),
     # errors
     "console.error.title": ("Ошибка {status}", "{status} қатесі", "Error {status}"),

@@ -199,6 +199,16 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "ЖЖЖЖ-АА түрінде, бет мекенжайындағыдай.",
         "As YYYY-MM, as in the page's address.",
     ),
+    "console.periods.blockers.appeals": (
+        "Открытых апелляций по визитам месяца: {n}. Руководитель по качеству решает их в разделе апелляций.",
+        "Айдың сапарлары бойынша ашық апелляциялар: {n}. Сапа жөніндегі жетекші оларды апелляциялар бөлімінде шешеді.",
+        "{n} appeal(s) on visits of the month are open. The quality lead decides them on the appeals page.",
+    ),
+    "console.periods.close.force_appeals": (
+        "Закрыть, хотя апелляции открыты: {n} (решения по ним станут корректировками)",
+        "Апелляциялар ашық болса да жабу: {n} (олар бойынша шешімдер түзетулерге айналады)",
+        "Close although {n} appeal(s) are open (decisions on them become adjustments)",
+    ),
     "console.periods.close.force": (
         "Закрыть, хотя визитов ждут проверки: {n} (решения по ним станут корректировками)",
         "Тексеруді күтетін сапарлар болса да жабу: {n} (олар бойынша шешімдер түзетулерге айналады)",
@@ -233,6 +243,12 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Айдың сапарлары әлі тексеруді күтуде. Ештеңе жабылған жоқ: оларды тексеріңіз немесе «…болса да жабу»"
         " белгісін қойыңыз.",
         "Visits of the month still await review. Nothing was closed: review them, or tick “Close although…”.",
+    ),
+    "console.periods.error.open_appeals": (
+        "По визитам месяца есть нерешённые апелляции. Ничего не закрыто: решите их или отметьте «Закрыть, хотя…».",
+        "Айдың сапарлары бойынша шешілмеген апелляциялар бар. Ештеңе жабылған жоқ: оларды шешіңіз немесе"
+        " «…болса да жабу» белгісін қойыңыз.",
+        "Appeals on visits of the month are still open. Nothing was closed: decide them, or tick “Close although…”.",
     ),
     "console.periods.error.period_not_ended": (
         "{month} ещё не закончился. Ничего не закрыто.",

@@ -90,6 +90,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Failed items and auditors' comments",
     ),
     "sec.staff": ("Сотрудники", "Қызметкерлер", "Staff"),
+    "sec.appeals": (
+        "Апелляции подразделения за месяц",
+        "Бөлімшенің осы айдағы апелляциялары",
+        "The unit's appeals this month",
+    ),
     "sec.evidence": (
         "Фото по невыполненным критичным пунктам",
         "Орындалмаған аса маңызды тармақтардың фотосуреттері",
@@ -161,6 +166,39 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "мало визитов: нейтральный коэффициент",
         "сапарлар аз: бейтарап коэффициент",
         "too few visits: neutral coefficient",
+    ),
+    "flag.under_appeal": (
+        "на апелляции: визит месяца оспаривается",
+        "апелляцияда: айдың сапарына дау айтылуда",
+        "under appeal: a visit of the month is disputed",
+    ),
+    "failed.overturned": (
+        "↺ Изменён по апелляции",
+        "↺ Апелляция бойынша өзгертілді",
+        "↺ Overturned on appeal",
+    ),
+    "note.overturned": (
+        "↺ — ответ аудитора по пункту изменён по апелляции подразделения решением руководителя по качеству;"
+        " оценки учитывают изменённый ответ.",
+        "↺ — бөлімшенің апелляциясы бойынша сапа жөніндегі жетекшінің шешімімен аудитордың жауабы өзгертілді;"
+        " бағалар өзгертілген жауапты есепке алады.",
+        "↺ — the auditor's answer was changed on the unit's appeal by the quality lead's decision;"
+        " the figures count the answer as changed.",
+    ),
+    # the month's appeals (unit scorecards)
+    "col.appeals_filed": ("Подано апелляций", "Берілген апелляциялар", "Appeals filed"),
+    "col.appeal_items": ("Оспорено пунктов", "Дау айтылған тармақтар", "Items disputed"),
+    "col.appeal_upheld": ("Оставлено в силе", "Күшінде қалды", "Upheld"),
+    "col.appeal_overturned": ("Изменено", "Өзгертілді", "Overturned"),
+    "col.appeal_open": ("Ждут решения", "Шешім күтуде", "Awaiting decision"),
+    "col.appeal_withdrawn": ("Отозвано", "Кері алынды", "Withdrawn"),
+    "note.appeals": (
+        "Все столбцы, кроме первого, — пункты: оспорено = оставлено в силе + изменено + ждут решения + отозвано."
+        " Аудиторы остаются анонимными для подразделения.",
+        "Біріншісінен басқа бағандардың бәрі — тармақтар: дау айтылғаны = күшінде қалғаны + өзгертілгені +"
+        " шешім күтудегісі + кері алынғаны. Аудиторлар бөлімше үшін жасырын қалады.",
+        "Every column but the first counts items: disputed = upheld + overturned + awaiting decision + withdrawn."
+        " Auditors stay anonymous to the unit.",
     ),
     # empty states
     "empty.standards": (

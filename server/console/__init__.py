@@ -2,12 +2,13 @@
 
 `web` is the frame every page uses (sessions, CSRF, `page`, `redirect`); `auth` signs in and out;
 `review` and `visit` are the review queue and the visit page; `dashboards`, `periods`,
-`scorecards`, `admin` and `directory` are the rest of CONSOLE.md's pages.
+`scorecards`, `admin` and `directory` are the rest of CONSOLE.md's pages; `my` is the unit
+manager's home and appeal form, `appeals` the quality lead's appeals queue and decision page.
 """
 
 from __future__ import annotations
 
-from server.console import admin, auth, dashboards, directory, periods, review, scorecards, visit
+from server.console import admin, appeals, auth, dashboards, directory, my, periods, review, scorecards, visit
 
 ROUTES = [
     *auth.ROUTES,
@@ -18,4 +19,6 @@ ROUTES = [
     *scorecards.ROUTES,
     *admin.ROUTES,
     *directory.ROUTES,
+    *appeals.ROUTES,
+    *my.ROUTES,
 ]

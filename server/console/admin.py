@@ -44,13 +44,13 @@ from server.files import backup_target
 from server.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem, verify_password
 from server.pg import redacted
 from server.routes.health import health_of
-from server.routes.users import reset_console_password
+from server.routes.users import MAX_UNITS, check_units, reset_console_password
 from server.settings import Settings
 from server.store import audit as audit_store
 from server.store import sessions as sessions_store
 from server.store import users as store
 from server.sync.refresh import rebuild_all
-from server.wire import USER_NAME_PATTERN
+from server.wire import SLUG_PATTERN, USER_NAME_PATTERN
 
 ADMINS = console("admin")
 OFFICE = console("admin", "quality_lead", "hr", "unit_manager")
@@ -63,6 +63,7 @@ ONCE_PATH = "/admin/users"
 ONCE_SECONDS = 300
 GENERATED_BYTES = 15  # a generated password: 20 URL-safe characters (120 bits)
 _NAME = re.compile(USER_NAME_PATTERN)
+_SLUG = re.compile(SLUG_PATTERN)
 _DIGITS = re.compile(r"^[0-9]{1,18}$(?!\n)")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$(?!\n)")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,64}$(?!\n)")
@@ -74,6 +75,7 @@ ACTIONS = (
     "user.",
     "user.create",
     "user.role",
+    "user.units",
     "user.password.",
     "user.token.",
     "device.revoke",
@@ -109,7 +111,24 @@ async def admin_index(request: Request) -> Template:
 
 # --- users -------------------------------------------------------------------------------------
 
-_CREATE_ERRORS = ("bad_name", "bad_role", "user_exists")
+_CREATE_ERRORS = (
+    "bad_name",
+    "bad_role",
+    "user_exists",
+    "units_required",
+    "units_not_allowed",
+    "bad_units",
+    "unknown_unit",
+)
+_UNITS_ERRORS = ("units_required", "units_not_allowed", "unknown_unit", "not_unit_manager")
+
+
+def units_field(text: str) -> list[str] | None:
+    """The unit ids typed in a form (separated by commas or spaces), or None when one is not a unit id."""
+    units = [u for u in re.split(r"[,\s]+", text) if u]
+    if len(units) > MAX_UNITS or not all(_SLUG.match(u) for u in units):
+        return None
+    return units
 
 
 @get("/admin/users", opt=ADMINS, include_in_schema=False)
@@ -134,6 +153,7 @@ async def users_page(request: Request, db: NamedDependency[Database]) -> Templat
         error=_code(params.get("error"), _CREATE_ERRORS),
         new_name=_bounded(params.get("name"), 64),
         new_role=params.get("new_role") if params.get("new_role") in ROLES else "quality_lead",
+        new_units=_bounded(params.get("units"), 2000),
     )
 
 
@@ -144,21 +164,31 @@ def _url(path: str, **query: str | None) -> str:
 
 @post("/admin/users", opt=ADMINS, include_in_schema=False, status_code=303)
 async def create_user(request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Response:
-    """Create a user with its first API token (`POST /v1/users`'s rules and store function); the token is shown once."""
+    """Create a user with its first API token (`POST /v1/users`'s rules and store function); the token is shown once.
+
+    A unit manager is created with the units typed beside the role, in the same transaction.
+    """
     name = (await form_field(request, "name")).strip()
     role = await form_field(request, "role")
-    kept = {"name": name[:64], "new_role": role if role in ROLES else None}
+    typed = (await form_field(request, "units"))[:2000]
+    kept = {"name": name[:64], "new_role": role if role in ROLES else None, "units": typed.strip()}
     if not _NAME.match(name) or name == LOCAL_ADMIN:
         return _back("/admin/users", error="bad_name", **kept)
     if role not in ROLES:
         return _back("/admin/users", error="bad_role", **kept)
+    units = units_field(typed)
+    if units is None:
+        return _back("/admin/users", error="bad_units", **kept)
     token, prefix, hashed = new_token()
     try:
-        await db.write(store.create_user, name, role, prefix, hashed, actor=viewer_of(request).name)
+        check_units(role, units)
+        await db.write(
+            store.create_user, name, role, prefix, hashed, actor=viewer_of(request).name, units=units or None
+        )
     except ProblemError as exc:
-        if exc.code != "user_exists":
+        if exc.code not in _CREATE_ERRORS:
             raise
-        return _back("/admin/users", error="user_exists", **kept)
+        return _back("/admin/users", error=exc.code, **kept)
     response = redirect(f"/admin/users/{quote(name)}?done=created")
     _show_once(response, request, settings, {"user": name, "kind": "token", "value": token, "prefix": prefix})
     return response
@@ -191,6 +221,7 @@ def _take_once(request: Request, name: str) -> dict[str, str] | None:
 _USER_DONE = (
     "created",
     "role",
+    "units",
     "role_same",
     "password",
     "token",
@@ -209,6 +240,8 @@ _USER_ERRORS = (
     "role_cannot_sign_in",
     "unknown_token",
     "unknown_device",
+    "bad_units",
+    *_UNITS_ERRORS,
 )
 
 
@@ -261,6 +294,23 @@ async def change_role(request: Request, db: NamedDependency[Database], name: Fro
             raise
         return _back(_user_url(name), error="own_role")
     return _back(_user_url(name), done="role" if changed else "role_same")
+
+
+@post("/admin/users/{name:str}/units", opt=ADMINS, include_in_schema=False, status_code=303)
+async def change_units(request: Request, db: NamedDependency[Database], name: FromPath[str]) -> Redirect:
+    """Bind a unit manager to exactly the units typed (`PUT /v1/users/{name}/units`'s rules, audited)."""
+    name = _user_name(name)
+    units = units_field(await form_field(request, "units"))
+    if units is None:
+        return _back(_user_url(name), error="bad_units")
+    try:
+        check_units("unit_manager", units)
+        await db.write(store.set_units, name, units, viewer_of(request).name)
+    except ProblemError as exc:
+        if exc.code not in _UNITS_ERRORS:
+            raise
+        return _back(_user_url(name), error=exc.code)
+    return _back(_user_url(name), done="units")
 
 
 @post("/admin/users/{name:str}/password", opt=ADMINS, include_in_schema=False, status_code=303)
@@ -670,6 +720,7 @@ ROUTES = [
     create_user,
     user_page,
     change_role,
+    change_units,
     reset_password,
     issue_token,
     revoke_all_tokens,

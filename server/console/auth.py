@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from server.clock import iso_utc, utc_now
+from server.console import my
 from server.console.web import (
     LANGS,
     LOGIN_COOKIE,
@@ -190,14 +191,15 @@ async def switch_language(request: Request, db: NamedDependency[Database]) -> Re
 
 
 @get("/", opt=HOME_ROLES, include_in_schema=False)
-async def home(request: Request) -> Response:
-    """Each role starts where its daily work is: leads and admins at the queue, HR at the month end."""
+async def home(request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Response:
+    """Each role starts where its daily work is: leads and admins at the queue, HR at the month end, a
+    unit manager on their units' results (`server.console.my`)."""
     viewer = viewer_of(request)
     if viewer.role in ("quality_lead", "admin"):
         return redirect("/review")
     if viewer.role == "hr":
         return redirect("/periods")
-    return page(request, "home.html")
+    return await my.home_page(request, db, settings)
 
 
 ROUTES = [login_form, sign_in, sign_out, switch_language, home]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -24,6 +25,7 @@ from checklists.diff import diff_versions
 from checklists.model import Checklist
 from checklists.validate import Invalid, load_checklist
 from reports.policy import Policy, load_policy
+from server.appeals import policy_publisher
 from server.console.web import console, language_of, page, redirect
 from server.db import Database
 from server.errors import ProblemError, not_found
@@ -439,7 +441,8 @@ async def policy_publish(
     request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
 ) -> Response:
     """Check the file as `POST /v1/policies` does and publish it; or list every problem, writing nothing."""
-    return await _publish_upload(request, db, settings, "policies", load_policy, policies_store.publish)
+    publish = policy_publisher(db, ZoneInfo(settings.timezone))
+    return await _publish_upload(request, db, settings, "policies", load_policy, publish)
 
 
 ROUTES = [

@@ -36,6 +36,7 @@ from server.periods import PERIOD_PATTERN, check_closable, check_period, current
 from server.routes.periods import snapshot_about, table_file
 from server.settings import Settings
 from server.store import periods as store
+from server.store.appeals import open_appeals
 from server.store.periods import CarriedAdjustment, ClosedSummary
 
 READERS = console("hr", "admin", "quality_lead")
@@ -44,7 +45,15 @@ PAGE_SIZE = 100
 MAX_PAGE = 100_000
 MAX_TYPED = 40  # a typed month longer than this is echoed cut
 # Why a close was refused (the `error` of the page's query string) and what a close did (`done`).
-ERRORS = ("mismatch", "changed", "unreviewed_submissions", "period_not_ended", "period_out_of_range", "no_policy")
+ERRORS = (
+    "mismatch",
+    "changed",
+    "unreviewed_submissions",
+    "open_appeals",
+    "period_not_ended",
+    "period_out_of_range",
+    "no_policy",
+)
 DONE = ("closed", "period_closed")
 LANG_OF_FILE = ("ru", "kk", "en")
 
@@ -71,6 +80,7 @@ def month_list(c: sqlite3.Connection) -> MonthList:
 class Screen(msgspec.Struct, kw_only=True, frozen=True):
     figures: store.Figures
     waiting: dict[str, int]  # status -> visits awaiting review (open months)
+    open_appeals: int  # appeals on visits of the month still open (open months): a close needs force
     pending: list[Adjustment]  # changes after the close, not carried yet (closed months)
     carried_later: list[CarriedAdjustment]  # changes after the close that later snapshots carry
 
@@ -80,14 +90,16 @@ def period_screen(c: sqlite3.Connection, period: str) -> Screen:
     with snapshot(c):
         figures = store.figures(c, period)
         waiting: dict[str, int] = {}
+        appeals = 0
         pending: list[Adjustment] = []
         carried: list[CarriedAdjustment] = []
         if figures.snapshot is None:
             for row in store.awaiting_review(c, period):
                 waiting[row["status"]] = waiting.get(row["status"], 0) + 1
+            appeals = len(open_appeals(c, period))
         else:
             pending, carried = store.pending_adjustments(c, period)
-        return Screen(figures=figures, waiting=waiting, pending=pending, carried_later=carried)
+        return Screen(figures=figures, waiting=waiting, open_appeals=appeals, pending=pending, carried_later=carried)
 
 
 # --- the list of months -----------------------------------------------------------------------------
@@ -202,6 +214,7 @@ async def period_page(
             if screen.waiting.get(status)
         ],
         waiting_total=waiting_total,
+        open_appeals=screen.open_appeals,
         reason=reason,
         closable_from=i18n.date(next_period(period) + "-01", lang) if reason == "period_not_ended" else None,
         seen=rows_digest(rows),

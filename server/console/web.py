@@ -40,6 +40,7 @@ from reports import i18n
 from server.clock import iso_utc, utc_now
 from server.services import services_of
 from server.settings import Settings
+from server.store import appeals as appeals_store
 from server.store import sessions as store
 
 ConsoleRole = Literal["admin", "quality_lead", "hr", "unit_manager"]
@@ -238,7 +239,8 @@ def when(iso: str | None, lang: str, tz: ZoneInfo) -> str:
 
 def common_context(request: ASGIConnection) -> dict[str, Any]:
     """What every console template can use (see `page`)."""
-    settings = services_of(request.app).settings
+    services = services_of(request.app)
+    settings = services.settings
     viewer = maybe_viewer(request)
     lang = language_of(request)
     tz = ZoneInfo(settings.timezone)
@@ -258,6 +260,10 @@ def common_context(request: ASGIConnection) -> dict[str, Any]:
         "request": request,
         "path": request.url.path,
         "here": _here(request),
+        # The navigation's count of open appeals (asked by the template for leads and admins only).
+        "nav_open_appeals": lambda: services.db.read_inline(appeals_store.status_counts, None, None, None).get(
+            "open", 0
+        ),
     }
 
 

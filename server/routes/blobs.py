@@ -18,12 +18,14 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
 from litestar.response import File, Stream
 
+from server.audited import evidence_file
 from server.auth import principal_of, roles
 from server.blobstore import BlobStore, BlobStoreUnavailable
 from server.db import Database
 from server.errors import ProblemError, not_found, problems
 from server.settings import Settings
 from server.store import blobs as store
+from server.store import users as users_store
 from server.store.views import Refresh
 from server.sync import evidence
 from server.sync.refresh import refresher
@@ -170,8 +172,8 @@ async def blob_answer(
 @get(
     "/v1/blobs/{sha256:str}",
     # Served with the content type it was uploaded with: one of those an upload may name.
-    opt=roles("admin", "quality_lead", "auditor") | {"also_as": sorted(ALLOWED_CONTENT_TYPES)},
-    responses=problems(400, 401, 403, 404),
+    opt=roles("admin", "quality_lead", "auditor", "unit_manager") | {"also_as": sorted(ALLOWED_CONTENT_TYPES)},
+    responses=problems(400, 401, 403, 404, 409),
     tags=["blobs"],
     media_type="application/octet-stream",
     response_description="the file, with the content type it was uploaded with",
@@ -189,27 +191,48 @@ async def get_blob(
     blobs: NamedDependency[BlobStore],
     sha256: FromPath[str],
 ) -> File | BlobStream:
-    """An evidence file, to those who may see a submission that references it (404 otherwise).
+    """An evidence file, to those who may see a submission or an appeal that references it (404 otherwise).
 
+    A unit manager gets the evidence of their units' approved visits and appeals as the audited may
+    see it (`server.audited`): a photo re-encoded without its metadata (409 `photo_not_viewable` when
+    it cannot be), audio as stored, and no `Last-Modified`. Everyone else gets the stored bytes.
     404 `blob_damaged` when its stored file no longer matches its SHA-256 or is gone: it is then
     listed by `POST /v1/blobs/missing` and its visits await it again until it is uploaded again.
     """
     sha256 = sha256.lower()
     principal = principal_of(request)
     auditor = principal.name if principal.role == "auditor" else None
-    blob = await db.read(store.visible_blob, sha256, auditor) if len(sha256) == 64 else None
+    units = await db.read(users_store.units_of, principal.name) if principal.role == "unit_manager" else None
+    blob = await db.read(store.visible_blob, sha256, auditor, units) if len(sha256) == 64 else None
     if blob is None:
         raise not_found("blob")
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=31536000, immutable"}
+    if units is not None:
+        audited = await evidence_file(db, blobs, blob, _refresh(db, settings))
+        if audited is None:
+            raise _damaged()
+        return BlobStream(
+            audited.chunks,
+            media_type=audited.content_type,
+            headers={
+                **headers,
+                "Content-Length": str(audited.size),
+                "Content-Disposition": f'inline; filename="{sha256}"',
+            },
+        )
     answer = await blob_answer(db, blobs, blob, _refresh(db, settings), headers)
     if answer is None:
-        raise ProblemError(
-            404,
-            "blob_damaged",
-            "the server's copy of this blob is damaged or gone; it is listed by POST /v1/blobs/missing"
-            " until the tablet that holds it uploads it again",
-        )
+        raise _damaged()
     return answer
+
+
+def _damaged() -> ProblemError:
+    return ProblemError(
+        404,
+        "blob_damaged",
+        "the server's copy of this blob is damaged or gone; it is listed by POST /v1/blobs/missing"
+        " until the tablet that holds it uploads it again",
+    )
 
 
 @post(

@@ -57,7 +57,8 @@ class Motivation(Wire):
 
 
 class CloseIn(Body):
-    """`force`: close even while submissions of the period await review (they become adjustments)."""
+    """`force`: close even while submissions of the period await review or appeals on its visits are open
+    (what is decided later becomes adjustments)."""
 
     force: bool = False
 
@@ -173,7 +174,8 @@ async def close_period(
     period: PeriodPath,
     data: JSONBody[SkipValidation[CloseIn | None]] = None,
 ) -> Closed:
-    """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review.
+    """Freeze the period's motivation snapshot; 409 `unreviewed_submissions` while some await review,
+    409 `open_appeals` while appeals on its visits are open (unless `force`).
 
     Only a month that has ended in the organisation's time zone, between 2000-01 and 2099-12, can be
     closed (409 `period_not_ended`, 400 `period_out_of_range`).

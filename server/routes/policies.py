@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -9,12 +11,14 @@ from litestar.params import FromPath
 
 from checklists.validate import Invalid
 from reports.policy import Policy, load_policy
+from server.appeals import policy_publisher
 from server.auth import roles
 from server.db import Database
 from server.errors import invalid, not_found, problems
 from server.openapi import raw_body
 from server.routes.checklists import Published, body_format
 from server.routes.params import VersionPath
+from server.settings import Settings
 from server.store import policies as store
 from server.wire import Wire
 
@@ -49,13 +53,15 @@ def _version(row) -> PolicyVersion:
     tags=["policies"],
     operation_class=raw_body("one motivation policy version", {"application/json": "Policy", "application/toml": None}),
 )
-async def publish_policy(request: Request, db: NamedDependency[Database]) -> Response[Published]:
+async def publish_policy(
+    request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> Response[Published]:
     """Publish a policy version: 201 new, 200 when the same content is already published."""
     try:
         loaded = load_policy(await request.body(), body_format(request), "body")
     except Invalid as exc:
         raise invalid(exc, "invalid_policy", "the policy is not valid") from None
-    created = await db.write(store.publish, loaded)
+    created = await db.write(policy_publisher(db, ZoneInfo(settings.timezone)), loaded)
     p = loaded.policy
     return Response(Published(id=p.id, version=p.version, sha256=loaded.sha256), status_code=201 if created else 200)
 

@@ -17,6 +17,7 @@ from server.routes.params import CursorParam, LimitParam
 from server.scorecards import listed_status, make_draft, pdf_name, visible_to
 from server.settings import Settings
 from server.store import scorecards as store
+from server.store import users as users_store
 from server.wire import Body, Slug, Wire, strict_body
 from server.workers import RenderWorkers
 
@@ -74,9 +75,18 @@ def _out(row) -> Scorecard:
 
 
 async def _visible(request: Request, db: Database, scorecard_id: str):
-    """The scorecard if the caller may see it: HR reads published ones only (404 for drafts)."""
+    """The scorecard if the caller may see it: HR reads published ones only (404 for drafts); a unit
+    manager the published unit scorecards of their own units (404 for anything else)."""
+    principal = principal_of(request)
     row = await db.read(store.get, scorecard_id)
-    if not visible_to(principal_of(request).role, row):
+    if principal.role == "unit_manager":
+        units = await db.read(users_store.units_of, principal.name)
+        visible = (
+            row is not None and row["status"] == "published" and row["scope"] == "unit" and row["unit_id"] in units
+        )
+    else:
+        visible = visible_to(principal.role, row)
+    if not visible:
         raise not_found("scorecard")
     return row
 
@@ -103,7 +113,7 @@ async def create_scorecard(
 
 @get(
     "/v1/scorecards/{scorecard_id:str}",
-    opt=roles("admin", "quality_lead", "hr"),
+    opt=roles("admin", "quality_lead", "hr", "unit_manager"),
     responses=problems(401, 403, 404),
     tags=["scorecards"],
 )
@@ -114,7 +124,7 @@ async def get_scorecard(request: Request, db: NamedDependency[Database], scoreca
 
 @get(
     "/v1/scorecards/{scorecard_id:str}/pdf",
-    opt=roles("admin", "quality_lead", "hr"),
+    opt=roles("admin", "quality_lead", "hr", "unit_manager"),
     responses=problems(401, 403, 404),
     tags=["scorecards"],
     media_type="application/pdf",
@@ -145,7 +155,12 @@ async def publish_scorecard(request: Request, db: NamedDependency[Database], sco
     return _out(await db.read(store.get, scorecard_id))
 
 
-@get("/v1/scorecards", opt=roles("admin", "quality_lead", "hr"), responses=problems(400, 401, 403), tags=["scorecards"])
+@get(
+    "/v1/scorecards",
+    opt=roles("admin", "quality_lead", "hr", "unit_manager"),
+    responses=problems(400, 401, 403),
+    tags=["scorecards"],
+)
 async def list_scorecards(
     request: Request,
     db: NamedDependency[Database],
@@ -155,9 +170,12 @@ async def list_scorecards(
     limit: LimitParam = 100,
     cursor: CursorParam = None,
 ) -> ScorecardPage:
-    """Scorecards, oldest first; HR sees published ones only."""
-    status = listed_status(principal_of(request).role, status)
-    rows = await db.read(store.list_rows, period, unit_id, status, cursor or "", limit)
+    """Scorecards, oldest first; HR sees published ones only, a unit manager the published unit scorecards
+    of their own units."""
+    principal = principal_of(request)
+    units = await db.read(users_store.units_of, principal.name) if principal.role == "unit_manager" else None
+    status = "published" if units is not None else listed_status(principal.role, status)
+    rows = await db.read(store.list_rows, period, unit_id, status, cursor or "", limit, units)
     last = rows[-1] if len(rows) == limit else None
     return ScorecardPage(
         items=[_out(r) for r in rows], next_cursor=f"{last['created_at']}|{last['scorecard_id']}" if last else None

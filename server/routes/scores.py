@@ -1,10 +1,10 @@
-"""Unit, staff and network figures for a period (quality leads, HR, admin)."""
+"""Unit, staff and network figures for a period (quality leads, HR, admin; unit managers their own units)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
@@ -20,15 +20,18 @@ from reports.aggregate import (
     unit_figures,
 )
 from server import figures_refresh
-from server.auth import roles
+from server.auth import Principal, principal_of, roles
 from server.db import Database
-from server.errors import problems
+from server.errors import FieldError, ProblemError, problems
 from server.periods import PERIOD_PATTERN, check_period, previous_period
 from server.store import policies as policy_store
 from server.store import scores as store
+from server.store import users as users_store
 from server.wire import Wire
 
 READERS = roles("admin", "quality_lead", "hr")
+# A unit manager reads the figures of their own units (on the approved basis only).
+UNIT_READERS = roles("admin", "quality_lead", "hr", "unit_manager")
 PeriodParam = Annotated[
     str, QueryParameter(pattern=PERIOD_PATTERN, description="YYYY-MM, in the organisation's time zone")
 ]
@@ -105,16 +108,48 @@ async def unit_figures_of(
     return unit_figures(units, current, previous, standards, policy), current, standards
 
 
-@get("/v1/scores/units", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+async def managed_units(db: Database, principal: Principal, basis: str, unit_id: str | None) -> list[str] | None:
+    """The units whose figures a caller may read, narrowed to `unit_id` when given; None for every unit.
+
+    A unit manager reads their own units, on the approved basis only: the provisional figures hold
+    visits nobody has reviewed yet, which the audited side does not see (400 `approved_only`). A
+    `unit_id` of another unit reads nothing, as a filter that matches nothing.
+    """
+    if principal.role != "unit_manager":
+        return None
+    if basis != "approved":
+        raise ProblemError(
+            400,
+            "approved_only",
+            "unit managers read the approved figures only",
+            [FieldError(path="query.basis", message="leave it out, or ask for approved")],
+        )
+    units = await db.read(users_store.units_of, principal.name)
+    return [u for u in units if u == unit_id] if unit_id is not None else units
+
+
+@get("/v1/scores/units", opt=UNIT_READERS, responses=problems(400, 401, 403), tags=["scores"])
 async def unit_scores(
+    request: Request,
     db: NamedDependency[Database],
     period: PeriodParam,
     kind: FromQuery[Kind | None] = None,
     unit_id: FromQuery[str | None] = None,
     basis: BasisParam = "approved",
 ) -> UnitScores:
-    """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met."""
-    figures, _, _ = await unit_figures_of(db, check_period(period), basis, kind, unit_id)
+    """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met.
+
+    A unit manager gets their own units only, on the approved basis (`basis=provisional` is 400
+    `approved_only`).
+    """
+    period = check_period(period)
+    units = await managed_units(db, principal_of(request), basis, unit_id)
+    if units is None:
+        figures, _, _ = await unit_figures_of(db, period, basis, kind, unit_id)
+    else:
+        figures = []
+        for unit in units:
+            figures += (await unit_figures_of(db, period, basis, kind, unit))[0]
     return UnitScores(period=period, basis=basis, items=figures)
 
 
@@ -127,15 +162,28 @@ async def network_scores(
     return NetworkScores(period=period, basis=basis, network=network_figures(kind, figures, current, standards))
 
 
-@get("/v1/scores/staff", opt=READERS, responses=problems(400, 401, 403), tags=["scores"])
+@get("/v1/scores/staff", opt=UNIT_READERS, responses=problems(400, 401, 403), tags=["scores"])
 async def staff_scores(
+    request: Request,
     db: NamedDependency[Database],
     period: PeriodParam,
     unit_id: FromQuery[str | None] = None,
     basis: BasisParam = "approved",
 ) -> StaffScores:
-    """Per staff member: the mean person score and n (with unit_id: only visits in that unit)."""
-    scores = await db.read(store.person_scores, check_period(period), counted_of(basis), unit_id)
+    """Per staff member: the mean person score and n (with unit_id: only visits in that unit).
+
+    A unit manager gets only the visits in their own units, on the approved basis (`basis=provisional`
+    is 400 `approved_only`).
+    """
+    period = check_period(period)
+    units = await managed_units(db, principal_of(request), basis, unit_id)
+    if units is None:
+        scores = await db.read(store.person_scores, period, counted_of(basis), unit_id)
+    else:
+        scores = {}
+        for unit in units:
+            for staff_id, values in (await db.read(store.person_scores, period, counted_of(basis), unit)).items():
+                scores.setdefault(staff_id, []).extend(values)
     infos = {s.staff_id: s for s in await db.read(store.staff_infos)}
     items = [
         StaffScore(

@@ -27,7 +27,8 @@ from server.settings import Settings
 from server.sync import tus
 from server.sync.tus import OFFSET_MEDIA_TYPE, TUS, TUS_EXTENSIONS, TUS_VERSION
 
-UPLOAD = roles("auditor")
+# Auditors upload their visits' evidence; unit managers the evidence of their appeals (same quotas).
+UPLOAD = roles("auditor", "unit_manager")
 # The server's tus uploads, injected (`server.app`); not validated: the signature model would take
 # the dataclass apart and build it again.
 TusUploads = NamedDependency[SkipValidation[tus.Uploads]]

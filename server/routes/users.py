@@ -13,17 +13,27 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 from server.auth import LOCAL_ADMIN, Role, new_token, parse_device_id, principal_of, roles
 from server.clock import now_iso
 from server.db import Database
-from server.errors import ProblemError, not_found, problems
+from server.errors import FieldError, ProblemError, not_found, problems
 from server.passwords import MAX_LENGTH, MIN_LENGTH, checked_password, hash_password
 from server.routes.params import CursorParam, LimitParam
 from server.store import sessions as sessions_store
 from server.store import users as store
-from server.wire import Body, UserName, Wire, decode_cursor, next_cursor, strict_body
+from server.wire import Body, Slug, UserName, Wire, decode_cursor, next_cursor, strict_body
+
+MAX_UNITS = 1000
+# The units a unit manager reads and appeals for: unit ids of the directory (`check_units`: one or more).
+Units = Annotated[list[Slug], msgspec.Meta(max_length=MAX_UNITS)]
 
 
 class UserIn(Body):
     name: UserName
     role: Role
+    # Required for a unit manager, refused for every other role.
+    units: Units | None = None
+
+
+class UnitsIn(Body):
+    units: Units
 
 
 class PasswordIn(Body):
@@ -55,6 +65,12 @@ class User(Wire):
     role: str
     created_at: str
     token_prefixes: list[str]
+    units: list[str]  # a unit manager's units; empty for every other role
+
+
+class UserUnits(Wire):
+    name: str
+    units: list[str]
 
 
 class UserPage(Wire):
@@ -71,12 +87,50 @@ def _not_reserved(name: FromPath[str]) -> None:
 async def create_user(
     request: Request, db: NamedDependency[Database], data: JSONBody[SkipValidation[UserIn]]
 ) -> NewUser:
-    """Create a user; the answer holds its first token, shown this once."""
+    """Create a user; the answer holds its first token, shown this once.
+
+    A unit manager is created with its `units` (400 `units_required` without them, `unknown_unit`
+    for a unit not in the directory); another role with units is 400 `units_not_allowed`.
+    """
     data = strict_body(data, UserIn)
     _not_reserved(data.name)
+    check_units(data.role, data.units)
     token, prefix, hashed = new_token()
-    await db.write(store.create_user, data.name, data.role, prefix, hashed, actor=principal_of(request).name)
+    await db.write(
+        store.create_user, data.name, data.role, prefix, hashed, actor=principal_of(request).name, units=data.units
+    )
     return NewUser(name=data.name, role=data.role, token=token, prefix=prefix)
+
+
+def check_units(role: str, units: list[str] | None) -> None:
+    """A unit manager comes with units, and no other role does (the console's create form checks the same)."""
+    if role == "unit_manager" and not units:
+        raise ProblemError(
+            400,
+            "units_required",
+            "a unit manager is bound to one or more units",
+            [FieldError(path="units", message="name the units this manager reads")],
+        )
+    if role != "unit_manager" and units:
+        raise ProblemError(
+            400,
+            "units_not_allowed",
+            f"only unit managers are bound to units, not a {role}",
+            [FieldError(path="units", message="leave out the units for this role")],
+        )
+
+
+@put("/v1/users/{name:str}/units", opt=roles("admin"), responses=problems(400, 401, 403, 404, 409, 413), tags=["users"])
+async def set_units(
+    request: Request, db: NamedDependency[Database], name: FromPath[str], data: JSONBody[SkipValidation[UnitsIn]]
+) -> UserUnits:
+    """Bind a unit manager to exactly these units (audited): 404 for no such user, 409 `not_unit_manager`
+    for a user of another role, 400 `unknown_unit` with the path of each unit not in the directory and
+    `units_required` for none."""
+    data = strict_body(data, UnitsIn)
+    check_units("unit_manager", data.units)
+    units = await db.write(store.set_units, _named(name), data.units, principal_of(request).name)
+    return UserUnits(name=name, units=units)
 
 
 @post("/v1/users/{name:str}/tokens", opt=roles("admin"), responses=problems(400, 401, 403, 404), tags=["users"])
@@ -160,13 +214,29 @@ async def revoke_device(request: Request, db: NamedDependency[Database], device_
 
 @get("/v1/users", opt=roles("admin"), responses=problems(400, 401, 403), tags=["users"])
 async def list_users(db: NamedDependency[Database], limit: LimitParam = 100, cursor: CursorParam = None) -> UserPage:
-    """Users with the prefixes of their live tokens."""
+    """Users with the prefixes of their live tokens and (unit managers) their units."""
     rows = await db.read(store.list_users, decode_cursor(cursor), limit)
+    units = await db.read(store.units_of_users, [r["name"] for r in rows if r["role"] == "unit_manager"])
     items = [
-        User(name=r["name"], role=r["role"], created_at=r["created_at"], token_prefixes=(r["prefixes"] or "").split())
+        User(
+            name=r["name"],
+            role=r["role"],
+            created_at=r["created_at"],
+            token_prefixes=(r["prefixes"] or "").split(),
+            units=units.get(r["name"], []),
+        )
         for r in rows
     ]
     return UserPage(items=items, next_cursor=next_cursor(rows, limit, "name"))
 
 
-ROUTES = [create_user, create_token, revoke_token, revoke_all_tokens, set_password, revoke_device, list_users]
+ROUTES = [
+    create_user,
+    create_token,
+    revoke_token,
+    revoke_all_tokens,
+    set_password,
+    set_units,
+    revoke_device,
+    list_users,
+]

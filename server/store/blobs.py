@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 from server.clock import iso_utc, now_iso, utc_now
 from server.errors import ProblemError
 from server.store import sync as sync_store
+from server.store.appeals import appeal_blob_visible
+from server.store.scores import APPROVED
+from server.store.sync import rows_in
 from server.store.views import Refresh, referencing
 from server.wire import Wire
 
@@ -285,17 +288,38 @@ class BlobsVerified(Wire):
     still_lost: list[str]  # lost earlier and not uploaded again yet
 
 
-def visible_blob(c: sqlite3.Connection, sha256: str, auditor: str | None) -> sqlite3.Row | None:
-    """The stored blob if a submission references it (one of `auditor`'s when given), else None; see `intact`."""
-    if auditor is None:
+def visible_blob(
+    c: sqlite3.Connection, sha256: str, auditor: str | None, units: list[str] | None = None
+) -> sqlite3.Row | None:
+    """The stored blob if its caller may see it, else None; see `intact`.
+
+    An auditor (`auditor` given) sees the evidence of their own submissions; a unit manager (`units`
+    given) the evidence of their units' approved visits as they stand now and the evidence attached to
+    their units' appeals; everyone else (both None) the evidence of any submission or appeal.
+    """
+    columns = "b.sha256, b.size, b.content_type, b.verified_file, b.stored_at"
+    if auditor is not None:
         return c.execute(
-            "SELECT b.sha256, b.size, b.content_type, b.verified_file, b.stored_at FROM blobs b WHERE b.sha256 = ?"
-            " AND EXISTS (SELECT 1 FROM revision_evidence e WHERE e.sha256 = b.sha256)",
-            (sha256,),
+            f"SELECT {columns} FROM blobs b WHERE b.sha256 = ?"
+            " AND EXISTS (SELECT 1 FROM revision_evidence e JOIN submissions s ON s.submission_id = e.submission_id"
+            " WHERE e.sha256 = b.sha256 AND s.auditor = ?)",
+            (sha256, auditor),
         ).fetchone()
+    if units is not None:
+        blob = c.execute(f"SELECT {columns} FROM blobs b WHERE b.sha256 = ?", (sha256,)).fetchone()
+        if blob is None or not units:
+            return None
+        approved = rows_in(
+            c,
+            "SELECT 1 FROM view_evidence e JOIN submission_views v ON v.submission_id = e.submission_id"
+            " WHERE e.sha256 = ? AND v.counted = ? AND v.unit_id IN ({marks}) LIMIT 1",
+            units,
+            (sha256, APPROVED),
+        )
+        return blob if approved or appeal_blob_visible(c, sha256, units) else None
     return c.execute(
-        "SELECT b.sha256, b.size, b.content_type, b.verified_file, b.stored_at FROM blobs b WHERE b.sha256 = ?"
-        " AND EXISTS (SELECT 1 FROM revision_evidence e JOIN submissions s ON s.submission_id = e.submission_id"
-        " WHERE e.sha256 = b.sha256 AND s.auditor = ?)",
-        (sha256, auditor),
+        f"SELECT {columns} FROM blobs b WHERE b.sha256 = ?"
+        " AND (EXISTS (SELECT 1 FROM revision_evidence e WHERE e.sha256 = b.sha256)"
+        " OR EXISTS (SELECT 1 FROM appeal_evidence e WHERE e.sha256 = b.sha256))",
+        (sha256,),
     ).fetchone()

@@ -12,8 +12,10 @@ from reports.policy import Policy
 from server.clock import now_iso
 from server.db import INTEGRITY_ERRORS, is_postgres
 from server.errors import FieldError, ProblemError
+from server.store import appeals as appeals_store
 from server.store import policies as policy_store
 from server.store import scores as scores_store
+from server.store.appeals import open_appeals
 from server.store.audit import audit
 
 AWAITING_REVIEW = ("received", "needs_review", "awaiting_evidence")
@@ -65,10 +67,11 @@ def snapshot_of(row: sqlite3.Row) -> Snapshot:
 
 
 def live_rows(c: sqlite3.Connection, period: str, policy: Policy, provisional: bool) -> list[MotivationRow]:
-    """Motivation rows computed now from the approved visits of the period."""
+    """Motivation rows computed now from the approved visits of the period (flag `under_appeal` for
+    the staff evaluated in a visit with an open appeal)."""
     staff = scores_store.staff_infos(c)
     scores = scores_store.person_scores(c, period, scores_store.APPROVED)
-    return motivation_rows(staff, scores, policy, provisional)
+    return motivation_rows(staff, scores, policy, provisional, appeals_store.staff_under_appeal(c, period))
 
 
 class Figures(msgspec.Struct, kw_only=True, frozen=True):
@@ -186,8 +189,9 @@ def pending_adjustments(c: sqlite3.Connection, period: str) -> tuple[list[Adjust
 # the last two again while another month's close commits between them.
 
 
-def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqlite3.Row]:
-    """The submissions of the period that await review; 409 if it is closed, or if some await and not `force`."""
+def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> bool:
+    """Whether something of the period still awaits: submissions to review, or open appeals (a close then
+    needs `force`, and is recorded as forced). 409 if it is closed, or if something awaits and not `force`."""
     if c.execute("SELECT 1 FROM period_snapshots WHERE period = ?", (period,)).fetchone():
         raise ProblemError(409, "period_closed", f"{period} is already closed; its snapshot never changes")
     waiting = awaiting_review(c, period)
@@ -201,7 +205,18 @@ def awaiting_close(c: sqlite3.Connection, period: str, force: bool) -> list[sqli
                 for i, w in enumerate(waiting)
             ],
         )
-    return waiting
+    appeals = open_appeals(c, period)
+    if appeals and not force:
+        raise ProblemError(
+            409,
+            "open_appeals",
+            f"{len(appeals)} appeal(s) on visits of {period} are open; decide them or close with force",
+            [
+                FieldError(path=f"appeals[{i}]", message=f"{a['appeal_id']} (submission {a['submission_id']})")
+                for i, a in enumerate(appeals)
+            ],
+        )
+    return bool(waiting or appeals)
 
 
 def awaiting_review(c: sqlite3.Connection, period: str) -> list[sqlite3.Row]:

@@ -25,6 +25,8 @@ class Decision(msgspec.Struct, kw_only=True, frozen=True):
     heads: list[str]
     # The id of the decision this one replaces; required to change the outcome on decided heads.
     supersedes: int | None = None
+    # The appeal whose decision this approval records (`server.appeals`).
+    appeal_id: str | None = None
 
 
 class DecisionResult(msgspec.Struct, kw_only=True, frozen=True):
@@ -63,8 +65,8 @@ def record_decisions(
             continue
         decided_at = now_iso()
         cursor = c.execute(
-            "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO reviews (submission_id, decision, comment, heads, reviewer, decided_at, appeal_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 d.submission_id,
                 d.decision,
@@ -72,12 +74,15 @@ def record_decisions(
                 msgspec.json.encode(heads).decode("utf-8"),
                 reviewer,
                 decided_at,
+                d.appeal_id,
             ),
         )
         decision_id = cursor.fetchone()[0]
         details = {"heads": heads, "comment": d.comment, "decision_id": decision_id}
         if d.supersedes is not None:
             details["supersedes"] = d.supersedes
+        if d.appeal_id is not None:
+            details["appeal_id"] = d.appeal_id
         audit(c, reviewer, d.decision, "submission", d.submission_id, details)
         # A later item of the same bulk on this submission is checked against this decision.
         current[d.submission_id] = ReviewOut(
@@ -87,6 +92,7 @@ def record_decisions(
             reviewer=reviewer,
             decided_at=decided_at,
             id=decision_id,
+            appeal_id=d.appeal_id,
         )
         decided.append(d.submission_id)
         results.append(_result(d.submission_id, d.decision, decision_id))
@@ -97,7 +103,8 @@ def latest_reviews(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict
     """The latest review decision of each submission that has one."""
     rows = rows_in(
         c,
-        "SELECT r.id, r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at FROM reviews r"
+        "SELECT r.id, r.submission_id, r.decision, r.comment, r.heads, r.reviewer, r.decided_at, r.appeal_id"
+        " FROM reviews r"
         " JOIN (SELECT submission_id, max(id) AS id FROM reviews WHERE submission_id IN ({marks})"
         " GROUP BY submission_id) latest ON latest.id = r.id",
         submission_ids,
@@ -110,6 +117,7 @@ def latest_reviews(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict
             reviewer=r["reviewer"],
             decided_at=r["decided_at"],
             id=r["id"],
+            appeal_id=r["appeal_id"],
         )
         for r in rows
     }

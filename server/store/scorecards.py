@@ -87,14 +87,34 @@ def publish(c: sqlite3.Connection, scorecard_id: str, actor: str) -> None:
 
 
 def list_rows(
-    c: sqlite3.Connection, period: str | None, unit_id: str | None, status: str | None, after: str, limit: int
+    c: sqlite3.Connection,
+    period: str | None,
+    unit_id: str | None,
+    status: str | None,
+    after: str,
+    limit: int,
+    units: list[str] | None = None,
 ) -> list[sqlite3.Row]:
-    """A page of stored scorecards in creation order, after the cursor `after` ("created_at|id")."""
+    """A page of stored scorecards in creation order, after the cursor `after` ("created_at|id").
+
+    `units` given: only the unit scorecards of those units (a unit manager's).
+    """
+    of_units = f" AND scope = 'unit' AND unit_id IN (SELECT value FROM {json_values(c)})" if units is not None else ""
     return c.execute(
         f"SELECT {COLUMNS} FROM scorecards WHERE (? IS NULL OR period = ?) AND (? IS NULL OR unit_id = ?)"
-        " AND (? IS NULL OR status = ?) AND (created_at, scorecard_id) > (?, ?)"
+        f" AND (? IS NULL OR status = ?){of_units} AND (created_at, scorecard_id) > (?, ?)"
         " ORDER BY created_at, scorecard_id LIMIT ?",
-        (period, period, unit_id, unit_id, status, status, *after.partition("|")[::2], limit),
+        (
+            period,
+            period,
+            unit_id,
+            unit_id,
+            status,
+            status,
+            *([msgspec.json.encode(units).decode()] if units is not None else []),
+            *after.partition("|")[::2],
+            limit,
+        ),
     ).fetchall()
 
 

@@ -64,9 +64,16 @@ def device_revoked(c: sqlite3.Connection, device_id: str) -> bool:
 
 
 def create_user(
-    c: sqlite3.Connection, name: str, role: str, prefix: str, hashed: str, actor: str | None = None
+    c: sqlite3.Connection,
+    name: str,
+    role: str,
+    prefix: str,
+    hashed: str,
+    actor: str | None = None,
+    units: list[str] | None = None,
 ) -> None:
-    """A new user with its first token; 409 `user_exists` if the name is taken (audited when `actor` is given)."""
+    """A new user with its first token (a unit manager bound to `units` in the same transaction);
+    409 `user_exists` if the name is taken, `set_units`' refusals for the units (audited when `actor` is given)."""
     now = now_iso()
     if c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise ProblemError(409, "user_exists", f"a user named {name!r} already exists")
@@ -77,6 +84,8 @@ def create_user(
     )
     if actor is not None:
         audit(c, actor, "user.create", "user", name, {"role": role, "token": prefix})
+    if units:
+        set_units(c, name, units, actor)
 
 
 def add_token(c: sqlite3.Connection, name: str, prefix: str, hashed: str, actor: str | None = None) -> None:
@@ -205,6 +214,7 @@ class UserRow(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     live_tokens: int
     has_password: bool
+    units: list[str]  # a unit manager's units (empty for every other role)
 
 
 def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str, limit: int) -> list[UserRow]:
@@ -222,6 +232,7 @@ def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str,
         " ORDER BY u.name LIMIT ?",
         (after, pattern, role, role, limit),
     ).fetchall()
+    units = units_of_users(c, [r["name"] for r in rows if r["role"] == "unit_manager"])
     return [
         UserRow(
             name=r["name"],
@@ -229,6 +240,7 @@ def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str,
             created_at=r["created_at"],
             live_tokens=r["live_tokens"],
             has_password=bool(r["has_password"]),
+            units=units.get(r["name"], []),
         )
         for r in rows
     ]
@@ -251,8 +263,16 @@ class DeviceRow(msgspec.Struct, frozen=True, kw_only=True):
     revoked_at: str | None
 
 
+class UnitRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit a unit manager reads, with its name."""
+
+    unit_id: str
+    name: str
+
+
 class UserDetail(msgspec.Struct, frozen=True, kw_only=True):
-    """A user with their tokens, devices and live console sessions, for the console's user page."""
+    """A user with their tokens, devices, live console sessions and (a unit manager) units, for the console's
+    user page."""
 
     name: str
     role: str
@@ -261,6 +281,7 @@ class UserDetail(msgspec.Struct, frozen=True, kw_only=True):
     sessions: int  # console sessions not ended (some may have run out of time)
     tokens: list[TokenRow]
     devices: list[DeviceRow]
+    units: list[UnitRef]
 
 
 def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
@@ -282,6 +303,11 @@ def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
     sessions = c.execute(
         "SELECT count(*) FROM console_sessions WHERE user_name = ? AND ended_at IS NULL", (name,)
     ).fetchone()[0]
+    units = c.execute(
+        "SELECT m.unit_id, u.name FROM user_units m JOIN units u ON u.unit_id = m.unit_id WHERE m.user_name = ?"
+        " ORDER BY m.unit_id",
+        (name,),
+    ).fetchall()
     return UserDetail(
         name=row["name"],
         role=row["role"],
@@ -290,6 +316,7 @@ def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
         sessions=sessions,
         tokens=[TokenRow(**dict(t)) for t in tokens],
         devices=[DeviceRow(**dict(d)) for d in devices],
+        units=[UnitRef(unit_id=u["unit_id"], name=u["name"]) for u in units],
     )
 
 
@@ -332,3 +359,14 @@ def set_units(c: sqlite3.Connection, name: str, units: list[str], actor: str | N
     if actor is not None:
         audit(c, actor, "user.units", "user", name, {"from": before, "to": wanted})
     return wanted
+
+
+def units_of_users(c: sqlite3.Connection, names: list[str]) -> dict[str, list[str]]:
+    """The units each of these users manages, sorted (users who manage none are left out)."""
+    rows = rows_in(
+        c, "SELECT user_name, unit_id FROM user_units WHERE user_name IN ({marks}) ORDER BY user_name, unit_id", names
+    )
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["user_name"], []).append(r["unit_id"])
+    return out

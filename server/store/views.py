@@ -103,6 +103,8 @@ class ReviewOut(msgspec.Struct, kw_only=True, frozen=True):
     decided_at: str
     # Stable: a decision that replaces this one names it as `supersedes`.
     id: int
+    # The appeal whose decision recorded this approval (the visit as the appeal changed it).
+    appeal_id: str | None = None
 
 
 class SubmissionDoc(msgspec.Struct, kw_only=True, frozen=True):

@@ -38,7 +38,7 @@ from server.sync.quarantine import Problem, cycle_problem, revision_problem
 from server.sync.refresh import merge_views, stored_inputs
 from server.sync.revision import MAX_REVISION_BYTES, Decoded, Oversized, Undecodable
 
-__all__ = ["Author", "Receipt", "clock_offset_ms", "store_revisions", "store_work"]
+__all__ = ["Author", "Receipt", "clock_offset_ms", "store_revisions", "store_work", "write_work"]
 
 
 class Receipt(msgspec.Struct, kw_only=True, frozen=True):
@@ -415,17 +415,31 @@ async def store_work(
     What was worked out before the transaction is used only where it still holds inside it.
     The receipts are built once the write committed (with the pushes beside it).
     """
-
-    def job(c: sqlite3.Connection) -> tuple[Plan, dict[str, Told]]:
-        if db.next_arrival is None:
-            db.next_arrival = store.next_arrival(c)
-        seen = read(c, db.checklist_indexes, work, db.next_arrival)
-        plan = classify(work, seen, author, received_at, submission_scope, replay_of)
-        db.next_arrival = plan.next_arrival
-        return plan, write_plan(c, db.checklist_indexes, work, plan, author, tz, received_at, replay_of)
-
-    plan, docs = await db.write(job)
+    plan, docs = await db.write(write_work, db, work, author, tz, received_at, submission_scope, replay_of)
     return [_receipt(d, verdict, docs, author) for d, verdict in zip(work.revisions, plan.verdicts, strict=True)]
+
+
+def write_work(
+    c: sqlite3.Connection,
+    db: Database,
+    work: PushWork,
+    author: Author,
+    tz: ZoneInfo,
+    received_at: str,
+    submission_scope: str | None = None,
+    replay_of: int | None = None,
+) -> tuple[Plan, dict[str, Told]]:
+    """Read, classify and write a push's work inside the caller's write transaction (`c`).
+
+    `store_work` runs it as a write of its own; an appeal's decision runs it inside the write that
+    records the decision. Answers the plan (each revision's verdict) and what the receipts tell.
+    """
+    if db.next_arrival is None:
+        db.next_arrival = store.next_arrival(c)
+    seen = read(c, db.checklist_indexes, work, db.next_arrival)
+    plan = classify(work, seen, author, received_at, submission_scope, replay_of)
+    db.next_arrival = plan.next_arrival
+    return plan, write_plan(c, db.checklist_indexes, work, plan, author, tz, received_at, replay_of)
 
 
 def _still_holds(checked: Checked, d: Decoded, units: dict, staff: dict[str, bool]) -> bool:

@@ -17,6 +17,8 @@ import msgspec
 from checklists.score import ChecklistIndex
 from server.clock import now_iso
 from server.db import Database
+from server.store import appeals as appeals_store
+from server.store import policies as policies_store
 from server.store import reviews as reviews_store
 from server.store import submissions as submissions_store
 from server.store import sync as store
@@ -52,6 +54,17 @@ def _evidence(rev: MergeInput) -> set[str]:
     return {e for a in rev.content.get("answers", ()) for e in a.get("evidence", ())}
 
 
+def disputed_items(c: sqlite3.Connection, submission_ids: Collection[str]) -> dict[str, set[str]]:
+    """The items each visit's figures count as N/A: those under an open appeal, while the latest
+    policy excludes disputed items. One query for the batch; the policy is read only when some
+    visit has open items (most writes have none)."""
+    items = appeals_store.open_items(c, submission_ids)
+    if not items:
+        return {}
+    policy = policies_store.latest_or_none(c)
+    return items if policy is not None and policy.appeals.exclude_disputed else {}
+
+
 def merge_views(
     c: sqlite3.Connection,
     cache: dict[tuple[str, int], ChecklistIndex],
@@ -77,6 +90,7 @@ def merge_views(
     # Also for the submissions in `new`: a rebuild empties their derived rows, never their
     # decisions (one created in this transaction simply has none yet).
     reviews = reviews_store.latest_reviews(c, list(inputs))
+    disputed = disputed_items(c, list(inputs))
     rows = list(ready)
     for sub_id, revs in inputs.items():
         result = merge(m for m, _ in revs)
@@ -86,7 +100,18 @@ def merge_views(
         if result.view is not None:
             index = store.checklist_index(c, cache, result.view["checklist"]["id"], result.version)
         offsets = {m.rev_id: off for m, off in revs}
-        row = build_document(sub_id, owners[sub_id], result, index, offsets, blobs, tz, updated_at, reviews.get(sub_id))
+        row = build_document(
+            sub_id,
+            owners[sub_id],
+            result,
+            index,
+            offsets,
+            blobs,
+            tz,
+            updated_at,
+            reviews.get(sub_id),
+            disputed.get(sub_id, frozenset()),
+        )
         before = previous.get(sub_id) if previous else None
         if before is not None:
             same = msgspec.structs.replace(row.doc, updated_at=before[0])
@@ -101,7 +126,8 @@ async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:
     """Recompute every submission's view, document and derived rows from what is recorded.
 
     The recorded facts are the revisions (with their arrival metadata and released marks), the
-    review decisions, the stored blobs and the published checklist versions; everything in
+    review decisions, the stored blobs, the published checklist versions, the open appeals and
+    the latest policy (whether disputed items are left out of the figures); everything in
     submission_views, view_evidence, visit_scores, visit_staff and standard_sums is derived from
     them. Closed periods' snapshots are never touched: they are records, not derived.
 

@@ -270,9 +270,12 @@ class Uploads:
         return upload_id
 
     async def own(self, principal: Principal, upload_id: str) -> sqlite3.Row:
-        """The caller's upload from this device, or 404 (`upload_expired` once past its expiry)."""
+        """The caller's upload from this device, or 404 (`upload_expired` once past its expiry).
+
+        A unit manager sends no device id: their uploads are stored with "" (as `create` does).
+        """
         row = await self.db.read(store.upload_row, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
-        if row is None or row["auditor"] != principal.name or row["device_id"] != principal.device_id:
+        if row is None or row["auditor"] != principal.name or row["device_id"] != (principal.device_id or ""):
             raise problem(404, "not_found", "no such upload")
         if row["expires_at"] <= now_iso():
             raise problem(404, "upload_expired", "the upload expired before it was finished; start a new one")

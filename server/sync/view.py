@@ -8,6 +8,7 @@ columns of its derived row out. The document's types live with its rows, in `ser
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -41,8 +42,14 @@ def build_document(
     tz: ZoneInfo,
     updated_at: str,
     review: ReviewOut | None = None,
+    disputed: Collection[str] = frozenset(),
 ) -> ViewRow:
-    """The document and derived row of one submission."""
+    """The document and derived row of one submission.
+
+    `disputed`: items the approved figures leave out while an appeal of them is open (the policy's
+    `exclude_disputed`); the derived row's scores (visit, person, standards) count them as N/A, while
+    the document's `scores` stay those of the visit as reviewed.
+    """
     view = result.view
     visit_view = msgspec.convert(view, VisitView) if view is not None else None
     evidence = sorted({e for a in (view or {}).get("answers", ()) for e in (a.get("evidence") or ())})
@@ -53,8 +60,11 @@ def build_document(
     if view is not None and index is not None:
         answers = {a["item"]: (a["value"], a["na"]) for a in view["answers"] if a["item"] in index.items}
         scored = score_visit(index, answers)
-        raw_visit, raw_person = scored.visit, scored.person
-        raw_standards = [(st.code, st.score, st.met) for st in scored.standards]
+        figured = scored
+        if disputed:
+            figured = score_visit(index, {i: (None, True) if i in disputed else a for i, a in answers.items()})
+        raw_visit, raw_person = figured.visit, figured.person
+        raw_standards = [(st.code, st.score, st.met) for st in figured.standards]
         scores = Scores(
             visit=shown(scored.visit),
             person=shown(scored.person),
