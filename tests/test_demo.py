@@ -13,7 +13,15 @@ def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
         assert httpx.get(f"{server.url}/v1/health").json()["status"] == "ok"
         assert httpx.get(f"{server.url}/schema/openapi.json").status_code == 200
         tokens = dict(line.split()[0::2] for line in (data_dir / "demo-tokens.txt").read_text().splitlines())
-        assert set(tokens) == {"admin", "qlead.saule", "hr.dana", "auditor.aigerim", "auditor.daulet", "auditor.marina"}
+        assert set(tokens) == {
+            "admin",
+            "qlead.saule",
+            "hr.dana",
+            "auditor.aigerim",
+            "auditor.daulet",
+            "auditor.marina",
+            "manager.aliya",
+        }
         assert (data_dir / "demo-tokens.txt").stat().st_mode & 0o077 == 0
         lead = {"Authorization": f"Bearer {tokens['qlead.saule']}"}
         units = httpx.get(f"{server.url}/v1/units", params={"limit": 1000}, headers=lead).json()["items"]
@@ -30,6 +38,17 @@ def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
             ("contact_centre", 1),
             ("field_technician", 1),
         }
+        # The branch manager's appeals: one overturned in the closed month (an adjustment HR sees), one
+        # upheld, one open with her photo.
+        manager = {"Authorization": f"Bearer {tokens['manager.aliya']}"}
+        appeals = httpx.get(f"{server.url}/v1/appeals", headers=manager).json()["items"]
+        outcomes = sorted(i["outcome"] or a["status"] for a in appeals for i in a["items"])
+        assert outcomes == ["open", "overturned", "upheld"]
+        assert {a["unit_id"] for a in appeals} == {"ALM-014", "ALM-021"}
+        closed = next(a["period"] for a in appeals if a["status"] == "decided")
+        hr = {"Authorization": f"Bearer {tokens['hr.dana']}"}
+        pending = httpx.get(f"{server.url}/v1/periods/{closed}/adjustments", headers=hr).json()["pending"]
+        assert pending and all(p["after"]["unit_id"] == "ALM-014" for p in pending)
     log = server.log.read_text()
     assert "loaded the standards library" in log and "demo: loaded" in log
     # A second start loads nothing twice and shows the same tokens.

@@ -19,7 +19,7 @@ from server.auth import new_token
 from server.blobstore import open_blob_store
 from server.clock import now_iso
 from server.db import Database
-from server.demo.visits import publish_scorecards, simulate
+from server.demo.visits import DEMO_MANAGER, MANAGER_UNITS, appeal_cases, publish_scorecards, simulate
 from server.directory import parse_csv
 from server.files import write_private
 from server.passwords import hash_password
@@ -37,6 +37,7 @@ DEMO_USERS = (
     ("auditor.aigerim", "auditor"),
     ("auditor.daulet", "auditor"),
     ("auditor.marina", "auditor"),
+    ("manager.aliya", "unit_manager"),
 )
 TOKENS_FILE = "demo-tokens.txt"
 CHECKLIST_OF_KIND = {"branch": "branch", "contact_centre": "contact_centre", "field_technician": "field_technician"}
@@ -58,6 +59,8 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
         if await db.read(_row, "SELECT 1 FROM users WHERE name = ?", (name,)) is None:
             token, prefix, hashed = new_token()
             await db.write(users_store.create_user, name, role, prefix, hashed)
+            if name == DEMO_MANAGER:
+                await db.write(users_store.set_units, name, list(MANAGER_UNITS))
             created.append(f"{name:<18} {role:<13} {token}")
     if created:
         previous = tokens_path.read_text(encoding="utf-8") if tokens_path.exists() else ""
@@ -72,6 +75,7 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     blobs = open_blob_store(settings)
     try:
         lines.extend(await simulate(db, blobs, auditors, today, tz))
+        lines.extend(await appeal_cases(db, settings, blobs, today, tz))
         lines.extend(await publish_scorecards(db, blobs, previous_period(f"{today:%Y-%m}"), tz))
     finally:
         blobs.close()

@@ -23,7 +23,9 @@ from checklists.model import Item
 from server import closing
 from server.blobstore import BlobStore
 from server.db import Database
+from server.errors import ProblemError
 from server.periods import previous_period
+from server.settings import Settings
 from server.store import blobs as blobs_store
 from server.store import reviews as reviews_store
 from server.store import sync as sync_store
@@ -872,3 +874,95 @@ async def publish_scorecards(db: Database, blobs: BlobStore, period: str, tz: Zo
         )
         await db.write(scorecard_store.publish, card, "qlead.saule")
     return [f"demo: published {len(requests)} scorecards of {period}"]
+
+
+# --- appeals -------------------------------------------------------------------------------------------------
+
+DEMO_MANAGER = "manager.aliya"
+MANAGER_UNITS = ("ALM-014", "ALM-021")
+
+
+async def appeal_cases(db: Database, settings: Settings, blobs: BlobStore, today: dt.date, tz: ZoneInfo) -> list[str]:
+    """The branch manager of ALM-014 and ALM-021 disputes items of her units' approved visits: last month
+    (closed) one item overturned (an adjustment of the closed month) and one upheld; this month one appeal
+    open, with her photo. Lines to print; nothing when appeals exist already."""
+    from server.appeals import AppealIn, AppealItemIn, DecisionIn, DecisionItemIn, decide_appeal, file_appeal
+    from server.audited import approved_visit
+
+    if await db.read(_row, "SELECT 1 FROM appeals LIMIT 1"):
+        return []
+    this_month = f"{today:%Y-%m}"
+    cases = (
+        (MANAGER_UNITS[0], previous_period(this_month), "overturned"),
+        (MANAGER_UNITS[1], previous_period(this_month), "upheld"),
+        (MANAGER_UNITS[0], this_month, None),
+    )
+    done: list[str] = []
+    taken: set[str] = set()
+    for unit_id, period, outcome in cases:
+        candidates = await db.read(_approved_of, unit_id, period)
+        failed = None
+        for row in candidates:
+            if row["submission_id"] in taken:
+                continue
+            visit = await approved_visit(db, tz, row["submission_id"], list(MANAGER_UNITS))
+            index = await db.read(
+                sync_store.checklist_index, db.checklist_indexes, visit.checklist.id, visit.checklist.version
+            )
+            # An item of a standard the staff answer for, so that an overturn moves a person's figure.
+            failed = next(
+                (
+                    a
+                    for a in visit.answers
+                    if a.passed is False
+                    and isinstance(a.value, bool)
+                    and index.standard_of[a.item].attribution == "person"
+                ),
+                None,
+            )
+            if failed is not None and row["person_score"] is not None:
+                break
+            failed = None
+        if failed is None:
+            continue
+        taken.add(visit.submission_id)
+        evidence = []
+        if outcome is None:
+            photo = demo_photo("Консультант на месте: фото с камеры зала", 7)
+            sha256 = hashlib.sha256(photo).hexdigest()
+            identity = await blobs.put(sha256, photo)
+            await db.write(blobs_store.record_blob, sha256, len(photo), "image/jpeg", refresher(db, tz), identity)
+            evidence = [sha256]
+        claim = APPEAL_CLAIMS[len(done) % len(APPEAL_CLAIMS)]
+        item = AppealItemIn(item=failed.item, claim=claim, evidence=evidence)
+        try:  # a demo loaded long ago: its visits may be past the appeal window
+            body = AppealIn(submission_id=visit.submission_id, items=[item])
+            appeal = await file_appeal(db, settings, DEMO_MANAGER, body)
+        except ProblemError:
+            continue
+        if outcome is not None:
+            reason = APPEAL_REASONS[outcome]
+            value = True if outcome == "overturned" else None
+            decision = DecisionItemIn(item=failed.item, outcome=outcome, reason=reason, value=value)
+            await decide_appeal(db, settings, "qlead.saule", appeal.id, DecisionIn(items=[decision]))
+        done.append(f"{outcome or 'open'} {unit_id} {period} ({appeal.id})")
+    return ["demo: appeals of manager.aliya: " + ", ".join(done)] if done else []
+
+
+def _approved_of(c: sqlite3.Connection, unit_id: str, period: str) -> list[sqlite3.Row]:
+    return c.execute(
+        "SELECT submission_id, person_score FROM submission_views"
+        " WHERE unit_id = ? AND period = ? AND status = 'approved' ORDER BY submission_id",
+        (unit_id, period),
+    ).fetchall()
+
+
+APPEAL_CLAIMS = (
+    "Консультант поздоровался и представился: это видно на записи камеры зала, прошу пересмотреть.",
+    "Прайс-лист был на стойке у кассы, его просто закрыл рекламный буклет на несколько минут.",
+    "Сотрудник предложил талон электронной очереди, клиент отказался: прошу пересмотреть пункт.",
+)
+APPEAL_REASONS = {
+    "overturned": "Запись камеры подтверждает приветствие: пункт засчитан.",
+    "upheld": "На фото проверяющего пункт не выполнен; доводы не подтверждены.",
+}
