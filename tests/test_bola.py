@@ -59,7 +59,7 @@ ACTORS = {
     "manager2": "unit_manager",
 }
 OWNER = "auditor"
-RANDOM_IDS = 1000  # per (endpoint x role that may call it)
+RANDOM_IDS = 600  # per (endpoint x role that may call it)
 
 CHECKS: collections.Counter[str] = collections.Counter()
 

@@ -49,8 +49,13 @@ SEED = int(os.environ.get("TEKSERU_FUZZ_SEED", "20261126"))
 PHASES = "examples,coverage,fuzzing,stateful"
 # The admin runs last: it may revoke the other users' tokens. It fuzzes with the server's local
 # admin credential, which no list shows, so it cannot revoke its own.
-ROLES = ("quality_lead", "hr", "auditor", "admin")
-DEMO_USER = {"quality_lead": "qlead.saule", "hr": "hr.dana", "auditor": "auditor.aigerim"}
+ROLES = ("quality_lead", "hr", "auditor", "unit_manager", "admin")
+DEMO_USER = {
+    "quality_lead": "qlead.saule",
+    "hr": "hr.dana",
+    "auditor": "auditor.aigerim",
+    "unit_manager": "manager.aliya",
+}
 DEVICE_ID = str(uuid.UUID(int=SEED, version=4))
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -332,7 +337,10 @@ class HostileWorld:
         self.headers = {"admin": admin}
         with httpx.Client(base_url=server.url, timeout=30) as api:
             for role in ROLES[:-1]:
-                made = api.post("/v1/users", json={"name": f"fuzz.hostile.{role}", "role": role}, headers=admin)
+                user = {"name": f"fuzz.hostile.{role}", "role": role}
+                if role == "unit_manager":  # the demo's branch: its visits and appeals are real objects to read
+                    user["units"] = ["ALM-014"]
+                made = api.post("/v1/users", json=user, headers=admin)
                 assert made.status_code == 201, made.text
                 self.headers[role] = {"Authorization": f"Bearer {made.json()['token']}"}
             self.headers["auditor"]["Tekseru-Device-Id"] = self.device_id

@@ -446,7 +446,7 @@ def test_figures_of_the_manager_s_own_units_on_the_approved_basis(org):
     assert org.get(org.manager, "/v1/scores/units", period=PERIOD, unit_id="U2").json()["items"] == []
     _problem(
         org.get(org.manager, "/v1/scores/units", period=PERIOD, basis="provisional"),
-        400,
+        403,
         "approved_only",
         "query.basis",
     )
@@ -454,7 +454,7 @@ def test_figures_of_the_manager_s_own_units_on_the_approved_basis(org):
     assert [s["staff_id"] for s in staff] == ["E1"] and staff[0]["n"] == 1
     assert staff == org.get(org.lead, "/v1/scores/staff", period=PERIOD, unit_id="U1").json()["items"]
     assert org.get(org.manager, "/v1/scores/staff", period=PERIOD, unit_id="U2").json()["items"] == []
-    _problem(org.get(org.manager, "/v1/scores/staff", period=PERIOD, basis="provisional"), 400, "approved_only")
+    _problem(org.get(org.manager, "/v1/scores/staff", period=PERIOD, basis="provisional"), 403, "approved_only")
     for path, params in (
         ("/v1/scores/network", {"kind": "branch"}),
         ("/v1/scores/regions", {}),

@@ -112,14 +112,15 @@ async def managed_units(db: Database, principal: Principal, basis: str, unit_id:
     """The units whose figures a caller may read, narrowed to `unit_id` when given; None for every unit.
 
     A unit manager reads their own units, on the approved basis only: the provisional figures hold
-    visits nobody has reviewed yet, which the audited side does not see (400 `approved_only`). A
+    visits nobody has reviewed yet, which the audited side does not see. Asking for them is a thing
+    the role may not do (403 `approved_only`, naming `query.basis`), not a malformed request. A
     `unit_id` of another unit reads nothing, as a filter that matches nothing.
     """
     if principal.role != "unit_manager":
         return None
     if basis != "approved":
         raise ProblemError(
-            400,
+            403,
             "approved_only",
             "unit managers read the approved figures only",
             [FieldError(path="query.basis", message="leave it out, or ask for approved")],
@@ -139,7 +140,7 @@ async def unit_scores(
 ) -> UnitScores:
     """Per unit: mean visit score, n, change against the previous period, each standard's mean and share met.
 
-    A unit manager gets their own units only, on the approved basis (`basis=provisional` is 400
+    A unit manager gets their own units only, on the approved basis (`basis=provisional` is 403
     `approved_only`).
     """
     period = check_period(period)
@@ -173,7 +174,7 @@ async def staff_scores(
     """Per staff member: the mean person score and n (with unit_id: only visits in that unit).
 
     A unit manager gets only the visits in their own units, on the approved basis (`basis=provisional`
-    is 400 `approved_only`).
+    is 403 `approved_only`).
     """
     period = check_period(period)
     units = await managed_units(db, principal_of(request), basis, unit_id)
