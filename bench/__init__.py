@@ -46,6 +46,8 @@ The measurements (`--only` takes these names):
   written straight into each store; the newest month's figures, a unit's scorecard, the review
   queue (API and console), a fresh device's first pull and paced push p99, each on an empty
   store and with the year loaded (target: no more than twice the empty store's figure).
+- `integrity` — the perceptual-hash lookup among 1,000,000 photos on each store, at the policy's
+  default and widest distances (target < 20 ms), and reading one 1600x1200 photo (`bench/integrity.py`).
 - always with a sync measurement: `errors` — receipts other than `applied` and failed requests in
   the load runs (target 0); `server RSS` — the peak resident set of every process of the server
   (VmRSS summed and sampled every 100 ms, or the server's VmHWM), MB (target <= 300).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -19,7 +20,7 @@ from bench.stores import ADMIN_URL, SQLITE, Store
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
 SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
-NAMES = (*SYNC, "uploads", "scorecards", "figures", "year", "console", "dashboards", "month_end")
+NAMES = (*SYNC, "uploads", "scorecards", "figures", "year", "console", "dashboards", "month_end", "integrity")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
 STORE_CHOICES = {"sqlite": ("sqlite",), "postgres": ("postgresql",), "both": ("sqlite", "postgresql")}
@@ -44,6 +45,36 @@ def load_rows(name: str, server: Server, result: LoadResult, p99_target: float |
             else []
         ),
         Row(f"{name}: load generator CPU", 100 * result.client_cpu / result.seconds, f"% ({result.workers} proc)"),
+    ]
+
+
+def checks_rows(name: str, server: Server, idle_s: float = 10.0) -> list[Row]:
+    """How the background integrity checks (run by the same server, beside the pushes and below
+    them) kept up: the visits checked during the load, of those it stored; then their rate once
+    the load stopped."""
+
+    def counts() -> tuple[int, int]:
+        sql = (
+            "SELECT (SELECT count(*) FROM submission_views WHERE state = 'submitted'),"
+            " (SELECT count(*) FROM integrity_tasks)"
+        )
+        if server.database_url:
+            import psycopg
+
+            with psycopg.connect(server.database_url, connect_timeout=5) as conn:
+                return conn.execute(sql).fetchone()
+        conn = sqlite3.connect(f"file:{server.data_dir / 'tekseru.sqlite3'}?mode=ro", uri=True)
+        try:
+            return conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+
+    stored, waiting = counts()
+    time.sleep(idle_s)
+    _, later = counts()
+    return [
+        Row(f"{name}: integrity checks done during the load", stored - waiting, f"of {stored:,} visits"),
+        Row(f"{name}: integrity checks per second after it", (waiting - later) / idle_s, "visits/s"),
     ]
 
 
@@ -128,6 +159,7 @@ def measure(server: Server, only: set[str], plan: dict, workers: int, work: Path
         else:
             rows.append(Row(f"{name}: throughput", result.rate, "submissions/s"))
         rows += load_rows(name, server, result)
+        rows += checks_rows(name, server)
         errors += result.errors + [f"saturation: {n} x {s}" for s, n in result.statuses.items() if s != "applied"]
     if "paced" in only:
         result = run_load(server, org, "paced", *plan["paced"], workers=workers)
@@ -235,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import dashboards
 
         rows += dashboards.run(args.quick)
+    if "integrity" in only:
+        from bench import integrity
+
+        rows += integrity.run(args.quick, kinds)
     rows.append(Row("benchmark wall time", time.perf_counter() - started, "s"))
     print(markdown(rows))
     OUT.parent.mkdir(exist_ok=True)

@@ -8,7 +8,7 @@ from checklists.model import Checklist
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
-    """One difference: `what` is `standard` or `item`, `how` is `added|removed|changed`.
+    """One difference: `what` is `checklist`, `standard` or `item`, `how` is `added|removed|changed`.
 
     For a change, `old` and `new` hold the changed fields' values (as JSON builtins) on each side.
     """
@@ -23,7 +23,8 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
 
 def diff_versions(old: Checklist, new: Checklist) -> list[Change]:
     """Differences from `old` to `new`, standards first, each group in id order."""
-    changes: list[Change] = []
+    # The version's own fields (title, description, min_duration_s), under the checklist's id.
+    changes: list[Change] = _compare("checklist", {old.id: old}, {new.id: new}, ignore={"standards", "version"})
     old_std = {s.code: s for s in old.standards}
     new_std = {s.code: s for s in new.standards}
     changes += _compare("standard", old_std, new_std, ignore={"items"})

@@ -101,6 +101,9 @@ class Checklist(Base):
     title: Text
     standards: Annotated[list[Standard], msgspec.Meta(min_length=1, max_length=200)]
     description: Text | None = None
+    # The least time on site (finished_at - started_at) a real visit takes; a shorter one raises
+    # the integrity flag `too_short`. None: no minimum.
+    min_duration_s: Annotated[int, msgspec.Meta(ge=1, le=86_400)] | None = None
 
     @property
     def ref(self) -> str:

@@ -18,8 +18,10 @@ from reports.texts import (
     console_admin,
     console_appeals,
     console_base,
+    console_calibration,
     console_dashboards,
     console_directory,
+    console_integrity,
     console_periods,
     console_review,
     console_scorecards,
@@ -54,6 +56,8 @@ _TEXTS = _merged(
     console_admin.TEXTS,
     console_directory.TEXTS,
     console_appeals.TEXTS,
+    console_calibration.TEXTS,
+    console_integrity.TEXTS,
 )
 
 _MONTHS = {

@@ -27,7 +27,7 @@ from reports.pdf_page import (
     wrap_text,
 )
 from reports.pdf_photos import PHOTO_CELL_H, PHOTO_CELL_W, picture
-from reports.scorecard_data import AppealsBox, FailedItem, ScorecardData, StandardRow, Thumbnail
+from reports.scorecard_data import AppealsBox, CalibrationBox, FailedItem, ScorecardData, StandardRow, Thumbnail
 
 MIN_TAIL = 3  # a table's last page holds at least this many rows, or the whole table
 BODY_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM  # the height of a page's frame
@@ -269,6 +269,43 @@ def appeals_section(data: ScorecardData) -> list[Flowable]:
         _table(rows, widths, right=right),
         para(text("note.appeals", lang), "note"),
     ]
+
+
+CALIBRATION_KEYS = ("col.calibration_level", "col.calibration_alpha", "col.calibration_units", "col.calibration_values")
+
+
+def calibration_section(data: ScorecardData) -> list[Flowable]:
+    """The month's calibration on a network scorecard (nothing without groups): counts, then alpha per level."""
+    box = data.calibration
+    if not isinstance(box, CalibrationBox):
+        return []
+    lang = data.lang
+    percent = i18n.number(box.min_agreement * 100, lang, 0) + ("%" if lang == "en" else i18n.NBSP + "%")
+    counts = text(
+        "network.calibration",
+        lang,
+        groups=i18n.count(box.groups, lang),
+        auditors=i18n.count(box.auditors, lang),
+        threshold=percent,
+        below=i18n.count(box.below_threshold, lang),
+    )
+    right = (1, 2, 3)
+    rows: list[list] = [_heads(CALIBRATION_KEYS, lang, right)]
+    for row in box.alpha:
+        alpha = i18n.DASH if row.alpha is None else i18n.number(row.alpha, lang, 3)  # alpha reads to 3 decimals
+        rows.append(
+            [
+                para(text(f"network.level.{row.level}", lang), "cell"),
+                alpha,
+                i18n.count(row.units, lang),
+                i18n.count(row.values, lang),
+            ]
+        )
+    widths = fit_heads(CALIBRATION_KEYS, lang, (WIDTH - 96 * mm, 36 * mm, 32 * mm, 28 * mm), flexible=0)
+    out = _section(text("sec.calibration", lang), 45 * mm) + [para(counts, "body")]
+    if box.alpha:
+        out += [Spacer(1, 2 * mm), _table(rows, widths, right=right)]
+    return out + [para(text("note.calibration", lang), "note")]
 
 
 def staff_section(data: ScorecardData) -> list[Flowable]:

@@ -47,6 +47,35 @@ class Appeals(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     exclude_disputed: bool = False
 
 
+class Integrity(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The thresholds of the integrity flags and of calibration (a policy without an `[integrity]`
+    table takes these defaults). A flag sends a visit to review; it never changes a score."""
+
+    # `gps_far`: the fix lies farther from the unit than its geofence plus the fix's accuracy
+    # (the accuracy counted up to `gps_accuracy_cap_m`: a fix of ±5 km proves nothing either way).
+    geofence_m: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 150  # for a unit without its own
+    gps_accuracy_cap_m: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 500
+    # `clock_skew`: the device clock this far off the server's when it sent the visit.
+    clock_skew_s: Annotated[int, msgspec.Meta(ge=60, le=31_536_000)] = 86_400
+    # `impossible_travel`: consecutive visits of one auditor farther apart than this speed allows
+    # (the hops shorter than `travel_min_km` are GPS noise, never flagged).
+    max_speed_kmh: Annotated[float, msgspec.Meta(gt=0, le=2000)] = 200.0
+    travel_min_km: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 5.0
+    # `photo_similar`: perceptual hashes (64 bits) at most this many bits apart.
+    photo_distance: Annotated[int, msgspec.Meta(ge=0, le=10)] = 6
+    # `exif_time_mismatch`: the photo's capture time this far outside the visit's span.
+    exif_tolerance_min: Annotated[int, msgspec.Meta(ge=1, le=10_080)] = 120
+    # `comment_copied`: comments of at least `comment_min_chars` characters, this similar
+    # (0-100, RapidFuzz's normalised Indel ratio) to one of the same item in the last `comment_window_days`.
+    comment_min_chars: Annotated[int, msgspec.Meta(ge=10, le=2000)] = 100
+    comment_similarity: Annotated[float, msgspec.Meta(ge=50, le=100)] = 92.0
+    comment_window_days: Annotated[int, msgspec.Meta(ge=1, le=730)] = 90
+    # `perfect_streak`: this many consecutive visits of one auditor, each scored 100.
+    perfect_streak: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 20
+    # Calibration: auditors whose agreement with their group is below this share are flagged.
+    calibration_min_agreement: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.8
+
+
 class Policy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One published version of a motivation policy."""
 
@@ -59,6 +88,7 @@ class Policy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     bands: Annotated[list[Band], msgspec.Meta(min_length=1, max_length=50)]
     rag: Rag
     appeals: Appeals = Appeals()
+    integrity: Integrity = Integrity()
 
     def coefficient(self, score: float | None) -> float:
         """The band coefficient of a score, compared as shown (2 decimals); neutral for no score."""

@@ -59,6 +59,7 @@ from reports.pdf_page import (
 from reports.pdf_photos import evidence_section, place_photos
 from reports.pdf_tables import (
     appeals_section,
+    calibration_section,
     failed_section,
     ranking_section,
     staff_section,
@@ -200,7 +201,7 @@ def _subject_name(data: ScorecardData) -> str:
 def _story(data: ScorecardData) -> list[Flowable]:
     story = _header(data) + _headline(data)
     if data.scope == "network":
-        return story + weakest_section(data) + ranking_section(data)
+        return story + weakest_section(data) + ranking_section(data) + calibration_section(data)
     story += standards_chart_section(data.standards, data, "sec.standards_chart")
     story += standards_table_section(data)
     beside, elsewhere = place_photos(data)

@@ -16,10 +16,12 @@ import msgspec
 from checklists.model import Item
 from checklists.score import ChecklistIndex, item_score, shown
 from reports.aggregate import NetworkFigures, StandardFigure, UnitFigures, UnitInfo, UnitSums
+from reports.calibration import CalibrationReport
 from reports.motivation import MotivationRow, StaffInfo
 from reports.policy import Policy
 from reports.scorecard_data import (
     AppealsBox,
+    CalibrationBox,
     FailedItem,
     Headline,
     RankedUnitRow,
@@ -320,6 +322,19 @@ def staff_scorecard(
     )
 
 
+def calibration_box(report: CalibrationReport) -> CalibrationBox | None:
+    """A calibration report in the counts a network scorecard shows (no auditor named); None without groups."""
+    if not report.groups:
+        return None
+    return CalibrationBox(
+        groups=len(report.groups),
+        auditors=len(report.auditors),
+        below_threshold=sum(1 for a in report.auditors if a.below_threshold),
+        min_agreement=report.min_agreement,
+        alpha=report.alpha,
+    )
+
+
 def network_scorecard(
     *,
     lang: str,
@@ -335,8 +350,11 @@ def network_scorecard(
     policy: Policy,
     data_as_of: str,
     time_zone: str = "UTC",
+    calibration: CalibrationReport | None = None,
 ) -> ScorecardData:
-    """The scorecard of all units of one kind: the ranking and the weakest standards."""
+    """The scorecard of all units of one kind: the ranking and the weakest standards (and `calibration`:
+    the month's calibration of the kind's checklists, shown in counts when it has groups)."""
+    box = calibration_box(calibration) if calibration is not None else None
     prev_n = sum(s.n for s in previous)
     prev_mean = sum(s.total for s in previous) / prev_n if prev_n else None
     now_mean = sum(s.total for s in current) / network.n if network.n else None
@@ -373,4 +391,5 @@ def network_scorecard(
         ],
         weakest_standards=[standard_row(f, titles) for f in network.weakest_standards],
         **_provenance(policy, refs, data_as_of, time_zone),
+        calibration=msgspec.UNSET if box is None else box,
     )

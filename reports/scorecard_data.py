@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from checklists.canonical import content_hash
+from reports.calibration import AlphaOut
 
 Lang = Literal["ru", "kk", "en"]
 Scope = Literal["unit", "staff", "network"]
@@ -73,6 +74,17 @@ class AppealsBox(Base):
     overturned: int
     open: int  # items of appeals still awaiting a decision
     withdrawn: int  # items of withdrawn appeals
+
+
+class CalibrationBox(Base):
+    """The month's calibration on a network scorecard, in counts only: the scorecard may reach HR, and
+    which auditor agrees how well is the quality lead's business (GET /v1/calibration)."""
+
+    groups: int  # events scored by two auditors or more
+    auditors: int
+    below_threshold: int  # auditors whose agreement is below `min_agreement`
+    min_agreement: float  # the policy's threshold, a share 0-1
+    alpha: list[AlphaOut]  # Krippendorff's alpha per level of measurement
 
 
 class StaffRow(Base):
@@ -142,6 +154,8 @@ class ScorecardData(Base):
     time_zone: str = "UTC"  # the organisation's IANA zone: a time of day is shown in it, with its name
     # Unit scope, when appeals were filed for the month (unset otherwise: left out of the data and its hash).
     appeals: AppealsBox | msgspec.UnsetType = msgspec.UNSET
+    # Network scope, when the month has calibration groups (unset otherwise: left out of the data and its hash).
+    calibration: CalibrationBox | msgspec.UnsetType = msgspec.UNSET
 
 
 def input_sha256(data: ScorecardData) -> str:

@@ -23,15 +23,18 @@ from server.console import web as console_web
 from server.db import Database, open_database
 from server.errors import EXCEPTION_HANDLERS
 from server.files import secure_data_dir, write_private
+from server.integrity.tasks import IntegrityChecks
 from server.local_admin import SERVER_URL_FILE
 from server.openapi import finish_openapi
 from server.routes import (
     admin,
     appeals,
     blobs,
+    calibration,
     checklists,
     directory,
     health,
+    integrity,
     periods,
     policies,
     reviews,
@@ -69,6 +72,8 @@ ROUTE_MODULES = (
     uploads,
     blobs,
     appeals,
+    calibration,
+    integrity,
 )
 
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
             tus_receiving=tus.Receiving(),
             scorecard_jobs=ScorecardJobs(db, settings, render_workers),
             blobs=blobs,
+            integrity=IntegrityChecks(db, blobs, settings.timezone, lease_s=settings.integrity_lease_s),
         )
         app.state[STATE_KEY] = services
         if settings.local_admin:
@@ -151,13 +157,17 @@ def create_app(settings: Settings | None = None, announce_url: str | None = None
         await tus.recover(db, blobs, refresher(db, ZoneInfo(settings.timezone)))
         # Build jobs that no process can finish are shown as interrupted (`server.scorecard_jobs`).
         await services.scorecard_jobs.recover()
+        await services.integrity.recover()  # checks a killed server held wait again (SQLite)
         url_file = settings.data_dir / SERVER_URL_FILE
         if announce_url:
             write_private(url_file, announce_url + "\n")
         services.scorecard_jobs.open()  # this process claims the subjects of running build jobs from now
+        if settings.integrity_checks:
+            services.integrity.open()  # and the integrity checks asked for by pushes, uploads and rebuilds
         try:
             yield
         finally:
+            await services.integrity.close()
             await services.scorecard_jobs.close()
             services.render_workers.close()
             if services.push_workers is not None:

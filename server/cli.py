@@ -418,6 +418,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> None:
     with admin_client(settings) as api:
         body = _call(api.post, "/v1/admin/rebuild")
     _out(f"rebuilt the views of {body['submissions']} submission(s) from their revisions and decisions")
+    _out(f"{body['integrity_checks']} integrity check(s) asked for: the server runs them in the background")
 
 
 def cmd_blobs(args: argparse.Namespace, settings: Settings) -> None:

@@ -3,28 +3,65 @@
 CSV files come from the operator's HR and branch systems, often saved by a spreadsheet program:
 UTF-8 with or without a BOM, `,` or `;` between fields. A file is taken whole or not at all;
 every bad row is reported by its line number.
+
+A units file has a unit's location in two columns, `lat` and `lon` (degrees; a decimal comma, as a
+spreadsheet in a Russian or Kazakh locale writes it, is taken too), beside `geofence_m`; an empty
+cell is no value. Numbers are plain ASCII decimals: `NaN`, `inf`, `1e309` or a word are refused
+with their line and column, and a cell is trimmed of spaces and line breaks at its ends as every cell is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import msgspec
 
+from checklists.model import UnitKind
 from server.errors import FieldError
-from server.store.directory import AssignmentIn, StaffIn, UnitIn
-from server.wire import Body, Slug, field_message
+from server.store.directory import (
+    AssignmentIn,
+    GeofenceM,
+    Latitude,
+    Longitude,
+    StaffIn,
+    UnitIn,
+    UnitLocation,
+    unit_problems,
+)
+from server.wire import Body, Name, Slug, field_message
+
+
+class UnitRowIn(Body):
+    """A row of a units file: `UnitIn` with its location in two columns (`unit_in` makes the body)."""
+
+    kind: UnitKind
+    name: Name
+    region: Name
+    active: bool = True
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    geofence_m: GeofenceM | None = None
+
 
 # Each importable entity: its key column and the body type the other columns decode into.
 IMPORTS: dict[str, tuple[str, type[Body]]] = {
-    "units": ("unit_id", UnitIn),
+    "units": ("unit_id", UnitRowIn),
     "staff": ("staff_id", StaffIn),
     "assignments": ("assignment_id", AssignmentIn),
 }
 
 MAX_IMPORT_ROWS = 100_000
+
+# The number columns, and what a cell of each must look like before it is read as a number: msgspec
+# alone would read `nan` and `inf` as floats, and its message for a word does not say what is wanted.
+_NUMBER_CELLS: dict[str, tuple[re.Pattern[str], str]] = {
+    "lat": (re.compile(r"[+-]?[0-9]{1,3}(?:[.,][0-9]{1,20})?"), "not a number of degrees (like 43.2389)"),
+    "lon": (re.compile(r"[+-]?[0-9]{1,3}(?:[.,][0-9]{1,20})?"), "not a number of degrees (like 76.8897)"),
+    "geofence_m": (re.compile(r"[0-9]{1,6}"), "not a whole number of metres (like 150)"),
+}
 
 
 class CsvRejected(Exception):
@@ -84,7 +121,9 @@ def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[st
             continue
         values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
         key = values.pop(key_column)
-        body, row_errors = _decode_line(key, values, body_type, line)
+        row_errors = _key_problems(key, line)
+        body, cell_errors = decode_cells(values, body_type, f"line {line}")
+        row_errors += cell_errors
         if key in seen:
             row_errors.append(
                 FieldError(path=f"line {line}.{key_column}", message=f"{key!r} is also on line {seen[key]}")
@@ -98,6 +137,60 @@ def parse_csv(entity: str, data: bytes) -> tuple[list[tuple[str, Body]], list[st
     if errors:
         raise CsvRejected(errors)
     return rows, lines
+
+
+def decode_cells(values: dict[str, str], body_type: type[Body], where: str) -> tuple[Body | None, list[FieldError]]:
+    """A row's cells (trimmed text; '' for none) as the body its entity's write takes (a units row as
+    `UnitIn`), or each of its problems at `where.column` (`line 7.lat`; the bare column for no `where`).
+
+    The CSV import and the console's unit form read their text through this one path.
+    """
+    values, errors = _number_cells(values, where)
+    body, problems = _decode_row_or_problems(values, body_type, where)
+    if body is None or errors or problems:
+        return None, errors + problems
+    if isinstance(body, UnitRowIn):
+        return unit_in(body, where)
+    return body, []
+
+
+def _at(where: str, column: str) -> str:
+    return f"{where}.{column}" if where else column
+
+
+def _number_cells(values: dict[str, str], where: str) -> tuple[dict[str, str], list[FieldError]]:
+    """The row with its number cells as msgspec reads them (a decimal comma made a point), the bad ones
+    left out and each named by its line and column."""
+    errors = []
+    out = dict(values)
+    for column, (pattern, what) in _NUMBER_CELLS.items():
+        value = values.get(column, "")
+        if value == "":
+            continue
+        if pattern.fullmatch(value):
+            out[column] = value.replace(",", ".")
+        else:
+            errors.append(FieldError(path=_at(where, column), message=f"{what}: {value[:40]!r}"))
+            del out[column]
+    return out, errors
+
+
+def unit_in(row: UnitRowIn, where: str) -> tuple[UnitIn | None, list[FieldError]]:
+    """A units row as the API's body: `lat` and `lon` both or neither, a geofence only with them."""
+    if (row.lat is None) != (row.lon is None):
+        given, missing = ("lat", "lon") if row.lon is None else ("lon", "lat")
+        return None, [FieldError(path=_at(where, missing), message=f"required when {given} is given")]
+    location = UnitLocation(lat=row.lat, lon=row.lon) if row.lat is not None and row.lon is not None else None
+    unit = UnitIn(
+        kind=row.kind,
+        name=row.name,
+        region=row.region,
+        active=row.active,
+        location=location,
+        geofence_m=row.geofence_m,
+    )
+    errors = unit_problems(unit, where or None)
+    return (None, errors) if errors else (unit, [])
 
 
 def _records(reader) -> Iterator[tuple[int, list[str] | None, str]]:
@@ -127,34 +220,37 @@ class _Key(msgspec.Struct):
     key: Slug
 
 
-def _decode_line(
-    key: str, values: dict[str, str], body_type: type[Body], line: int
-) -> tuple[Body | None, list[FieldError]]:
-    """A row's body, or each of its problems: the row whole first, field by field only when it fails."""
-    try:
-        msgspec.convert({"key": key}, _Key)
-        return _decode_row(values, body_type), []
-    except msgspec.ValidationError:
-        problems = _row_problems(key, values, body_type, line)
-        return None, problems or [FieldError(path=f"line {line}", message="not a valid row")]
-
-
-def _row_problems(key: str, values: dict[str, str], body_type: type[Body], line: int) -> list[FieldError]:
-    errors = []
+def _key_problems(key: str, line: int) -> list[FieldError]:
     try:
         msgspec.convert({"key": key}, _Key)
     except msgspec.ValidationError as exc:
-        errors.append(FieldError(path=f"line {line}.key", message=str(exc).split(" - at")[0]))
+        return [FieldError(path=f"line {line}.key", message=str(exc).split(" - at")[0])]
+    return []
+
+
+def _decode_row_or_problems(
+    values: dict[str, str], body_type: type[Body], where: str
+) -> tuple[Body | None, list[FieldError]]:
+    """A row's body, or each of its problems: the row whole first, field by field only when it fails."""
+    try:
+        return _decode_row(values, body_type), []
+    except msgspec.ValidationError:
+        problems = _row_problems(values, body_type, where)
+        return None, problems or [FieldError(path=where or "row", message="not a valid row")]
+
+
+def _row_problems(values: dict[str, str], body_type: type[Body], where: str) -> list[FieldError]:
+    errors = []
     cleaned = _blank_to_missing(values)
     for name, value in cleaned.items():
         try:
             _decode_row({**_placeholders(body_type), name: value}, body_type)
         except msgspec.ValidationError as exc:
             message = field_message(str(exc).split(" - at")[0], value)
-            errors.append(FieldError(path=f"line {line}.{name}", message=message))
+            errors.append(FieldError(path=_at(where, name), message=message))
     for f in msgspec.structs.fields(body_type):
         if f.required and f.encode_name not in cleaned:
-            errors.append(FieldError(path=f"line {line}.{f.encode_name}", message="required, but empty"))
+            errors.append(FieldError(path=_at(where, f.encode_name), message="required, but empty"))
     return errors
 
 
@@ -207,6 +303,12 @@ _TEMPLATE_EXAMPLES = {
     "checklist_id": "branch",
     "due_from": "2026-12-01",
     "due_to": "2026-12-31",
+    # Almaty, Abay Avenue: a branch with its place, and the geofence the policy would give it anyway.
+    "lat": "43.2389",
+    "lon": "76.8897",
+    "geofence_m": "150",
+    # Empty: the example assignment is a first scoring, not a calibration of another.
+    "calibration_of": "",
 }
 _TEMPLATE_NAMES = {"staff": {"name": "Нұрланова Әлия"}}
 
@@ -240,6 +342,13 @@ def _takes(field: msgspec.inspect.Field | None) -> str:
         return "a date, YYYY-MM-DD" + default
     if field.encode_name in ("unit_id", "checklist_id"):
         return f"an existing {field.encode_name.removesuffix('_id')}'s id" + default
+    if field.encode_name in ("lat", "lon"):
+        bound = 90 if field.encode_name == "lat" else 180
+        return f"degrees from -{bound} to {bound}, given with the other coordinate" + default
+    if field.encode_name == "geofence_m":
+        return "metres from 10 to 100000, only with lat and lon" + default
+    if field.encode_name == "calibration_of":
+        return "the id of another auditor's assignment of the same unit and checklist, to score again" + default
     if field.encode_name == "auditor":
         return "an auditor's user name" + default
     return "text on one line (at most 200 characters)" + default

@@ -32,15 +32,10 @@ and read against the others': the hosts' clocks must agree to well within `LEASE
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
 import logging
-import os
-import socket
-import uuid
 from typing import TYPE_CHECKING
 
-from server.clock import iso_utc, utc_now
+from server.claiming import ClaimingLoop
 from server.errors import ProblemError
 from server.scorecards import make_draft
 from server.store import scorecard_jobs as store
@@ -57,13 +52,10 @@ POLL_S = 1.0  # how often an idle process looks for subjects of jobs started els
 MAX_ATTEMPTS = 3  # claims of one subject whose claimer died, before it is failed
 
 
-def process_id() -> str:
-    """A name for this claimer, unique among the processes (and hosts) on one store."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-class ScorecardJobs:
+class ScorecardJobs(ClaimingLoop):
     """This process's claiming loop over the subjects of every running build job."""
+
+    name = "scorecard-jobs"
 
     def __init__(
         self,
@@ -75,13 +67,11 @@ class ScorecardJobs:
         poll_s: float = POLL_S,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
+        super().__init__(lease_s, poll_s, log)
         self.db, self.settings, self.render_workers = db, settings, render_workers
-        self.lease_s, self.poll_s, self.max_attempts = lease_s, poll_s, max_attempts
-        self.worker = process_id()
+        self.max_attempts = max_attempts
         # SQLite's store has one server process: no other can go on with a job this one leaves.
         self.alone = db.kind == "sqlite"
-        self._wake = asyncio.Event()
-        self._loop: asyncio.Task[None] | None = None
 
     async def recover(self) -> int:
         """At start: the jobs no process can finish are `interrupted` (see the module); how many."""
@@ -89,25 +79,16 @@ class ScorecardJobs:
             return await self.db.write(store.interrupt_running)
         return await self.db.write(store.interrupt_stranded)
 
-    def open(self) -> None:
-        """Start claiming subjects (on the running event loop)."""
-        if self._loop is None:
-            self._loop = asyncio.create_task(self._claim_loop(), name=f"scorecard-jobs-{self.worker}")
-
     async def start(self, period: str, kind: str, lang: str, actor: str) -> tuple[store.Job, bool]:
         """Start building (period, kind, lang), or find the job already running it; (job, started)."""
         job, _, started = await self.db.write(store.start, period, kind, lang, actor)
         if started:
-            self._wake.set()
+            self.wake()
         return job, started
 
     async def close(self) -> None:
         """Stop claiming; the subject being rendered goes back to waiting (SQLite: its jobs are `interrupted`)."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await self.stop()
         try:
             await self.db.write(store.release, self.worker)
             if self.alone:
@@ -115,32 +96,19 @@ class ScorecardJobs:
         except Exception:  # the store is gone: on PostgreSQL the lease runs out and another process goes on
             log.exception("scorecard jobs: could not give back the subjects of %s", self.worker)
 
-    async def _claim_loop(self) -> None:
-        failing = False
-        while True:
-            self._wake.clear()  # before looking: a job started while we look wakes the wait below
-            try:
-                claim = await self._next_claim()
-                if claim is not None:
-                    await self._render(claim)
-                failing = False
-            except Exception:
-                if not failing:  # once per outage, not once per poll
-                    log.exception("scorecard jobs: claiming or ending a subject failed")
-                failing, claim = True, None
-            if claim is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
-
-    def _lease(self) -> tuple[str, str]:
-        now = utc_now()
-        return iso_utc(now), iso_utc(now + dt.timedelta(seconds=self.lease_s))
+    async def run_once(self) -> int:
+        """Claim the next waiting subject and render it; 1, or 0 when none waited."""
+        claim = await self._next_claim()
+        if claim is None:
+            return 0
+        await self._render(claim)
+        return 1
 
     async def _next_claim(self) -> store.Claim | None:
-        now, _ = self._lease()
+        now, _ = self.lease()
         if not await self.db.read(store.has_work, now):  # a read: an idle poll takes no write lock
             return None
-        now, until = self._lease()
+        now, until = self.lease()
         return await self.db.write(store.claim, self.worker, now, until, self.max_attempts)
 
     async def _render(self, claim: store.Claim) -> None:
@@ -171,7 +139,7 @@ class ScorecardJobs:
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
-                _, until = self._lease()
+                _, until = self.lease()
                 if not await self.db.write(store.renew, claim.job_id, claim.position, self.worker, until):
                     log.warning("scorecard job %s: subject %s was taken over", claim.job_id, claim.position)
                     return

@@ -32,6 +32,7 @@ from server.db import Database
 from server.errors import ProblemError, not_found
 from server.periods import check_period, periods_back, previous_period
 from server.store import appeals as appeals_store
+from server.store import calibration as calibration_store
 from server.store import periods as periods_store
 from server.store import policies as policy_store
 from server.store import scorecards as scorecards_store
@@ -224,6 +225,9 @@ async def _network(db: Database, req: Request, tz: ZoneInfo, policy: Policy) -> 
         policy=policy,
         data_as_of=await _as_of(db, req.period, None, kind),
         time_zone=tz.key,
+        calibration=await db.read(
+            calibration_store.network_report, req.period, kind, policy.integrity.calibration_min_agreement
+        ),
     )
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from server.blobstore import BlobStore
     from server.db import Database
+    from server.integrity.tasks import IntegrityChecks
     from server.scorecard_jobs import ScorecardJobs
     from server.settings import Settings
     from server.sync.prepare import PushWorkers
@@ -41,6 +42,8 @@ class Services:
     scorecard_jobs: ScorecardJobs
     # Where evidence bytes live: the data directory or a bucket (`server.blobstore`).
     blobs: BlobStore
+    # The background integrity checks: this process's loop that claims and runs them (server.integrity.tasks).
+    integrity: IntegrityChecks
 
 
 def services_of(app: Litestar) -> Services:

@@ -56,6 +56,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Whether this server process makes the local admin credential (`<data dir>/admin.token`) at start;
     # `tekseru serve --workers N` makes it once and turns it off for its server processes.
     local_admin: bool = True
+    # Whether this server process runs the background integrity checks (the flags that compare a
+    # visit with others, `server.integrity.tasks`). Off, the checks wait in the store until a
+    # process that runs them takes them.
+    integrity_checks: bool = True
+    # How long a claimed batch of checks is its process's: one that died (kill -9, a lost host) gives
+    # them up when this runs out, and another process takes them over. SQLite's one process takes
+    # its own dead claims back at start.
+    integrity_lease_s: float = 120.0
 
     @property
     def db_path(self) -> Path:

@@ -58,6 +58,9 @@ COPIED_TABLES = (
     "appeal_items",
     "appeal_evidence",
     "submission_views",
+    "integrity_flags",
+    "photo_hashes",
+    "visit_comments",
     "changes",
     "uploads",
     "audit_log",
@@ -70,6 +73,9 @@ COPIED_TABLES = (
     "login_failures",
     "review_open",
 )
+# The tables whose rows refer to rows of the same table, and the order that puts every referenced
+# row first (a calibration assignment names an original, which never names another).
+SELF_REFERENCE_ORDER = {"assignments": " ORDER BY calibration_of IS NOT NULL, assignment_id"}
 # Each store's own: the migrations applied to it.
 OWN_TABLES = ("schema_migrations",)
 # Tables the target's migrations fill themselves: `meta` holds the new database's id, which the
@@ -161,7 +167,9 @@ def _copy_table(c: PgConnection, source: sqlite3.Connection, table: str) -> int:
         keep = [col for col in columns if col != "key"]
         sql += " ON CONFLICT (key) DO UPDATE SET " + ", ".join(f'"{col}" = excluded."{col}"' for col in keep)
     copied = 0
-    for batch in _batches(source.execute(f'SELECT {names} FROM "{table}"')):
+    # A table that refers to itself (an assignment calibrating another) in the order of its references.
+    order = SELF_REFERENCE_ORDER.get(table, "")
+    for batch in _batches(source.execute(f'SELECT {names} FROM "{table}"{order}')):
         insert_many(c, sql, batch)
         copied += len(batch)
     return copied

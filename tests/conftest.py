@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,11 @@ BOTH_STORES = frozenset(
         "test_appeals",
         "test_auth",
         "test_bola",
+        "test_calibration",
         "test_console_appeals",
         "test_console_auth",
+        "test_console_calibration",
+        "test_console_integrity",
         "test_console_periods",
         "test_console_review",
         "test_checklists",
@@ -40,6 +44,9 @@ BOTH_STORES = frozenset(
         "test_crash_edges",
         "test_directory",
         "test_figures",
+        "test_integrity",
+        "test_integrity_crash",
+        "test_integrity_photos",
         "test_motivation",
         "test_pull_equals_get",
         "test_push_plan",
@@ -101,8 +108,11 @@ def database_url(engine: str) -> Iterator[str | None]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
-    return Settings(data_dir=tmp_path / "var", database_url=database_url)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str | None) -> Settings:
+    """The test's server settings. The background integrity checks run only in the tests marked
+    `integrity_checks` (the others then see no flag appear behind their back, and pay nothing for it)."""
+    checks = request.node.get_closest_marker("integrity_checks") is not None
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, integrity_checks=checks)
 
 
 @pytest.fixture
@@ -140,7 +150,15 @@ def open_store(settings: Settings) -> Iterator[Any]:
 
 
 def store_rows(settings: Settings) -> dict[str, list[str]]:
-    """Every row of every table of the test's store, as sorted text per table (to compare before and after)."""
+    """Every row of every table of the test's store, as sorted text per table (to compare before and after).
+
+    Read once no background integrity check waits, where the server runs them (they write on their own time)."""
+    deadline = time.monotonic() + 30
+    while settings.integrity_checks and time.monotonic() < deadline:
+        with open_store(settings) as db:
+            if db.execute("SELECT count(*) FROM integrity_tasks WHERE error IS NULL").fetchone()[0] == 0:
+                break
+        time.sleep(0.05)
     with open_store(settings) as db:
         if settings.database_url:
             listed = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"

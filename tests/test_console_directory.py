@@ -488,3 +488,246 @@ def test_every_answer_kind_has_a_name_in_each_language():
     for kind in get_args(ItemKind):
         key = f"console.directory.item_kind.{kind}"
         assert key in i18n.text_keys(), f"the checklist page would fail on an item of kind {kind!r}"
+
+
+# --- where a unit is, calibration, a checklist's least time on site ----------------------------
+
+# The console's own tests run on SQLite; these write through the store, so they run on both stores.
+BOTH_STORES = pytest.mark.parametrize("engine", ["sqlite", "postgres"], indirect=True)
+PLACE = {"location": {"lat": 43.23935, "lon": 76.90842}, "geofence_m": 150}
+
+
+def unit_form(client, unit_id: str, **fields: str):
+    """Post the unit form of `unit_id` with its current values changed by `fields`."""
+    page = client.get(f"/admin/directory/units/{unit_id}").text
+    values = {
+        name: html.unescape(v)
+        for name, v in re.findall(r'<input type="[a-z]+" id="u-[a-z]+" name="([a-z_]+)" value="([^"]*)"', page)
+    }
+    kind = re.search(r'<option value="([a-z_]+)" selected>', page).group(1)
+    form = (
+        {"csrf_token": csrf(client, f"/admin/directory/units/{unit_id}"), "kind": kind, "active": "on"}
+        | values
+        | fields
+    )
+    return client.post(
+        f"/admin/directory/units/{unit_id}",
+        data={k: v for k, v in form.items() if v is not None},
+        follow_redirects=False,
+    )
+
+
+def field_problems(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-testid="problem-([a-z_]+)" data-code="([a-z_]+)"', page))
+
+
+@BOTH_STORES
+def test_the_unit_page_edits_its_place_and_geofence(console, users):
+    admin = users["admin"]
+    console.put("/v1/units/TST-901", json=UNIT, headers=admin)
+    page = console.get("/admin/directory/units/TST-901")
+    assert page.status_code == 200
+    for label, field in (("Широта, °", "u-lat"), ("Долгота, °", "u-lon"), ("Геозона, м", "u-geofence")):
+        assert f'<label for="{field}">{label}</label>' in page.text
+    assert 'type="number" id="u-lat" name="lat" value=""' in page.text
+    # A spreadsheet's decimal comma is taken, as the import takes it.
+    answer = unit_form(console, "TST-901", lat="43,23935", lon=" 76.90842 ", geofence_m="150")
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin/directory/units/TST-901?done=saved"
+    got = console.get("/v1/units/TST-901", headers=admin).json()
+    assert got | {"updated_at": None} == UNIT | PLACE | {"unit_id": "TST-901", "active": True, "updated_at": None}
+    saved = console.get(answer.headers["location"]).text
+    assert 'data-testid="done"' in saved and 'value="43.23935"' in saved and 'value="150"' in saved
+    listed = console.get("/admin/directory/units").text
+    assert "43.23935, 76.90842" in listed and "150 м" in listed
+    assert 'href="/admin/directory/units/TST-901"' in listed
+    # Unticked and emptied: inactive, and no place at all.
+    answer = unit_form(console, "TST-901", lat="", lon="", geofence_m="", active=None, name="Новое имя")
+    assert answer.status_code == 303
+    got = console.get("/v1/units/TST-901", headers=admin).json()
+    assert (got["location"], got["geofence_m"], got["active"], got["name"]) == (None, None, False, "Новое имя")
+
+
+@BOTH_STORES
+@pytest.mark.parametrize(
+    ("fields", "problems"),
+    [
+        ({"lat": "91", "lon": "76.9"}, {"lat": "at_most"}),
+        ({"lat": "43.2", "lon": "-180.5"}, {"lon": "at_least"}),
+        ({"lat": "43.2", "lon": ""}, {"lon": "coordinate_pair"}),
+        ({"lat": "", "lon": "", "geofence_m": "150"}, {"geofence_m": "geofence_alone"}),
+        ({"lat": "NaN", "lon": "inf"}, {"lat": "not_degrees", "lon": "not_degrees"}),
+        ({"lat": "1e309", "lon": "76.9"}, {"lat": "not_degrees"}),
+        ({"lat": "43.2", "lon": "76.9", "geofence_m": "5"}, {"geofence_m": "at_least"}),
+        ({"lat": "43.2", "lon": "76.9", "geofence_m": "150.5"}, {"geofence_m": "not_metres"}),
+        ({"name": "", "kind": "kiosk"}, {"name": "required_empty", "kind": "bad_choice"}),
+    ],
+)
+def test_the_unit_form_shows_each_problem_by_its_field_and_saves_nothing(console, users, fields, problems):
+    admin = users["admin"]
+    console.put("/v1/units/TST-901", json=UNIT | PLACE, headers=admin)
+    before = console.get("/v1/units/TST-901", headers=admin).json()
+    answer = unit_form(console, "TST-901", **fields)
+    assert answer.status_code == 400
+    assert field_problems(answer.text) == problems
+    assert 'data-testid="form-error"' in answer.text and "other" not in field_problems(answer.text).values()
+    for name, value in fields.items():
+        if name in ("lat", "lon", "geofence_m") and value:
+            assert f'name="{name}" value="{html.escape(value)}"' in answer.text, name  # what was typed stays
+    assert console.get("/v1/units/TST-901", headers=admin).json() == before
+
+
+def test_the_unit_page_is_the_administrators_and_needs_the_csrf_token(console, users, client):
+    admin = users["admin"]
+    console.put("/v1/units/TST-901", json=UNIT, headers=admin)
+    refused = console.post(
+        "/admin/directory/units/TST-901", data={"kind": "branch", "name": "x", "region": "y", "lat": "1", "lon": "2"}
+    )
+    assert refused.status_code == 403
+    assert console.get("/v1/units/TST-901", headers=admin).json()["location"] is None
+    assert console.get("/admin/directory/units/TST-999").status_code == 404
+    assert console.get("/admin/directory/units/..%2Fadmin").status_code == 404
+    token = csrf(console, "/admin/directory/units/TST-901")
+    assert (
+        console.post("/admin/directory/units/TST-999", data={"csrf_token": token, "kind": "branch"}).status_code == 404
+    )
+    client.cookies.clear()
+    set_password(client, admin, "lead")
+    sign_in(client, "lead")
+    assert client.get("/admin/directory/units/TST-901").status_code == 403
+
+
+def test_the_import_preview_names_location_problems_in_the_viewer_s_language(console):
+    text = (
+        "unit_id,kind,name,region,lat,lon,geofence_m\n"
+        "TST-901,branch,Один,Алматы,43.2,76.9,150\n"
+        "TST-902,branch,Два,Алматы,91,76.9,\n"
+        "TST-903,branch,Три,Алматы,NaN,76.9,\n"
+        "TST-904,branch,Четыре,Алматы,43.2,,\n"
+        "TST-905,branch,Пять,Алматы,,,150\n"
+        "TST-906,branch,Шесть,Алматы,43.2,76.9,1.5\n"
+    )
+    page = console.get(upload(console, text)).text
+    assert problems_on(page) == [
+        ("3", "lat", "at_most"),
+        ("4", "lat", "not_degrees"),
+        ("5", "lon", "coordinate_pair"),
+        ("6", "geofence_m", "geofence_alone"),
+        ("7", "geofence_m", "not_metres"),
+    ]
+    assert "не больше 90" in page and "геозона без координат" in page
+
+
+@BOTH_STORES
+def test_the_import_preview_compares_places_and_calibrations_with_the_stored_rows(console, users):
+    admin = users["admin"]
+    console.put("/v1/units/TST-901", json=UNIT | PLACE, headers=admin)
+    console.put("/v1/units/TST-902", json=UNIT | PLACE, headers=admin)
+    text = (
+        "unit_id,kind,name,region,active,lat,lon,geofence_m\n"
+        f"TST-901,branch,{UNIT['name']},Алматы,true,43.23935,76.90842,150\n"
+        f"TST-902,branch,{UNIT['name']},Алматы,true,43.23935,76.90843,150\n"
+    )
+    page = console.get(upload(console, text.replace(UNIT["name"], '"' + UNIT["name"] + '"'))).text
+    states = dict(re.findall(r'data-testid="preview-row" data-key="([^"]+)" data-state="([a-z]+)"', page))
+    assert states == {"TST-901": "same", "TST-902": "changed"}
+    assert "<code>lat</code>" in page and "<code>geofence_m</code>" in page
+    first = {
+        "auditor": "aigerim",
+        "unit_id": "TST-901",
+        "checklist_id": "example",
+        "due_from": "2026-10-01",
+        "due_to": "2026-10-31",
+    }
+    console.put("/v1/assignments/A-1", json=first, headers=admin)
+    console.put("/v1/assignments/A-2", json=first | {"auditor": "daulet"}, headers=admin)
+    clean = (
+        "assignment_id,auditor,unit_id,checklist_id,due_from,due_to,calibration_of\n"
+        "A-2,daulet,TST-901,example,2026-10-01,2026-10-31,A-1\n"
+    )
+    page = console.get(upload(console, clean, "assignments")).text
+    assert problems_on(page) == []
+    assert re.findall(r'data-testid="preview-row" data-key="([^"]+)" data-state="([a-z]+)"', page) == [
+        ("A-2", "changed")
+    ]
+    assert confirm(console, re.search(r'action="(/admin/directory/import/[^"]+)"', page).group(1)).status_code == 303
+    listed = console.get("/admin/directory/assignments").text
+    assert re.search(r'data-key="A-2">.*?data-testid="calibration-of"><code>A-1</code>', listed, re.S)
+
+
+@BOTH_STORES
+def test_the_import_preview_names_calibration_problems(console, users):
+    admin = users["admin"]
+    for unit in ("TST-901", "TST-902"):
+        console.put(f"/v1/units/{unit}", json=UNIT, headers=admin)
+    first = {
+        "auditor": "aigerim",
+        "unit_id": "TST-901",
+        "checklist_id": "example",
+        "due_from": "2026-10-01",
+        "due_to": "2026-10-31",
+    }
+    console.put("/v1/assignments/A-1", json=first, headers=admin)
+    console.put("/v1/assignments/A-2", json=first | {"auditor": "daulet", "calibration_of": "A-1"}, headers=admin)
+    text = (
+        "assignment_id,auditor,unit_id,checklist_id,due_from,due_to,calibration_of\n"
+        "B-1,daulet,TST-901,example,2026-10-01,2026-10-31,A-9\n"
+        "B-2,daulet,TST-901,example,2026-10-01,2026-10-31,B-2\n"
+        "B-3,aigerim,TST-901,example,2026-10-01,2026-10-31,A-2\n"
+        "B-4,daulet,TST-902,example,2026-10-01,2026-10-31,A-1\n"
+        "B-5,aigerim,TST-901,example,2026-10-01,2026-10-31,A-1\n"
+    )
+    page = console.get(upload(console, text, "assignments")).text
+    assert sorted(problems_on(page)) == [
+        ("2", "calibration_of", "no_assignment"),
+        ("3", "calibration_of", "calibration_self"),
+        ("4", "calibration_of", "calibration_chain"),
+        ("5", "unit_id", "calibration_unit"),
+        ("6", "auditor", "calibration_same_auditor"),
+    ]
+    assert "нет назначения «A-9»" in html.unescape(page)
+    assert 'data-testid="confirm-form"' not in page
+
+
+def test_every_column_and_problem_of_issue_19_is_said_in_every_language():
+    from reports import i18n
+    from server.directory import IMPORTS
+
+    for entity in IMPORTS:
+        for column in import_template(entity):
+            for lang in ("ru", "kk", "en"):
+                said = console_directory.takes_text(column.takes, lang)
+                assert said != column.takes or lang == "en", (entity, column.name, lang)
+    messages = {
+        "not a number of degrees (like 43.2389): 'x'": "not_degrees",
+        "not a whole number of metres (like 150): 'x'": "not_metres",
+        "required when lat is given": "coordinate_pair",
+        "a geofence needs the unit's location (lat and lon)": "geofence_alone",
+        "Expected `float` <= 90.0": "at_most",
+        "Expected `int` >= 10": "at_least",
+        "no assignment 'A-9'": "no_assignment",
+        "an assignment cannot calibrate itself": "calibration_self",
+        "'A-2' is itself a calibration of 'A-1': calibrate the original": "calibration_chain",
+        "'A-2' calibrates this assignment, so it cannot be a calibration itself": "calibration_chain_in",
+        "'A-2' is for checklist 'x'": "calibration_checklist",
+        "'A-2' calibrates this assignment with unit 'U'": "calibration_unit",
+        "'A-2' has the same auditor: a calibration is scored by another": "calibration_same_auditor",
+    }
+    for message, code in messages.items():
+        found, fields = console_directory.problem_code(message)
+        assert found == code, message
+        for lang in ("ru", "kk", "en"):
+            assert "{" not in i18n.text(f"console.directory.problem.{code}", lang, **fields), (code, lang)
+
+
+def test_the_checklist_page_shows_the_least_time_on_site(console, users):
+    admin = users["admin"]
+    text = EXAMPLE_CHECKLIST.read_text().replace("version = 1", "version = 2", 1)
+    text = text.replace('unit_kind = "branch"', 'unit_kind = "branch"\nmin_duration_s = 930', 1)
+    response = console.post(
+        "/v1/checklists", content=text.encode(), headers=admin | {"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 201, response.text
+    shown = re.search(r'data-testid="min-duration">([^<]*)<', console.get("/admin/checklists/example/2").text)
+    assert shown.group(1) == "15 мин 30 с"
+    shown = re.search(r'data-testid="min-duration">([^<]*)<', console.get("/admin/checklists/example/1").text)
+    assert shown.group(1) == "не задана"

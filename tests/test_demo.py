@@ -49,6 +49,34 @@ def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
         hr = {"Authorization": f"Bearer {tokens['hr.dana']}"}
         pending = httpx.get(f"{server.url}/v1/periods/{closed}/adjustments", headers=hr).json()["pending"]
         assert pending and all(p["after"]["unit_id"] == "ALM-014" for p in pending)
+        # Calibration: some of last month's test calls and branch visits scored again by other auditors,
+        # one of whom scores too kindly and falls under the policy's threshold.
+        response = httpx.get(f"{server.url}/v1/calibration", params={"period": closed}, headers=lead)
+        assert response.status_code == 200, response.text
+        reports = {c["checklist_id"]: c for c in response.json()["checklists"]}
+        assert {"branch", "contact_centre"} <= set(reports) and all(r["groups"] for r in reports.values())
+        marina = [a for r in reports.values() for a in r["auditors"] if a["auditor"] == "auditor.marina"]
+        assert marina and all(a["below_threshold"] and a["leniency"] > 0 for a in marina)
+        # Integrity: this month's visits made to raise each flag, checked before the server serves,
+        # and no flag elsewhere (the drawn visits are plausible: in the hall, a day apart between cities).
+        month = next(a["period"] for a in appeals if a["status"] == "open")
+        per_auditor = httpx.get(f"{server.url}/v1/integrity/auditors", params={"period": month}, headers=lead)
+        assert per_auditor.status_code == 200, per_auditor.text
+        raised = {code for a in per_auditor.json()["items"] for code, n in a["flags"].items() if n}
+        assert raised == {
+            "gps_far",
+            "gps_missing",
+            "clock_skew",
+            "photo_reused",
+            "photo_similar",
+            "exif_time_mismatch",
+            "comment_copied",
+            "impossible_travel",
+        }
+        flagged = sum(a["flagged_visits"] for a in per_auditor.json()["items"])
+        assert flagged <= 12, per_auditor.json()
+        queue = httpx.get(f"{server.url}/v1/submissions", params={"flag": "any"}, headers=lead).json()["items"]
+        assert queue and all(any(r.startswith("integrity flags:") for r in row["reasons"]) for row in queue)
     log = server.log.read_text()
     assert "loaded the standards library" in log and "demo: loaded" in log
     # A second start loads nothing twice and shows the same tokens.

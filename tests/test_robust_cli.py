@@ -325,19 +325,37 @@ def test_import_templates_print_the_columns_and_import_as_printed(tmp_path):
     data_dir = str(tmp_path / "org")
     assert run(tmp_path, "--data-dir", data_dir, "users", "add", "auditor.aigerim", "--role", "auditor").returncode == 0
     expected = {
-        "units": ["unit_id", "kind", "name", "region", "active"],
+        "units": ["unit_id", "kind", "name", "region", "active", "lat", "lon", "geofence_m"],
         "staff": ["staff_id", "name", "unit_id", "position", "active"],
-        "assignments": ["assignment_id", "auditor", "unit_id", "checklist_id", "due_from", "due_to", "active"],
+        "assignments": [
+            "assignment_id",
+            "auditor",
+            "unit_id",
+            "checklist_id",
+            "due_from",
+            "due_to",
+            "active",
+            "calibration_of",
+        ],
+    }
+    # The example assignment is a first scoring: its `calibration_of` is the one empty example.
+    optionals = {
+        "units": {"active", "lat", "lon", "geofence_m"},
+        "staff": {"active", "position"},
+        "assignments": {"active", "calibration_of"},
     }
     for entity, columns in expected.items():
         template = run(tmp_path, "import", "template", entity)
         assert template.returncode == 0, template.stderr
         rows = list(csv.reader(io.StringIO(template.stdout)))
-        assert rows[0] == columns and len(rows) == 2 and all(rows[1])
+        assert rows[0] == columns and len(rows) == 2
+        assert [c for c, example in zip(columns, rows[1], strict=True) if not example] == (
+            ["calibration_of"] if entity == "assignments" else []
+        )
         notes = template.stderr.splitlines()[1:]
         assert [n.split()[0] for n in notes] == columns
         optional = {n.split()[0] for n in notes if n.split()[1] == "optional:"}
-        assert optional == ({"active", "position"} if entity == "staff" else {"active"})
+        assert optional == optionals[entity]
         (tmp_path / f"{entity}.csv").write_text(template.stdout, encoding="utf-8")
         done = run(tmp_path, "--data-dir", data_dir, "import", entity, f"{entity}.csv")
         assert done.returncode == 0, done.stderr

@@ -102,6 +102,10 @@ EXPECTED = {
     ("GET", "/v1/appeals/{appeal_id:str}"): {A, Q, M},
     ("POST", "/v1/appeals/{appeal_id:str}/withdraw"): {M},
     ("POST", "/v1/appeals/{appeal_id:str}/decision"): {A, Q},
+    # calibration: how far auditors agree, read by those who train them
+    ("GET", "/v1/calibration"): {A, Q},
+    # integrity per auditor: never to HR, the auditors or the audited
+    ("GET", "/v1/integrity/auditors"): {A, Q},
 }
 
 

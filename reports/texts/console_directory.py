@@ -72,6 +72,45 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "console.directory.yes": ("да", "иә", "yes"),
     "console.directory.no": ("нет", "жоқ", "no"),
     "console.directory.cancel": ("Отмена", "Болдырмау", "Cancel"),
+    # Where a unit is, and calibration: the lists' columns and a unit's own page.
+    "console.directory.col.location": ("Координаты", "Координаттар", "Location"),
+    "console.directory.col.geofence": ("Геозона", "Геоаймақ", "Geofence"),
+    "console.directory.col.calibration_of": ("Калибровка назначения", "Тапсырманы калибрлеу", "Calibrates"),
+    "console.directory.unit.saved": ("Подразделение сохранено.", "Бөлімше сақталды.", "The unit is saved."),
+    "console.directory.unit.not_saved": (
+        "Не сохранено: проблем в форме — {n}. Они указаны у полей.",
+        "Сақталмады: формадағы мәселелер — {n}. Олар өрістердің жанында көрсетілген.",
+        "Not saved: {n} problem(s) in the form, shown by their fields.",
+    ),
+    "console.directory.unit.no_location": ("не заданы", "берілмеген", "none"),
+    "console.directory.unit.metres": ("{n} м", "{n} м", "{n} m"),
+    "console.directory.unit.policy_geofence": (
+        "по политике мотивации",
+        "мотивация саясаты бойынша",
+        "the policy's",
+    ),
+    "console.directory.unit.place": ("Место подразделения", "Бөлімшенің орны", "Where the unit is"),
+    "console.directory.unit.place_help": (
+        "Широта и долгота в градусах (WGS 84), обе или ни одной. С ними сервер сравнивает GPS-отметку визита"
+        " с местом подразделения; подразделение без места (контакт-центр) не получает GPS-флагов.",
+        "Ендік пен бойлық градуспен (WGS 84), екеуі де немесе ешқайсысы. Олар арқылы сервер сапардың"
+        " GPS белгісін бөлімшенің орнымен салыстырады; орны жоқ бөлімше (байланыс орталығы) GPS"
+        " жалаушаларын алмайды.",
+        "Latitude and longitude in degrees (WGS 84), both or neither. The server compares a visit's GPS fix"
+        " with them; a unit without a place (a contact centre) raises no GPS flag.",
+    ),
+    "console.directory.unit.lat": ("Широта, °", "Ендік, °", "Latitude, °"),
+    "console.directory.unit.lon": ("Долгота, °", "Бойлық, °", "Longitude, °"),
+    "console.directory.unit.geofence": ("Геозона, м", "Геоаймақ, м", "Geofence, m"),
+    "console.directory.unit.geofence_help": (
+        "Насколько далеко от подразделения может быть GPS-отметка визита: от 10 до 100 000 м. Только вместе"
+        " с координатами; пусто — значение из политики мотивации.",
+        "Сапардың GPS белгісі бөлімшеден қаншалықты алыс болуы мүмкін: 10-нан 100 000 м-ге дейін. Тек"
+        " координаттармен бірге; бос болса — мотивация саясатындағы мән.",
+        "How far from the unit a visit's GPS fix may be: 10 to 100,000 m. Only with the coordinates; empty:"
+        " the motivation policy's value.",
+    ),
+    "console.directory.unit.save": ("Сохранить", "Сақтау", "Save"),
     # The import: the form.
     "console.directory.import.title": ("Импорт из CSV", "CSV-дан импорттау", "Import from CSV"),
     "console.directory.import.intro": (
@@ -138,6 +177,21 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "console.directory.takes.empty": ("пусто — {value}", "бос болса — {value}", "empty: {value}"),
     "console.directory.takes.nothing": ("нет значения", "мәні жоқ", "none"),
+    "console.directory.takes.degrees": (
+        "градусы от -{bound} до {bound}, вместе со второй координатой",
+        "-{bound}-ден {bound}-ге дейінгі градус, екінші координатпен бірге",
+        "degrees from -{bound} to {bound}, with the other coordinate",
+    ),
+    "console.directory.takes.metres": (
+        "метры от {low} до {high}, только вместе с lat и lon",
+        "{low}-ден {high}-ге дейінгі метр, тек lat және lon-мен бірге",
+        "metres from {low} to {high}, only with lat and lon",
+    ),
+    "console.directory.takes.calibration": (
+        "код назначения другого аудитора в то же подразделение с тем же чек-листом, которое нужно оценить повторно",
+        "қайта бағалау керек тапсырманың коды: басқа аудитордың, сол бөлімшеге, сол чек-парақпен",
+        "the id of another auditor's assignment of the same unit and checklist, to score again",
+    ),
     "console.directory.required": ("обязателен", "міндетті", "required"),
     "console.directory.optional": ("необязателен", "міндетті емес", "optional"),
     "console.directory.error.choose_entity": (
@@ -312,6 +366,63 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "must be one line of text",
     ),
     "console.directory.problem.other": ("недопустимое значение", "жарамсыз мән", "invalid value"),
+    "console.directory.problem.not_degrees": (
+        "не число градусов (например, 43.2389): «{value}»",
+        "градус саны емес (мысалы, 43.2389): «{value}»",
+        "not a number of degrees (like 43.2389): “{value}”",
+    ),
+    "console.directory.problem.not_metres": (
+        "не целое число метров (например, 150): «{value}»",
+        "метрдің бүтін саны емес (мысалы, 150): «{value}»",
+        "not a whole number of metres (like 150): “{value}”",
+    ),
+    "console.directory.problem.coordinate_pair": (
+        "нужна и вторая координата: {given} указана без неё",
+        "екінші координат та керек: {given} онсыз берілген",
+        "the other coordinate is needed too: {given} is given without it",
+    ),
+    "console.directory.problem.geofence_alone": (
+        "геозона без координат подразделения ничего не проверяет: укажите lat и lon или оставьте её пустой",
+        "бөлімше координаттарынсыз геоаймақ ештеңені тексермейді: lat пен lon беріңіз немесе оны бос қалдырыңыз",
+        "a geofence without the unit's location checks nothing: give lat and lon, or leave it empty",
+    ),
+    "console.directory.problem.at_most": ("не больше {bound}", "{bound}-ден аспауы керек", "at most {bound}"),
+    "console.directory.problem.at_least": ("не меньше {bound}", "{bound}-ден кем болмауы керек", "at least {bound}"),
+    "console.directory.problem.no_assignment": (
+        "нет назначения «{value}»",
+        "«{value}» тапсырмасы жоқ",
+        "no assignment “{value}”",
+    ),
+    "console.directory.problem.calibration_self": (
+        "назначение не может калибровать само себя",
+        "тапсырма өзін-өзі калибрлей алмайды",
+        "an assignment cannot calibrate itself",
+    ),
+    "console.directory.problem.calibration_chain": (
+        "«{other}» само калибрует «{original}»: укажите исходное назначение",
+        "«{other}» өзі «{original}» тапсырмасын калибрлейді: бастапқы тапсырманы көрсетіңіз",
+        "“{other}” itself calibrates “{original}”: name the original assignment",
+    ),
+    "console.directory.problem.calibration_chain_in": (
+        "«{other}» калибрует это назначение, поэтому оно само не может быть калибровкой",
+        "«{other}» осы тапсырманы калибрлейді, сондықтан оның өзі калибрлеу бола алмайды",
+        "“{other}” calibrates this assignment, so it cannot be a calibration itself",
+    ),
+    "console.directory.problem.calibration_checklist": (
+        "у парного назначения «{other}» другой чек-лист: «{value}»",
+        "жұп тапсырма «{other}» басқа чек-парақпен: «{value}»",
+        "the paired assignment “{other}” has another checklist: “{value}”",
+    ),
+    "console.directory.problem.calibration_unit": (
+        "парное назначение «{other}» — в другое подразделение: «{value}»",
+        "жұп тапсырма «{other}» басқа бөлімшеге: «{value}»",
+        "the paired assignment “{other}” is for another unit: “{value}”",
+    ),
+    "console.directory.problem.calibration_same_auditor": (
+        "у «{other}» тот же аудитор: повторную оценку даёт другой аудитор",
+        "«{other}» тапсырмасының аудиторы сол: қайта бағалауды басқа аудитор береді",
+        "“{other}” has the same auditor: a second scoring is by another auditor",
+    ),
     # Checklists.
     "console.directory.cl.title": ("Чек-листы", "Чек-парақтар", "Checklists"),
     "console.directory.cl.none": (
@@ -326,6 +437,16 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "console.directory.cl.col.status": ("Состояние", "Күйі", "Status"),
     "console.directory.cl.col.items": ("Состав", "Құрамы", "Contents"),
     "console.directory.cl.col.id": ("Идентификатор", "Идентификатор", "Id"),
+    # The least time on site a real visit takes (a shorter one raises the `too_short` flag).
+    "console.directory.cl.min_duration": (
+        "Минимальная длительность визита",
+        "Сапардың ең аз ұзақтығы",
+        "Least time on site",
+    ),
+    "console.directory.cl.no_min_duration": ("не задана", "берілмеген", "none"),
+    "console.directory.cl.duration_s": ("{s} с", "{s} с", "{s} s"),
+    "console.directory.cl.duration_min": ("{m} мин", "{m} мин", "{m} min"),
+    "console.directory.cl.duration_min_s": ("{m} мин {s} с", "{m} мин {s} с", "{m} min {s} s"),
     "console.directory.cl.counts": (
         "стандартов {standards}, пунктов {items}",
         "стандарттар {standards}, тармақтар {items}",
@@ -472,6 +593,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "console.directory.diff.col.what": ("Что", "Не", "What"),
     "console.directory.diff.col.change": ("Изменение", "Өзгеріс", "Change"),
     "console.directory.diff.col.field": ("Поле", "Өріс", "Field"),
+    "console.directory.diff.what.checklist": ("чек-лист", "бақылау парағы", "checklist"),
     "console.directory.diff.what.standard": ("стандарт", "стандарт", "standard"),
     "console.directory.diff.what.item": ("пункт", "тармақ", "item"),
     "console.directory.diff.how.added": ("добавлен", "қосылды", "added"),

@@ -43,6 +43,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "critical item failed: {items}",
     ),
     "review.reason.flagged": ("отмечен: {flags}", "белгіленген: {flags}", "flagged: {flags}"),
+    "review.reason.integrity": (
+        "сигналы достоверности: {flags}",
+        "сенімділік белгілері: {flags}",
+        "integrity flags: {flags}",
+    ),
     "review.reason.pending": (
         "ревизий ждут родительских: {n}",
         "ата-ревизияларын күтетін ревизиялар: {n}",

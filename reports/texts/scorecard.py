@@ -200,6 +200,43 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Every column but the first counts items: disputed = upheld + overturned + awaiting decision + withdrawn."
         " Auditors stay anonymous to the unit.",
     ),
+    # the month's calibration (network scorecards): counts only, no auditor named
+    "sec.calibration": (
+        "Калибровка аудиторов за месяц",
+        "Аудиторларды осы айдағы калибрлеу",
+        "Auditor calibration this month",
+    ),
+    "network.calibration": (
+        "Калибровочных групп: {groups} · аудиторов: {auditors} · ниже порога согласия ({threshold}): {below}",
+        "Калибрлеу топтары: {groups} · аудиторлар: {auditors} · келісім шегінен ({threshold}) төмен: {below}",
+        "Calibration groups: {groups} · auditors: {auditors} · below the agreement threshold ({threshold}): {below}",
+    ),
+    "col.calibration_level": ("Шкала пунктов", "Тармақтар шкаласы", "Items' scale"),
+    "col.calibration_alpha": ("Альфа Криппендорфа", "Криппендорф альфасы", "Krippendorff's alpha"),
+    "col.calibration_units": ("Пунктов в группах", "Топтардағы тармақтар", "Items in groups"),
+    "col.calibration_values": ("Ответов", "Жауаптар", "Answers"),
+    "network.level.nominal": (
+        "да/нет и выбор (номинальная)",
+        "иә/жоқ және таңдау (номиналды)",
+        "yes/no and choice (nominal)",
+    ),
+    "network.level.ordinal": ("баллы (порядковая)", "ұпайлар (реттік)", "scales (ordinal)"),
+    "network.level.interval": (
+        "длительности и числа (интервальная)",
+        "ұзақтықтар мен сандар (интервалдық)",
+        "durations and numbers (interval)",
+    ),
+    "note.calibration": (
+        "Калибровка: два аудитора или более независимо оценивают одно и то же событие. Альфа 1 — полное"
+        " согласие, 0 — не лучше случайного; данным доверяют при α ≥ 0,800, предварительно при α ≥ 0,667;"
+        " «—» — рассчитать нельзя (ответы не различаются). Аудиторы в карте не называются.",
+        "Калибрлеу: екі немесе одан көп аудитор бір оқиғаны өзара тәуелсіз бағалайды. Альфа 1 — толық келісім,"
+        " 0 — кездейсоқтан артық емес; α ≥ 0,800 болса деректерге сенеді, α ≥ 0,667 болса алдын ала сенеді;"
+        " «—» — есептеу мүмкін емес (жауаптар әртүрлі емес). Аудиторлардың аты картада көрсетілмейді.",
+        "Calibration: two auditors or more score the same event independently. Alpha 1 is full agreement,"
+        " 0 no better than chance; data are relied on at α ≥ 0.800, tentatively at α ≥ 0.667;"
+        ' "—": cannot be computed (the answers do not vary). No auditor is named on the scorecard.',
+    ),
     # empty states
     "empty.standards": (
         "В этом периоде стандарты не оценивались.",

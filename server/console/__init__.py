@@ -3,12 +3,26 @@
 `web` is the frame every page uses (sessions, CSRF, `page`, `redirect`); `auth` signs in and out;
 `review` and `visit` are the review queue and the visit page; `dashboards`, `periods`,
 `scorecards`, `admin` and `directory` are the rest of CONSOLE.md's pages; `my` is the unit
-manager's home and appeal form, `appeals` the quality lead's appeals queue and decision page.
+manager's home and appeal form, `appeals` the quality lead's appeals queue and decision page;
+`integrity` the signals that question visits, and the pages per auditor.
 """
 
 from __future__ import annotations
 
-from server.console import admin, appeals, auth, dashboards, directory, my, periods, review, scorecards, visit
+from server.console import (
+    admin,
+    appeals,
+    auth,
+    calibration,
+    dashboards,
+    directory,
+    integrity,
+    my,
+    periods,
+    review,
+    scorecards,
+    visit,
+)
 
 ROUTES = [
     *auth.ROUTES,
@@ -20,5 +34,7 @@ ROUTES = [
     *admin.ROUTES,
     *directory.ROUTES,
     *appeals.ROUTES,
+    *calibration.ROUTES,
+    *integrity.ROUTES,
     *my.ROUTES,
 ]

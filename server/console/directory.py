@@ -14,6 +14,10 @@ for the same admin, only within `PENDING_FOR`, and only when the hash still matc
 file can be slipped in. The import itself is the API's (`server.routes.admin.import_directory_csv`).
 Stale uploads are removed at the next upload.
 
+A unit's own page edits it with the API's rules: its text goes through the CSV import's reading
+(`server.directory.decode_cells`, so a decimal comma is taken and `NaN` is not), and the write is
+`PUT /v1/units/{unit_id}`'s store function.
+
 Our own problem messages are shown in the viewer's language (each mapped from the server's
 message to a catalogue key by `problem_code`), with the server's wording beside them.
 """
@@ -46,7 +50,7 @@ from reports import i18n
 from server.console import checklists
 from server.console.web import console, language_of, new_secret, page, redirect, viewer_of
 from server.db import Database, snapshot
-from server.directory import IMPORTS, CsvRejected, import_template, parse_csv
+from server.directory import IMPORTS, CsvRejected, UnitRowIn, decode_cells, import_template, parse_csv
 from server.errors import FieldError, ProblemError, not_found
 from server.files import PRIVATE_FILE, make_private_dir
 from server.routes.admin import import_directory_csv
@@ -180,6 +184,104 @@ async def assignments_page(request: Request, db: NamedDependency[Database]) -> T
     return await _list_page(request, db, "assignments")
 
 
+# --- one unit: its facts and the form that edits them ---------------------------------------------------
+
+UNIT_FIELDS = ("kind", "name", "region", "lat", "lon", "geofence_m")
+MAX_FIELD = 1000  # longer than any valid value: the rest is not read
+
+
+class FieldProblem(msgspec.Struct, kw_only=True, frozen=True):
+    """A problem of one field of the unit form, as the import's preview shows one."""
+
+    code: str
+    fields: dict[str, str]
+    detail: str
+
+
+def unit_form_values(unit: store.Unit) -> dict[str, str]:
+    """A stored unit as its form's text."""
+    location = unit.location
+    return {
+        "kind": unit.kind,
+        "name": unit.name,
+        "region": unit.region,
+        "active": "true" if unit.active else "false",
+        "lat": degrees_text(location.lat) if location else "",
+        "lon": degrees_text(location.lon) if location else "",
+        "geofence_m": str(unit.geofence_m) if unit.geofence_m is not None else "",
+    }
+
+
+def degrees_text(value: float) -> str:
+    """A coordinate as the form shows it: the shortest text that reads back as the same float, never `1e-05`."""
+    text = repr(value)
+    return f"{value:.20f}".rstrip("0").rstrip(".") if "e" in text else text
+
+
+def read_unit_form(form: Any) -> tuple[dict[str, str], store.UnitIn | None, dict[str, FieldProblem]]:
+    """The unit form's text (trimmed), and the body it makes or each field's problem."""
+    values = {}
+    for name in UNIT_FIELDS:
+        value = form.get(name)
+        values[name] = value[:MAX_FIELD].strip() if isinstance(value, str) else ""
+    values["active"] = "true" if form.get("active") == "on" else "false"
+    body, errors = decode_cells(values, UnitRowIn, "")
+    problems = {}
+    for error in errors:
+        code, fields = problem_code(error.message)
+        problems.setdefault(error.path, FieldProblem(code=code, fields=fields, detail=error.message))
+    return values, body if isinstance(body, store.UnitIn) else None, problems
+
+
+def _unit_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", value):
+        raise not_found("unit")
+    return value
+
+
+def _unit_page(
+    request: Request,
+    unit: store.Unit,
+    values: dict[str, str],
+    problems: dict[str, FieldProblem],
+    status: int = 200,
+) -> Template:
+    done = request.query_params.get("done")
+    return page(
+        request,
+        "directory_unit.html",
+        status=status,
+        unit=unit,
+        values=values,
+        problems=problems,
+        kinds=KINDS,
+        done=done == "saved",
+    )
+
+
+@get("/admin/directory/units/{unit_id:str}", opt=ADMIN, include_in_schema=False)
+async def unit_page(request: Request, db: NamedDependency[Database], unit_id: FromPath[str]) -> Template:
+    """One unit: its facts and the form that edits them, with its place and geofence."""
+    unit = await db.read(store.get_unit, _unit_id(unit_id))
+    if unit is None:
+        raise not_found("unit")
+    return _unit_page(request, unit, unit_form_values(unit), {})
+
+
+@post("/admin/directory/units/{unit_id:str}", opt=ADMIN, include_in_schema=False, status_code=303)
+async def save_unit(request: Request, db: NamedDependency[Database], unit_id: FromPath[str]) -> Response:
+    """Save the unit form (`PUT /v1/units/{unit_id}`'s rules); the form again with each problem otherwise."""
+    key = _unit_id(unit_id)
+    unit = await db.read(store.get_unit, key)
+    if unit is None:
+        raise not_found("unit")
+    values, body, problems = read_unit_form(await request.form())
+    if body is None:
+        return _unit_page(request, unit, values, problems, status=400)
+    await db.write(store.put_units, [(key, body)])
+    return redirect(f"/admin/directory/units/{key}?done=saved")
+
+
 # --- templates ------------------------------------------------------------------------------------------
 
 
@@ -228,6 +330,25 @@ _PROBLEM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("no_checklist", r"^no published, unretired checklist ['\"](?P<value>.*)['\"]$"),
         ("wrong_kind", r"^checklist ['\"](?P<value>.*)['\"] is not for (?P<kind>[a-z_]+) units$"),
         ("dates_order", r"^must not be before due_from$"),
+        ("not_degrees", r"^not a number of degrees \(like [0-9.]+\): ['\"](?P<value>.*)['\"]$"),
+        ("not_metres", r"^not a whole number of metres \(like [0-9]+\): ['\"](?P<value>.*)['\"]$"),
+        ("coordinate_pair", r"^required when (?P<given>lat|lon) is given$"),
+        ("geofence_alone", r"^a geofence needs the unit's location"),
+        ("at_most", r"^Expected `(?:float|int)` <= (?P<bound>-?[0-9]+)(?:\.0)?$"),
+        ("at_least", r"^Expected `(?:float|int)` >= (?P<bound>-?[0-9]+)(?:\.0)?$"),
+        ("no_assignment", r"^no assignment ['\"](?P<value>.*)['\"]$"),
+        ("calibration_self", r"^an assignment cannot calibrate itself$"),
+        ("calibration_chain", r"^['\"](?P<other>.*)['\"] is itself a calibration of ['\"](?P<original>.*)['\"]"),
+        ("calibration_chain_in", r"^['\"](?P<other>.*)['\"] calibrates this assignment, so it cannot be"),
+        (
+            "calibration_checklist",
+            r"^['\"](?P<other>.*)['\"] (?:is for|calibrates this assignment with) checklist ['\"](?P<value>.*)['\"]$",
+        ),
+        (
+            "calibration_unit",
+            r"^['\"](?P<other>.*)['\"] (?:is for|calibrates this assignment with) unit ['\"](?P<value>.*)['\"]$",
+        ),
+        ("calibration_same_auditor", r"^['\"](?P<other>.*)['\"] has the same auditor"),
         ("bad_choice", r"^Invalid enum value"),
         ("bad_bool", r"^Expected `bool`"),
         ("bad_date", r"date"),
@@ -349,6 +470,9 @@ async def import_form(request: Request, settings: NamedDependency[Settings]) -> 
 
 _TAKES = (
     ("id", re.compile(r"^the id: ")),
+    ("degrees", re.compile(r"^degrees from -(?P<bound>[0-9]+) to [0-9]+, given with the other coordinate$")),
+    ("metres", re.compile(r"^metres from (?P<low>[0-9]+) to (?P<high>[0-9]+), only with lat and lon$")),
+    ("calibration", re.compile(r"^the id of another auditor's assignment of the same unit and checklist")),
     ("one_of", re.compile(r"^one of (?P<values>.+)$")),
     ("bool", re.compile(r"^true or false$")),
     ("date", re.compile(r"^a date, YYYY-MM-DD$")),
@@ -432,14 +556,23 @@ class Preview(msgspec.Struct, kw_only=True, frozen=True):
 
 
 _COMPARED = {
-    "units": ("kind", "name", "region", "active"),
+    "units": ("kind", "name", "region", "active", "lat", "lon", "geofence_m"),
     "staff": ("name", "unit_id", "position", "active"),
-    "assignments": ("auditor", "unit_id", "checklist_id", "due_from", "due_to", "active"),
+    "assignments": ("auditor", "unit_id", "checklist_id", "due_from", "due_to", "active", "calibration_of"),
 }
 
 
 def _stored_value(value: object, column: str) -> object:
     return bool(value) if column == "active" else value
+
+
+def row_values(body: object) -> dict[str, Any]:
+    """A row's values by the file's columns: a unit's location as its `lat` and `lon` again."""
+    values = msgspec.to_builtins(body)
+    if isinstance(body, store.UnitIn):
+        location = values.pop("location", None) or {}
+        values |= {"lat": location.get("lat"), "lon": location.get("lon")}
+    return values
 
 
 def preview_of(c: sqlite3.Connection, entity: str, rows: list, where: list[str]) -> Preview:
@@ -454,7 +587,7 @@ def preview_of(c: sqlite3.Connection, entity: str, rows: list, where: list[str])
     counts = {"new": 0, "changed": 0, "same": 0}
     shown = []
     for (key, body), line in zip(rows, where, strict=True):
-        values = msgspec.to_builtins(body)
+        values = row_values(body)
         old = stored.get(key)
         changed = [col for col in compared if old is not None and _stored_value(old[col], col) != values.get(col)]
         state = "new" if old is None else ("changed" if changed else "same")
@@ -531,6 +664,8 @@ ROUTES = [
     *checklists.ROUTES,
     directory_home,
     units_page,
+    unit_page,
+    save_unit,
     staff_page,
     assignments_page,
     template_file,

@@ -22,9 +22,12 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from server.clock import iso_utc, utc_now
+from server.console.integrity import flag_choices, flag_names
 from server.console.web import console, language_of, page, redirect, viewer_of
 from server.db import Database, snapshot
+from server.integrity.flags import CODES
 from server.settings import Settings
+from server.store import integrity as integrity_store
 from server.store import policies as policies_store
 from server.store import reviews as store
 from server.store.views import SubmissionDoc, view_documents
@@ -39,7 +42,7 @@ MAX_VALUE = 200  # a filter value longer than any id or name is no filter
 MAX_PICKS = 1000  # rows one bulk approval may carry (as the API's bulk review)
 MAX_REPORTED = 100
 # The query-string parameters of the queue; the report's (after a bulk approval) come and go.
-FILTERS = ("period", "kind", "region", "unit", "checklist", "auditor", "conflicts", "critical")
+FILTERS = ("period", "kind", "region", "unit", "checklist", "auditor", "conflicts", "critical", "flag")
 KEPT = ("status", *FILTERS, "sort", "cursor")
 REPORT = ("done", "approved", "changed", "failed")
 
@@ -65,6 +68,7 @@ class QueueQuery(msgspec.Struct, kw_only=True, frozen=True):
             auditor=v.get("auditor"),
             conflicts=_flag(v.get("conflicts")),
             critical=_flag(v.get("critical")),
+            flag=v.get("flag"),
         )
 
     def url(self, **changes: str | None) -> str:
@@ -85,6 +89,8 @@ def parse_query(pairs: list[tuple[str, str]]) -> QueueQuery:
     for name in ("conflicts", "critical"):
         if values.get(name) not in (None, "yes", "no"):
             values.pop(name)
+    if values.get("flag") not in (None, "any", *CODES):
+        values.pop("flag")
     status = given.get("status", TABS[0])
     sort = given.get("sort", SORTS[0])
     return QueueQuery(
@@ -123,6 +129,7 @@ class Screen(msgspec.Struct, kw_only=True, frozen=True):
     choices: store.QueueChoices
     policy: Any  # reports.policy.Policy | None
     reported: dict[str, SubmissionDoc]
+    flags: dict[str, list[str]]  # submission_id -> the codes of its integrity flags
 
 
 def queue_screen(c: sqlite3.Connection, q: QueueQuery, viewer: str, since: str, reported: list[str]) -> Screen:
@@ -130,6 +137,7 @@ def queue_screen(c: sqlite3.Connection, q: QueueQuery, viewer: str, since: str, 
     with snapshot(c):
         f = q.filter()
         rows, next_key = store.queue_page(c, f, q.sort, q.after, PAGE_SIZE)
+        flags = integrity_store.flags_of(c, [r["submission_id"] for r in rows])
         policy_row = policies_store.latest_row(c)
         return Screen(
             rows=rows,
@@ -139,6 +147,7 @@ def queue_screen(c: sqlite3.Connection, q: QueueQuery, viewer: str, since: str, 
             choices=store.queue_choices(c),
             policy=policies_store.policy_of(policy_row) if policy_row is not None else None,
             reported=view_documents(c, reported) if reported else {},
+            flags={sub: [f.code for f in found] for sub, found in flags.items()},
         )
 
 
@@ -153,7 +162,7 @@ def _row(r: sqlite3.Row, doc: SubmissionDoc, screen: Screen, lang: str) -> dict[
         "status": r["status"],
         "score": score,
         "mark": screen.policy.mark(score) if screen.policy is not None and score is not None else None,
-        "reasons": store.reasons(doc, lang),
+        "reasons": store.reasons(doc, lang, flags=flag_names(screen.flags.get(r["submission_id"], []), lang)),
         "conflicts": len(doc.conflicts),
         "missing": len(doc.missing_blobs),
         "open_by": screen.open_by.get(r["submission_id"], []),
@@ -187,6 +196,7 @@ async def review_queue(request: Request, db: NamedDependency[Database]) -> Templ
         first_url=q.url() if q.after is not None else None,
         reset_url=f"/review?status={q.status}",
         sorts=SORTS,
+        flag_choices=flag_choices(lang),
         back=urlencode([(k, v) for k, v in pairs if k in KEPT]),
         report=report,
         reported={sub: _reported(doc, units) for sub, doc in screen.reported.items()},

@@ -29,6 +29,7 @@ from checklists.score import ChecklistIndex, answer_problems, item_score
 from reports import i18n
 from server.blobstore import BlobStore
 from server.clock import iso_utc, now_iso, utc_now
+from server.console import integrity
 from server.console.web import console, page, redirect, viewer_of
 from server.db import Database
 from server.errors import ProblemError, not_found
@@ -365,6 +366,7 @@ class PageQuery(msgspec.Struct, kw_only=True, frozen=True):
 async def visit(
     request: Request,
     db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
     submission_id: FromPath[str],
     a: FromQuery[str | None] = None,
     b: FromQuery[str | None] = None,
@@ -391,7 +393,14 @@ async def visit(
     query = PageQuery(
         a=a, b=b, stale=stale, decision=decision, comment=comment, edit=edit, done=done, error=error, detail=detail
     )
-    return page(request, "visit.html", **visit_context(data, query, viewer.lang))
+    context = visit_context(data, query, viewer.lang)
+    # The integrity signals: the page is the leads' only, and so are they (never a unit manager's).
+    signals = await db.read(integrity.panel_data, data.doc.submission_id)
+    tz = ZoneInfo(settings.timezone)
+    context["integrity"] = integrity.visit_panel(signals, data.doc, data.checklist, viewer.lang, tz)
+    names = integrity.flag_names([f.code for f in signals.flags], viewer.lang)
+    context["reasons"] = reviews_store.reasons(data.doc, viewer.lang, flags=names)
+    return page(request, "visit.html", **context)
 
 
 def visit_context(data: store.VisitPage, q: PageQuery, lang: str) -> dict[str, Any]:

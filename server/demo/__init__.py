@@ -19,9 +19,18 @@ from server.auth import new_token
 from server.blobstore import open_blob_store
 from server.clock import now_iso
 from server.db import Database
-from server.demo.visits import DEMO_MANAGER, MANAGER_UNITS, appeal_cases, publish_scorecards, simulate
+from server.demo.visits import (
+    DEMO_MANAGER,
+    MANAGER_UNITS,
+    appeal_cases,
+    calibration_pairs,
+    integrity_cases,
+    publish_scorecards,
+    simulate,
+)
 from server.directory import parse_csv
 from server.files import write_private
+from server.integrity.tasks import IntegrityChecks
 from server.passwords import hash_password
 from server.periods import previous_period
 from server.settings import Settings
@@ -76,6 +85,12 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
     try:
         lines.extend(await simulate(db, blobs, auditors, today, tz))
         lines.extend(await appeal_cases(db, settings, blobs, today, tz))
+        lines.extend(await calibration_pairs(db, auditors, today, tz))
+        lines.extend(await integrity_cases(db, blobs, auditors, today, tz))
+        # Every visit's integrity check, now: the console shows the flags from the first page.
+        ran = await IntegrityChecks(db, blobs, settings.timezone).drain()
+        if ran:
+            lines.append(f"demo: {ran} integrity checks run")
         lines.extend(await publish_scorecards(db, blobs, previous_period(f"{today:%Y-%m}"), tz))
     finally:
         blobs.close()

@@ -20,10 +20,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from checklists.model import Item
+from checklists.score import item_score
+from reports.policy import Integrity
 from server import closing
 from server.blobstore import BlobStore
 from server.db import Database
 from server.errors import ProblemError
+from server.integrity.flags import Stop, parse_time, travel
 from server.periods import previous_period
 from server.settings import Settings
 from server.store import blobs as blobs_store
@@ -595,6 +598,14 @@ def demo_photo(caption: str, number: int) -> bytes:
         big, small = ImageFont.truetype(str(path), 26), ImageFont.truetype(str(path), 15)
     image = Image.new("RGB", (480, 320), (70 + number * 37 % 150, 110 + number * 53 % 120, 150))
     draw = ImageDraw.Draw(image)
+    # A scene of its own behind the caption (shelves, a counter, a window: blocks of light and
+    # shade), so that two photos differ as real ones do, also to a perceptual hash.
+    rng = random.Random(f"{number}:{caption}")
+    for _ in range(14):
+        x, y = rng.randrange(0, 440), rng.randrange(0, 280)
+        box = (x, y, x + rng.randrange(30, 260), y + rng.randrange(20, 200))
+        shade = tuple(rng.randrange(20, 236) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.3 else draw.rectangle)(box, fill=shade)
     draw.rectangle((12, 12, 467, 307), outline=(255, 255, 255), width=4)
     draw.text((32, 110), f"Фото {number + 1}", fill=(255, 255, 255), font=big)
     words, line, lines = caption.split(), "", []
@@ -621,8 +632,10 @@ def make_visit(
     quality: float,
     rng: random.Random,
     photos: dict[str, bytes] | None = None,
+    place: tuple[float, float] | None = None,
 ) -> dict:
-    """One submitted visit as a tablet sends it, with comments (and photos, into `photos`) on what failed."""
+    """One submitted visit as a tablet sends it, with comments (and photos, into `photos`) on what failed,
+    and a GPS fix a few tens of metres from `place` (the unit's), as a phone in the hall gets."""
     answers = []
     for item_id, item in index.items.items():
         if not item.required and rng.random() < 0.5:
@@ -640,7 +653,7 @@ def make_visit(
                 photos[hashlib.sha256(photo).hexdigest()] = photo
                 answer["evidence"] = [hashlib.sha256(photo).hexdigest()]
         answers.append(answer)
-    return {
+    visit = {
         "rev_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "submission_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "parents": [],
@@ -652,6 +665,14 @@ def make_visit(
         "state": "submitted",
         "answers": answers,
     }
+    if place is not None:
+        # Within about 40 m of the unit (0.0001° of latitude is 11 m), with the phone's accuracy.
+        visit["location"] = {
+            "lat": round(place[0] + rng.uniform(-0.00035, 0.00035), 6),
+            "lon": round(place[1] + rng.uniform(-0.00045, 0.00045), 6),
+            "accuracy_m": rng.choice((5, 8, 12, 16, 25)),
+        }
+    return visit
 
 
 async def simulate(db: Database, blobs: BlobStore, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
@@ -662,7 +683,7 @@ async def simulate(db: Database, blobs: BlobStore, auditors: list[str], today: d
     this_month = f"{today:%Y-%m}"
     last_month = previous_period(this_month)
     rng = random.Random(f"tekseru-demo-{this_month}")
-    units = await db.read(_rows, "SELECT unit_id, kind FROM units WHERE active = 1 ORDER BY unit_id")
+    units = await db.read(_rows, "SELECT unit_id, kind, lat, lon FROM units WHERE active = 1 ORDER BY unit_id")
     staff_rows = await db.read(_rows, "SELECT staff_id, unit_id FROM staff WHERE active = 1 ORDER BY staff_id")
     staff_of: dict[str, list[str]] = {}
     for row in staff_rows:
@@ -701,12 +722,15 @@ async def simulate(db: Database, blobs: BlobStore, auditors: list[str], today: d
                 # visits for a coefficient; the others show `insufficient_sample`.
                 pool = people[:3] if rng.random() < 0.8 else people
                 team = rng.sample(pool, k=min(len(pool), 2 if rng.random() < 0.3 else 1)) if pool else []
+                place = (unit["lat"], unit["lon"]) if unit["lat"] is not None and unit["lon"] is not None else None
                 visit = make_visit(
-                    indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng, photos
+                    indexes[unit["kind"]], unit["unit_id"], unit["kind"], team, started, quality, rng, photos, place
                 )
                 by_auditor[auditor].append(visit)
                 made[period].append(visit)
+    places = {u["unit_id"]: (u["lat"], u["lon"]) for u in units if u["lat"] is not None and u["lon"] is not None}
     for auditor, visits in by_auditor.items():
+        _travel_plausibly(visits, places, today)
         author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
         for start in range(0, len(visits), 200):
             await store_revisions(db, visits[start : start + 200], author, tz)
@@ -728,6 +752,60 @@ async def simulate(db: Database, blobs: BlobStore, auditors: list[str], today: d
         f"{len(photos)} photos of what failed",
         "demo: to review: " + ", ".join(f"{what} {unit_id} ({sid})" for what, unit_id, sid in cases),
     ]
+
+
+# The days before today kept for the cases made on purpose (review cases yesterday, integrity cases
+# the day before, the travel case the day before that): no drawn visit of an auditor lands on them,
+# so the cases' travel between cities is the only one the demo questions.
+CASE_DAYS = (1, 2, 3)
+
+
+def _travel_plausibly(visits: list[dict], places: dict[str, tuple[float, float]], today: dt.date) -> None:
+    """Move an auditor's drawn visits to other days of their month until no two follow each other
+    faster than the integrity rules allow (the draw sends one auditor to several cities), and off the
+    days kept for the cases: the demo's `impossible_travel` flags are then only the case made for it."""
+    rules = Integrity()
+    kept = {today - dt.timedelta(days=n) for n in CASE_DAYS}
+
+    def stop(v: dict) -> Stop | None:
+        place = places.get(v["unit_id"])
+        started = parse_time(v["started_at"])
+        if place is None or started is None:
+            return None
+        return Stop(
+            submission_id=v["submission_id"],
+            started=started,
+            finished=parse_time(v["finished_at"]),
+            lat=place[0],
+            lon=place[1],
+        )
+
+    def clashes(v: dict) -> bool:
+        if parse_time(v["started_at"]).date() in kept:
+            return True
+        ordered = sorted((s for s in map(stop, visits) if s is not None), key=lambda s: s.started)
+        at = next((i for i, s in enumerate(ordered) if s.submission_id == v["submission_id"]), None)
+        if at is None:
+            return False
+        me = ordered[at]
+        before = ordered[at - 1] if at > 0 else None
+        after = ordered[at + 1] if at + 1 < len(ordered) else None
+        return (before is not None and travel(before, me, rules) is not None) or (
+            after is not None and travel(me, after, rules) is not None
+        )
+
+    for v in visits:
+        if not clashes(v):
+            continue
+        started, finished = parse_time(v["started_at"]), parse_time(v["finished_at"])
+        month_days = calendar.monthrange(started.year, started.month)[1]
+        last = today.day if (started.year, started.month) == (today.year, today.month) else month_days
+        for day, hour in [(d, h) for d in range(1, last + 1) for h in range(9, 18)]:
+            moved = started.replace(day=day, hour=hour)
+            v["started_at"] = moved.isoformat()
+            v["finished_at"] = (moved + (finished - started)).isoformat()
+            if not clashes(v):
+                break
 
 
 # A visit's evidence that no tablet ever uploads: the visit waits in `awaiting_evidence`.
@@ -771,7 +849,9 @@ async def review_cases(
         if started.month != today.month:
             started += dt.timedelta(days=1)
         team = staff_of.get(unit_id, [])[:1]
-        return auditor, make_visit(index, unit_id, "branch", team, started, 0.85, rng)
+        unit = next(u for u in units if u["unit_id"] == unit_id)
+        place = (unit["lat"], unit["lon"]) if unit["lat"] is not None and unit["lon"] is not None else None
+        return auditor, make_visit(index, unit_id, "branch", team, started, 0.85, rng, place=place)
 
     # (a) Two tablets of one auditor edit the same submitted visit offline (same parent): each sets
     # its own comment on one answer and, where the answer is a scale, its own value, so the merge
@@ -966,3 +1046,286 @@ APPEAL_REASONS = {
     "overturned": "Запись камеры подтверждает приветствие: пункт засчитан.",
     "upheld": "На фото проверяющего пункт не выполнен; доводы не подтверждены.",
 }
+
+
+# --- calibration ---------------------------------------------------------------------------------------------
+
+# The auditor who scores too kindly: she passes what her colleagues failed and hears shorter waits,
+# so her agreement falls under the policy's threshold and her leniency is well above zero.
+LENIENT_AUDITOR = "auditor.marina"
+RATED_KINDS = ("yes_no", "scale", "choice", "duration")
+
+
+async def calibration_pairs(db: Database, auditors: list[str], today: dt.date, tz: ZoneInfo) -> list[str]:
+    """A few of last month's and this month's test calls and branch visits scored again by other auditors
+    (revisions with `calibrates`): a careful colleague who differs on an item or two, and, for most,
+    the lenient one. Last month's second scorings are approved; this month's wait in the queue.
+    Lines to print; nothing when the demo holds second scorings already."""
+    if await db.read(_row, "SELECT 1 FROM submission_views WHERE calibrates IS NOT NULL LIMIT 1"):
+        return []
+    this_month = f"{today:%Y-%m}"
+    rng = random.Random(f"tekseru-demo-calibration-{this_month}")
+    careful = [a for a in auditors if a != LENIENT_AUDITOR]
+    made: dict[str, list[tuple[str, dict]]] = {}  # auditor -> (period of the event, revision)
+    groups = 0
+    for period in (previous_period(this_month), this_month):
+        candidates = await db.read(_calibration_candidates, period)
+        # Calibration looks at the contested events: the visits and calls with the most failed items.
+        chosen: list[tuple[sqlite3.Row, bool]] = []
+        for kind, count, with_lenient in (("contact_centre", 2, True), ("branch", 2, True), ("branch", 1, False)):
+            rows = [r for r in candidates if r["kind"] == kind and r["auditor"] in careful]
+            rows = [r for r in rows if r["submission_id"] not in {c["submission_id"] for c, _ in chosen}]
+            rows.sort(key=lambda r: (-_failed_count(r["document"]), r["submission_id"]))
+            chosen += [(r, with_lenient) for r in rows[:count]]
+        for row, with_lenient in chosen:
+            doc = msgspec.json.decode(row["document"])
+            view = doc["view"]
+            index = await db.read(
+                sync_store.checklist_index, db.checklist_indexes, view["checklist"]["id"], view["checklist"]["version"]
+            )
+            colleague = next(a for a in careful if a != row["auditor"])
+            scorers = [(colleague, False)] + ([(LENIENT_AUDITOR, True)] if with_lenient else [])
+            for auditor, lenient in scorers:
+                answers = _second_scoring(index, view["answers"], row["kind"], lenient, rng)
+                revision = _calibration_revision(doc, answers, today, tz, rng)
+                made.setdefault(auditor, []).append((period, revision))
+            groups += 1
+    decisions = []
+    for auditor, revisions in made.items():
+        author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=0)
+        await store_revisions(db, [r for _, r in revisions], author, tz)
+        decisions += [_decision(r, rng, reject_share=0.0) for p, r in revisions if p != this_month]
+    if decisions:
+        await decide(db, "qlead.saule", decisions, tz)
+    scorings = sum(len(r) for r in made.values())
+    if not scorings:  # a demo loaded long ago: no visits of these months to score again
+        return []
+    return [f"demo: calibration: {scorings} second scorings of {groups} visits and calls ({LENIENT_AUDITOR} lenient)"]
+
+
+def _calibration_candidates(c: sqlite3.Connection, period: str) -> list[sqlite3.Row]:
+    return c.execute(
+        "SELECT v.submission_id, v.auditor, v.document, u.kind FROM submission_views v JOIN units u USING (unit_id)"
+        " WHERE v.period = ? AND v.status IN ('received', 'needs_review', 'approved') AND v.calibrates IS NULL"
+        " AND v.has_conflicts = 0"
+        " ORDER BY v.submission_id",
+        (period,),
+    ).fetchall()
+
+
+def _failed_count(document: str) -> int:
+    """The failed items of a demo visit: the shopper comments on each of them."""
+    return sum(1 for a in msgspec.json.decode(document)["view"]["answers"] if a.get("comment"))
+
+
+def _second_scoring(index, answers: list[dict], kind: str, lenient: bool, rng: random.Random) -> list[dict]:
+    """Another auditor's answers to the same event: the careful one differs on one or two items (a scale
+    a point apart, a yes/no read the other way); the lenient one passes every failed item, gives scales
+    their top mark and hears waits 40 % shorter. A failed item gets that auditor's own comment."""
+    rated = [a["item"] for a in answers if not a.get("na") and a.get("value") is not None]
+    rated = [i for i in rated if i in index.items and index.items[i].kind in RATED_KINDS]
+    slips = set(rng.sample(rated, k=min(len(rated), rng.choice((1, 2))))) if not lenient else set()
+    out = []
+    for a in answers:
+        item = index.items.get(a["item"])
+        if a.get("na"):
+            out.append({"item": a["item"], "na": True})
+            continue
+        value = a.get("value")
+        if value is None or item is None:
+            continue
+        if item.kind in RATED_KINDS:
+            if lenient:
+                value = _kinder(item, value, item_score(item, value)[1], rng)
+            elif a["item"] in slips:
+                value = _slip(item, value, rng)
+        answer = {"item": a["item"], "value": value}
+        if item.scored and not item_score(item, value)[1]:
+            own = ITEM_COMMENTS.get(item.id)
+            # Another of the item's remarks than the first scorer's: a second scorer writes in their own words.
+            others = [c for c in own or () if c != a.get("comment")]
+            answer["comment"] = others[0] if others else _fail_comment(item, kind, rng)
+        out.append(answer)
+    return out
+
+
+def _kinder(item: Item, value: object, passes: bool, rng: random.Random) -> object:
+    if item.kind == "scale":
+        return item.max
+    if item.kind == "duration" and passes and isinstance(value, int):
+        return int(value * 0.6)
+    return value if passes else _value(item, True, rng)
+
+
+def _slip(item: Item, value: object, rng: random.Random) -> object:
+    if item.kind == "yes_no":
+        return not value
+    if item.kind == "scale" and isinstance(value, int) and item.min is not None and item.max is not None:
+        return value - 1 if value > item.min else value + 1
+    if item.kind == "choice":
+        others = [o.id for o in item.options or () if o.id != value]
+        return rng.choice(others) if others else value
+    if item.kind == "duration" and isinstance(value, int):
+        return int(value * 1.3) + 30
+    return value
+
+
+def _calibration_revision(doc: dict, answers: list[dict], today: dt.date, tz: ZoneInfo, rng: random.Random) -> dict:
+    """A second scoring of the visit's event, sent the evening after it (from the recording and the photos)."""
+    view = doc["view"]
+    event = dt.datetime.fromisoformat(doc["corrected_start"].replace("Z", "+00:00")).astimezone(tz)
+    scored = (event + dt.timedelta(days=1)).replace(hour=18, minute=30)
+    if scored.date() > today or scored.month != event.month:
+        scored = event + dt.timedelta(hours=1)
+    return {
+        "rev_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "submission_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "parents": [],
+        "checklist": view["checklist"],
+        "unit_id": view["unit_id"],
+        "staff_ids": view["staff_ids"] or [],
+        "started_at": scored.isoformat(),
+        "finished_at": (scored + dt.timedelta(minutes=rng.randint(15, 25))).isoformat(),
+        "state": "submitted",
+        "answers": answers,
+        "calibrates": doc["submission_id"],
+    }
+
+
+# --- integrity: visits whose signals a quality lead should question ------------------------------
+
+COPIED = "Консультант не поздоровался, не поднял глаз от телефона и не предложил помощь, пока я стоял у стойки."
+
+
+async def integrity_cases(
+    db: Database, blobs: BlobStore, auditors: list[str], today: dt.date, tz: ZoneInfo
+) -> list[str]:
+    """This month's visits that raise each kind of integrity flag the demo can show (a fix 2 km from
+    the unit, a tablet clock two days off, one photo in two visits, a re-encoded copy, a photo taken
+    days before, a comment copied between visits, Almaty then Astana within the hour); lines to print.
+
+    Their own random generator, so the rest of the demo stays the same visits."""
+    if await db.read(_row, f"SELECT 1 FROM submissions WHERE submission_id = '{_case_id('far')}'"):
+        return []
+    rng = random.Random(f"tekseru-demo-integrity-{today:%Y-%m}")
+    units = {
+        r["unit_id"]: r
+        for r in await db.read(
+            _rows, "SELECT unit_id, kind, lat, lon FROM units WHERE active = 1 AND kind = 'branch' AND lat IS NOT NULL"
+        )
+    }
+    staff = {
+        r["unit_id"]: r["staff_id"]
+        for r in await db.read(
+            _rows, "SELECT unit_id, min(staff_id) AS staff_id FROM staff WHERE active = 1 GROUP BY unit_id"
+        )
+    }
+    version = await db.read(
+        _row, "SELECT max(version) AS v FROM checklist_versions WHERE checklist_id = 'branch' AND retired_at IS NULL"
+    )
+    index = await db.read(sync_store.checklist_index, db.checklist_indexes, "branch", version["v"])
+    almaty = sorted(u for u in units if u.startswith("ALM"))
+    astana = sorted(u for u in units if u.startswith("AST"))
+    day = max(1, today.day - CASE_DAYS[1])
+    travel_day = max(1, today.day - CASE_DAYS[2])
+    photo = demo_photo("Грязный пол у окна обслуживания, мусорная корзина переполнена.", 901)
+    copy = _reencoded(photo)
+    visit_day = dt.date(today.year, today.month, day)
+    old = _with_capture_time(
+        demo_photo("Очередь у терминала, табло не работает.", 902), visit_day - dt.timedelta(days=3)
+    )
+    stored = {hashlib.sha256(p).hexdigest(): p for p in (photo, copy, old)}
+    made: list[tuple[str, str, dict, int]] = []  # (case, auditor, visit, clock offset ms)
+
+    def visit(case: str, auditor: str, unit_id: str, hour: int, minute: int = 0, on: int = day, **changes) -> dict:
+        unit = units[unit_id]
+        started = dt.datetime(today.year, today.month, on, hour, minute, tzinfo=tz)
+        v = make_visit(index, unit_id, "branch", [staff[unit_id]], started, 0.9, rng, place=(unit["lat"], unit["lon"]))
+        v["submission_id"] = _case_id(case)
+        v["finished_at"] = (started + dt.timedelta(minutes=25)).isoformat()
+        v.update(changes)
+        return v
+
+    def with_evidence(v: dict, sha256: str, comment: str | None = None) -> dict:
+        target = next(a for a in v["answers"] if "value" in a and index.items[a["item"]].scored)
+        target["evidence"] = [sha256]
+        if comment:
+            target["comment"] = comment
+        return v
+
+    a, b = auditors[0], auditors[1 % len(auditors)]
+    far = visit("far", a, almaty[0], 9)
+    far["location"] = {"lat": units[almaty[0]]["lat"] + 0.021, "lon": units[almaty[0]]["lon"], "accuracy_m": 10}
+    made.append(("a GPS fix 2.3 km from the unit", a, far, 0))
+    made.append(("a tablet clock two days off", b, visit("clock", b, almaty[1], 12), 2 * 86_400_000))
+    blind = visit("nofix", b, almaty[2 % len(almaty)], 13)
+    del blind["location"]
+    made.append(("no GPS fix at a unit with a place", b, blind, 0))
+    sha = hashlib.sha256(photo).hexdigest()
+    made.append(
+        ("one photo in two visits (1)", a, with_evidence(visit("photo1", a, almaty[1 % len(almaty)], 14), sha), 0)
+    )
+    made.append(("one photo in two visits (2)", b, with_evidence(visit("photo2", b, almaty[0], 16), sha), 0))
+    made.append(
+        (
+            "a re-encoded copy of that photo",
+            b,
+            with_evidence(visit("similar", b, almaty[2 % len(almaty)], 11), _sha(copy)),
+            0,
+        )
+    )
+    made.append(("a photo taken three days before", a, with_evidence(visit("exif", a, almaty[0], 15), _sha(old)), 0))
+    first = visit("comment1", b, almaty[0], 10)
+    second = visit("comment2", b, almaty[1 % len(almaty)], 17)
+    greeted = next(i for i, item in index.items.items() if item.kind == "yes_no" and item.required)
+    for v in (first, second):
+        target = next(x for x in v["answers"] if x["item"] == greeted)
+        target["comment"] = COPIED
+    made.append(("a comment copied between visits (1)", b, first, 0))
+    made.append(("a comment copied between visits (2)", b, second, 0))
+    if astana:
+        morning = visit("travel1", a, almaty[0], 9, on=travel_day)
+        # An hour later, 970 km away.
+        noon = visit("travel2", a, astana[0], 10, 30, on=travel_day)
+        made.append(("Almaty, then Astana within the hour (1)", a, morning, 0))
+        made.append(("Almaty, then Astana within the hour (2)", a, noon, 0))
+    for _, auditor, v, offset in made:
+        author = Author(name=auditor, rank="auditor", device_id=_tablet(auditor), token_prefix="", offset_ms=offset)
+        await store_revisions(db, [v], author, tz)
+    for sha256, data in stored.items():
+        identity = await blobs.put(sha256, data)
+        await db.write(blobs_store.record_blob, sha256, len(data), "image/jpeg", refresher(db, tz), identity)
+    return [
+        "demo: integrity flags to question: " + ", ".join(f"{what} ({v['submission_id']})" for what, _, v, _ in made)
+    ]
+
+
+def _case_id(case: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tekseru-demo-integrity/{case}"))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _reencoded(jpeg: bytes) -> bytes:
+    """The photo as a messenger would pass it on: 90 % of its size, saved again at a lower quality."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(jpeg))
+    smaller = image.resize((image.width * 9 // 10, image.height * 9 // 10))
+    out = io.BytesIO()
+    smaller.save(out, "JPEG", quality=65)
+    return out.getvalue()
+
+
+def _with_capture_time(jpeg: bytes, day: dt.date) -> bytes:
+    """The photo with an EXIF capture time (DateTimeOriginal) at noon of `day`, as a camera writes it."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(jpeg))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = f"{day:%Y:%m:%d} 12:00:00"
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=exif)
+    return out.getvalue()

@@ -21,6 +21,7 @@ from server.openapi import raw_body
 from server.routes.params import CursorParam, LimitParam
 from server.settings import Settings
 from server.store import directory as store
+from server.store import integrity as integrity_store
 from server.store import submissions as submissions_store
 from server.store.submissions import QuarantinedOut
 from server.sync.refresh import rebuild_all
@@ -88,6 +89,7 @@ class ReplayResult(Wire):
 
 class Rebuilt(Wire):
     submissions: int
+    integrity_checks: int  # checks waiting after the rebuild asked for them (run in the background)
 
 
 @get("/v1/admin/quarantine", opt=roles("admin"), responses=problems(400, 401, 403), tags=["admin"])
@@ -118,9 +120,11 @@ async def replay_quarantine(
 
 @post("/v1/admin/rebuild", opt=roles("admin"), status_code=200, responses=problems(401, 403), tags=["admin"])
 async def rebuild(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Rebuilt:
-    """Recompute every derived view from what is recorded: revisions, review decisions, stored blobs."""
+    """Recompute every derived view from what is recorded: revisions, review decisions, stored blobs;
+    and ask for every submitted visit's integrity check again (the server runs them in the background)."""
     tz = ZoneInfo(settings.timezone)
-    return Rebuilt(submissions=await rebuild_all(db, tz))
+    submissions = await rebuild_all(db, tz)
+    return Rebuilt(submissions=submissions, integrity_checks=await db.read(integrity_store.waiting))
 
 
 class BackupIn(Body):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from typing import TypeVar
+
 from litestar import get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from server.auth import roles
 from server.db import Database
-from server.errors import not_found, problems
+from server.errors import FieldError, ProblemError, not_found, problems
 from server.routes.params import CursorParam, LimitParam
 from server.store import directory as store
 from server.store.directory import (
@@ -33,8 +36,6 @@ READ_ERRORS = problems(400, 401, 403, 404)
 
 
 def _key(value: str, what: str) -> str:
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", value):
         raise not_found(what)
     return value
@@ -44,8 +45,8 @@ def _key(value: str, what: str) -> str:
 async def put_unit(
     db: NamedDependency[Database], unit_id: FromPath[str], data: JSONBody[SkipValidation[UnitIn]]
 ) -> Unit:
-    """Create or update a unit."""
-    data = strict_body(data, UnitIn)
+    """Create or update a unit; its `location` is both `lat` and `lon` or none, and a `geofence_m` needs one."""
+    data = _body(data, UnitIn)
     key = _key(unit_id, "unit")
     await db.write(store.put_units, [(key, data)])
     return await _found(db.read(store.get_unit, key), "unit")
@@ -75,7 +76,7 @@ async def put_staff(
     db: NamedDependency[Database], staff_id: FromPath[str], data: JSONBody[SkipValidation[StaffIn]]
 ) -> Staff:
     """Create or update a staff member; a new `unit_id` is a move."""
-    data = strict_body(data, StaffIn)
+    data = _body(data, StaffIn)
     key = _key(staff_id, "staff member")
     await db.write(store.put_staff, [(key, data)])
     return await _found(db.read(store.get_staff, key), "staff member")
@@ -103,8 +104,13 @@ async def list_staff(
 async def put_assignment(
     db: NamedDependency[Database], assignment_id: FromPath[str], data: JSONBody[SkipValidation[AssignmentIn]]
 ) -> Assignment:
-    """Create or update an assignment: an auditor, a unit, a checklist and the dates to do it."""
-    data = strict_body(data, AssignmentIn)
+    """Create or update an assignment: an auditor, a unit, a checklist and the dates to do it.
+
+    A `calibration_of` names the assignment whose event this one scores again: 400
+    `unknown_assignment`, `calibration_self`, `calibration_chain`, `calibration_mismatch` (another
+    unit or checklist) or `calibration_same_auditor` when it cannot be.
+    """
+    data = _body(data, AssignmentIn)
     key = _key(assignment_id, "assignment")
     await db.write(store.put_assignments, [(key, data)])
     return await _found(db.read(store.get_assignment, key), "assignment")
@@ -128,6 +134,29 @@ async def list_assignments(
     return AssignmentPage(
         items=[store.assignment_of(r) for r in rows], next_cursor=next_cursor(rows, limit, "assignment_id")
     )
+
+
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+T = TypeVar("T")
+
+
+def _body(data: object, body_type: type[T]) -> T:
+    """`strict_body`, with a missing field's own path (`location.lon`, not `location`; `kind`, not the body)."""
+    try:
+        return strict_body(data, body_type)
+    except ProblemError as exc:
+        exc.errors = [_missing_path(e) for e in exc.errors or []] or exc.errors
+        raise
+
+
+def _missing_path(error: FieldError) -> FieldError:
+    missing = _MISSING.search(error.message)
+    if missing is None:
+        return error
+    path = f"{error.path}.{missing.group(1)}" if error.path else missing.group(1)
+    return FieldError(path=path, message=error.message)
 
 
 async def _found(awaitable, what: str):

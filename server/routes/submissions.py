@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from server.auth import Principal, principal_of, roles
 from server.db import Database
 from server.errors import ProblemError, not_found, problems
+from server.integrity.flags import CODES, FlagOut, flag_out
 from server.openapi import raw_body
 from server.periods import PERIOD_PATTERN
 from server.routes.params import CursorParam, LimitParam
 from server.settings import Settings
+from server.store import integrity as integrity_store
 from server.store import reviews as reviews_store
 from server.store import submissions as store
 from server.store.views import SubmissionDoc
@@ -26,6 +28,9 @@ from server.wire import Wire
 
 READ = roles("admin", "quality_lead", "auditor")
 REVIEW = roles("admin", "quality_lead")
+# Who may see a visit's integrity flags: never its auditor, a unit manager or HR.
+SEE_FLAGS = ("admin", "quality_lead")
+FLAG_PATTERN = rf"^(any|{'|'.join(CODES)})$(?!\n)"
 
 
 class RevisionOut(Wire):
@@ -60,12 +65,25 @@ async def visible_document(request: Request, db: Database, submission_id: str) -
     return doc
 
 
+class SubmissionOut(SubmissionDoc, omit_defaults=True):
+    """The document, and for quality leads and admins the visit's integrity flags (never for its
+    auditor: what an auditor reads here is what the tablet's pull carries)."""
+
+    integrity_flags: list[FlagOut] | None = None
+
+
 @get("/v1/submissions/{submission_id:str}", opt=READ, responses=problems(400, 401, 403, 404), tags=["submissions"])
 async def get_submission(
     request: Request, db: NamedDependency[Database], submission_id: FromPath[str]
-) -> SubmissionDoc:
-    """The merged view, heads, status, scores, conflicts, flags, pending revisions and the latest decision."""
-    return await visible_document(request, db, submission_id)
+) -> SubmissionOut:
+    """The merged view, heads, status, scores, conflicts, flags, pending revisions and the latest decision;
+    `integrity_flags` for quality leads and admins."""
+    doc = await visible_document(request, db, submission_id)
+    fields = msgspec.structs.asdict(doc)
+    if principal_of(request).role in SEE_FLAGS:
+        flags = (await db.read(integrity_store.flags_of, [doc.submission_id])).get(doc.submission_id, [])
+        fields["integrity_flags"] = [flag_out(f) for f in flags]
+    return SubmissionOut(**fields)
 
 
 @get(
@@ -199,6 +217,13 @@ async def list_submissions(
     auditor: FromQuery[str | None] = None,
     period: Annotated[str | None, QueryParameter(pattern=PERIOD_PATTERN)] = None,
     conflicts: FromQuery[bool | None] = None,
+    flag: Annotated[
+        str | None,
+        QueryParameter(
+            pattern=FLAG_PATTERN,
+            description="visits holding this integrity flag (a code, or `any`); quality leads and admins only",
+        ),
+    ] = None,
     sort: FromQuery[Literal["age", "recent"]] = "age",
     limit: LimitParam = 100,
     cursor: CursorParam = None,
@@ -208,6 +233,9 @@ async def list_submissions(
     principal = principal_of(request)
     if principal.role == "auditor":
         auditor = principal.name  # an auditor lists its own submissions only
+    sees_flags = principal.role in SEE_FLAGS
+    if flag is not None and not sees_flags:
+        raise ProblemError(403, "forbidden", f"the role {principal.role} may not see integrity flags")
     f = reviews_store.QueueFilter(
         statuses=statuses,
         unit_id=unit_id,
@@ -215,9 +243,13 @@ async def list_submissions(
         auditor=auditor,
         period=period,
         conflicts=conflicts,
+        flag=flag,
         newest_first=sort == "recent",
     )
     rows = await db.read(reviews_store.queue, f, cursor or "", limit)
+    flags = {}
+    if sees_flags and rows:
+        flags = await db.read(integrity_store.flags_of, [r["submission_id"] for r in rows])
     items = []
     for r in rows:
         doc = msgspec.json.decode(r["document"], type=SubmissionDoc)
@@ -225,7 +257,7 @@ async def list_submissions(
             QueueRow(
                 submission_id=r["submission_id"],
                 status=r["status"],
-                reasons=reviews_store.reasons(doc),
+                reasons=reviews_store.reasons(doc, flags=[f.code for f in flags.get(r["submission_id"], ())]),
                 unit_id=r["unit_id"],
                 unit_name=r["unit_name"],
                 region=r["region"],

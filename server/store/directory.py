@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
+from collections.abc import Callable
+from typing import Annotated
+
+import msgspec
 
 from checklists.model import UnitKind
 from server.clock import now_iso
@@ -12,6 +16,18 @@ from server.db import is_postgres, row_dict
 from server.errors import FieldError, ProblemError
 from server.store.feed import record_change, record_changes
 from server.wire import Body, Name, Slug, UserName, Wire
+
+Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90, examples=[43.2389])]
+Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180, examples=[76.8897])]
+# How far from its unit a visit's GPS fix may be, in metres (the policy's `geofence_m` when none).
+GeofenceM = Annotated[int, msgspec.Meta(ge=10, le=100_000, examples=[150])]
+
+
+class UnitLocation(Body):
+    """Where a unit is (WGS 84 degrees): both coordinates or no location at all."""
+
+    lat: Latitude
+    lon: Longitude
 
 
 class UnitIn(Body):
@@ -21,6 +37,10 @@ class UnitIn(Body):
     name: Name
     region: Name
     active: bool = True
+    # A unit without a place (a contact centre) raises no GPS flag; a geofence needs a location
+    # (`unit_problems`), or it would be a setting that silently does nothing.
+    location: UnitLocation | None = None
+    geofence_m: GeofenceM | None = None
 
 
 class Unit(Wire):
@@ -31,6 +51,8 @@ class Unit(Wire):
     name: str
     region: str
     active: bool
+    location: UnitLocation | None
+    geofence_m: int | None
     updated_at: str
 
 
@@ -63,6 +85,9 @@ class AssignmentIn(Body):
     due_from: dt.date
     due_to: dt.date
     active: bool = True
+    # A second scoring of that assignment's event by another auditor (calibration): the same
+    # unit and checklist, never itself calibrated (`calibration_problems`).
+    calibration_of: Slug | None = None
 
 
 class Assignment(Wire):
@@ -75,6 +100,7 @@ class Assignment(Wire):
     due_from: str
     due_to: str
     active: bool
+    calibration_of: str | None
     updated_at: str
 
 
@@ -93,14 +119,19 @@ class AssignmentPage(Wire):
     next_cursor: str | None
 
 
-UNIT_COLUMNS = "unit_id, kind, name, region, active, updated_at"
+UNIT_COLUMNS = "unit_id, kind, name, region, active, lat, lon, geofence_m, updated_at"
 STAFF_COLUMNS = "staff_id, name, unit_id, position, active, updated_at"
-ASSIGNMENT_COLUMNS = "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, updated_at"
+ASSIGNMENT_COLUMNS = (
+    "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, calibration_of, updated_at"
+)
 
 
 def unit_of(row: sqlite3.Row) -> Unit:
     """A unit row as its wire type."""
-    return Unit(**(row_dict(row) | {"active": bool(row["active"])}))
+    values = row_dict(row)
+    lat, lon = values.pop("lat"), values.pop("lon")
+    location = UnitLocation(lat=lat, lon=lon) if lat is not None and lon is not None else None
+    return Unit(**(values | {"active": bool(row["active"]), "location": location}))
 
 
 def staff_of(row: sqlite3.Row) -> Staff:
@@ -210,14 +241,40 @@ def unit_names(c: sqlite3.Connection, unit_ids: set[str]) -> dict[str, str]:
     return {key: str(name) for key, name in _existing(c, "units", "unit_id", unit_ids, "name").items()}
 
 
-def put_units(c: sqlite3.Connection, rows: list[tuple[str, UnitIn]]) -> None:
-    """Create or update units, all in one transaction."""
+def unit_problems(unit: UnitIn, where: str | None = None) -> list[FieldError]:
+    """What a unit's body may not say though each field is valid: a geofence without a location."""
+    if unit.geofence_m is not None and unit.location is None:
+        path = f"{where}.geofence_m" if where else "geofence_m"
+        return [FieldError(path=path, message="a geofence needs the unit's location (lat and lon)")]
+    return []
+
+
+def put_units(c: sqlite3.Connection, rows: list[tuple[str, UnitIn]], where: list[str] | None = None) -> None:
+    """Create or update units, all in one transaction; 400 `geofence_without_location` for a geofence alone."""
+    errors = [e for i, (_, u) in enumerate(rows) for e in unit_problems(u, where[i] if where else None)]
+    if errors:
+        raise ProblemError(400, "geofence_without_location", "a geofence is given without a location", errors)
     now = now_iso()
     c.executemany(
-        "INSERT INTO units (unit_id, kind, name, region, active, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO units (unit_id, kind, name, region, active, lat, lon, geofence_m, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (unit_id) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
-        " region = excluded.region, active = excluded.active, updated_at = excluded.updated_at",
-        [(key, u.kind, u.name, u.region, int(u.active), now) for key, u in rows],
+        " region = excluded.region, active = excluded.active, lat = excluded.lat, lon = excluded.lon,"
+        " geofence_m = excluded.geofence_m, updated_at = excluded.updated_at",
+        [
+            (
+                key,
+                u.kind,
+                u.name,
+                u.region,
+                int(u.active),
+                u.location.lat if u.location else None,
+                u.location.lon if u.location else None,
+                u.geofence_m,
+                now,
+            )
+            for key, u in rows
+        ],
     )
     record_changes(c, "unit", [key for key, _ in rows])
 
@@ -240,18 +297,27 @@ def put_staff(c: sqlite3.Connection, rows: list[tuple[str, StaffIn]], where: lis
 def put_assignments(
     c: sqlite3.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None = None
 ) -> None:
-    """Create or update assignments, all in one transaction, after checking every reference."""
+    """Create or update assignments, all in one transaction, after checking every reference.
+
+    422 `unknown_reference` for an auditor, unit or checklist that is not there; then 400 with the
+    code of the first of `CALIBRATION_CODES` found for a calibration that cannot be (every problem listed).
+    """
     now = now_iso()
     errors = _assignment_problems(c, rows, where)
+    calibration = calibration_problems(c, rows, where)
     if errors:
+        errors += [e for _, e in calibration]
         raise ProblemError(422, "unknown_reference", "an assignment cannot be made as given", errors)
+    if calibration:
+        code = min((code for code, _ in calibration), key=CALIBRATION_CODES.index)
+        raise ProblemError(400, code, "an assignment cannot calibrate the one it names", [e for _, e in calibration])
     previous = _existing(c, "assignments", "assignment_id", {key for key, _ in rows}, "auditor")
     c.executemany(
         "INSERT INTO assignments (assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " calibration_of, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (assignment_id) DO UPDATE SET auditor = excluded.auditor, unit_id = excluded.unit_id,"
         " checklist_id = excluded.checklist_id, due_from = excluded.due_from, due_to = excluded.due_to,"
-        " active = excluded.active, updated_at = excluded.updated_at",
+        " active = excluded.active, calibration_of = excluded.calibration_of, updated_at = excluded.updated_at",
         [
             (
                 key,
@@ -261,9 +327,11 @@ def put_assignments(
                 a.due_from.isoformat(),
                 a.due_to.isoformat(),
                 int(a.active),
+                a.calibration_of,
                 now,
             )
-            for key, a in rows
+            # The originals first: a calibration's reference to one later in the file must find it.
+            for key, a in sorted(rows, key=lambda row: row[1].calibration_of is not None)
         ],
     )
     for key, a in rows:
@@ -288,7 +356,7 @@ def _staff_problems(
 def put_rows(c: sqlite3.Connection, entity: str, rows: list, where: list[str] | None) -> None:
     """Create or update the rows of a CSV import of `entity` (units, staff, assignments), all or none."""
     if entity == "units":
-        put_units(c, rows)
+        put_units(c, rows, where)
     elif entity == "staff":
         put_staff(c, rows, where)
     else:
@@ -296,12 +364,13 @@ def put_rows(c: sqlite3.Connection, entity: str, rows: list, where: list[str] | 
 
 
 def reference_problems(c: sqlite3.Connection, entity: str, rows: list, where: list[str] | None) -> list[FieldError]:
-    """What `put_rows` would refuse in these rows (a unit, auditor or checklist that does not exist), read only."""
+    """What `put_rows` would refuse in these rows (a unit, auditor or checklist that does not exist, a
+    calibration that cannot be, a geofence without a location), read only."""
     if entity == "staff":
         return _staff_problems(c, rows, where)
     if entity == "assignments":
-        return _assignment_problems(c, rows, where)
-    return []
+        return _assignment_problems(c, rows, where) + [e for _, e in calibration_problems(c, rows, where)]
+    return [e for i, (_, u) in enumerate(rows) for e in unit_problems(u, where[i] if where else None)]
 
 
 _ENTITY_TABLES = {
@@ -357,6 +426,99 @@ def _assignment_problems(
         if a.due_from > a.due_to:
             errors.append(FieldError(path=_where(where, i, "due_to"), message="must not be before due_from"))
     return errors
+
+
+# The codes of a calibration that cannot be, the first found answering for all (`put_assignments`).
+CALIBRATION_CODES = (
+    "unknown_assignment",
+    "calibration_self",
+    "calibration_chain",
+    "calibration_mismatch",
+    "calibration_same_auditor",
+)
+
+
+class _Pairing(msgspec.Struct, frozen=True, array_like=True):
+    """What a calibration check reads of an assignment, stored or about to be written."""
+
+    auditor: str
+    unit_id: str
+    checklist_id: str
+    calibration_of: str | None
+
+
+def calibration_problems(
+    c: sqlite3.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None = None
+) -> list[tuple[str, FieldError]]:
+    """(code, problem) for each pairing the rows would leave wrong, read only.
+
+    A calibration scores the same event again by someone else, so it names an assignment (not
+    itself) of the same unit and checklist, of another auditor, that is no calibration itself.
+    Checked on the directory as it would be after the write: the rows over the stored ones, from
+    both ends (a row that changes an assignment that others calibrate must keep them right).
+    """
+    batch = {key: _Pairing(a.auditor, a.unit_id, a.checklist_id, a.calibration_of) for key, a in rows}
+    wanted = {a.calibration_of for _, a in rows if a.calibration_of} - batch.keys()
+    stored = {
+        r["assignment_id"]: _Pairing(r["auditor"], r["unit_id"], r["checklist_id"], r["calibration_of"])
+        for r in stored_rows(c, "assignments", sorted(wanted)).values()
+    }
+    # Calibrations are a small share of assignments: one read of them all beats a lookup per row.
+    calibrators: dict[str, list[tuple[str, _Pairing]]] = {}
+    for r in _fetch(
+        c,
+        "SELECT assignment_id, auditor, unit_id, checklist_id, calibration_of FROM assignments"
+        " WHERE calibration_of IS NOT NULL ORDER BY assignment_id",
+        [],
+    ):
+        if r["calibration_of"] in batch and r["assignment_id"] not in batch:
+            pairing = _Pairing(r["auditor"], r["unit_id"], r["checklist_id"], r["calibration_of"])
+            calibrators.setdefault(r["calibration_of"], []).append((r["assignment_id"], pairing))
+    problems: list[tuple[str, FieldError]] = []
+    for i, (key, a) in enumerate(rows):
+
+        def problem(code: str, field: str, message: str, i: int = i) -> None:
+            problems.append((code, FieldError(path=_where(where, i, field), message=message)))
+
+        target_id = a.calibration_of
+        if target_id is not None:
+            target = batch[target_id] if target_id in batch else stored.get(target_id)
+            if target_id == key:
+                problem("calibration_self", "calibration_of", "an assignment cannot calibrate itself")
+            elif target is None:
+                problem("unknown_assignment", "calibration_of", f"no assignment {target_id!r}")
+            else:
+                _check_pair(problem, target_id, target, a, outgoing=True)
+        for other_id, other in calibrators.get(key, []):
+            if target_id is not None:
+                problem(
+                    "calibration_chain",
+                    "calibration_of",
+                    f"{other_id!r} calibrates this assignment, so it cannot be a calibration itself",
+                )
+            _check_pair(problem, other_id, other, a, outgoing=False)
+    return problems
+
+
+def _check_pair(problem: Callable[..., None], other_id: str, other: _Pairing, a: AssignmentIn, outgoing: bool) -> None:
+    """The problems of `a` with the assignment it calibrates (`outgoing`) or one that calibrates it."""
+    if outgoing and other.calibration_of is not None:
+        problem(
+            "calibration_chain",
+            "calibration_of",
+            f"{other_id!r} is itself a calibration of {other.calibration_of!r}: calibrate the original",
+        )
+    relation = "is for" if outgoing else "calibrates this assignment with"
+    if other.checklist_id != a.checklist_id:
+        problem("calibration_mismatch", "checklist_id", f"{other_id!r} {relation} checklist {other.checklist_id!r}")
+    if other.unit_id != a.unit_id:
+        problem("calibration_mismatch", "unit_id", f"{other_id!r} {relation} unit {other.unit_id!r}")
+    if other.auditor == a.auditor:
+        problem(
+            "calibration_same_auditor",
+            "auditor",
+            f"{other_id!r} has the same auditor: a calibration is scored by another",
+        )
 
 
 def _where(where: list[str] | None, i: int, field: str) -> str:

@@ -7,7 +7,7 @@ import sqlite3
 import msgspec
 
 from checklists.canonical import canonical_json
-from reports.policy import LoadedPolicy, Policy
+from reports.policy import Integrity, LoadedPolicy, Policy
 from server.clock import now_iso
 from server.errors import ProblemError
 
@@ -63,3 +63,21 @@ def latest(c: sqlite3.Connection) -> tuple[Policy, str]:
     if row is None:
         raise ProblemError(409, "no_policy", "no motivation policy is published; publish one first")
     return policy_of(row), row["sha256"]
+
+
+_rules: dict[str, Integrity] = {}
+
+
+def integrity_rules(c: sqlite3.Connection) -> Integrity:
+    """The latest policy's integrity thresholds (the defaults when none is published).
+
+    Read on every push and refresh, so the parsed thresholds are kept per policy content (a
+    published version never changes), and only the latest's hash is read each time."""
+    row = c.execute("SELECT seq, sha256 FROM policies ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return Integrity()
+    rules = _rules.get(row["sha256"])
+    if rules is None:
+        body = c.execute("SELECT body FROM policies WHERE seq = ?", (row["seq"],)).fetchone()
+        rules = _rules[row["sha256"]] = policy_of(body).integrity
+    return rules

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -178,13 +178,15 @@ def _described(review: ReviewOut) -> str:
     return f"decision {review.id}, {verb} by {review.reviewer} at {review.decided_at}"
 
 
-def reasons(doc: SubmissionDoc, lang: str = "en") -> list[str]:
+def reasons(doc: SubmissionDoc, lang: str = "en", flags: Sequence[str] = ()) -> list[str]:
     """Why a submission is where it is in the queue, in words a quality lead reads (the API's are English)."""
-    return [text(f"review.reason.{key}", lang, **fields) for key, fields in reason_keys(doc)]
+    return [text(f"review.reason.{key}", lang, **fields) for key, fields in reason_keys(doc, flags)]
 
 
-def reason_keys(doc: SubmissionDoc) -> list[tuple[str, dict[str, object]]]:
-    """The reasons as catalogue keys (`review.reason.<key>`) and their fields: one rule, read in any language."""
+def reason_keys(doc: SubmissionDoc, flags: Sequence[str] = ()) -> list[tuple[str, dict[str, object]]]:
+    """The reasons as catalogue keys (`review.reason.<key>`) and their fields: one rule, read in any language.
+
+    `flags`: the codes of the visit's integrity flags (given only to those who may see them)."""
     out: list[tuple[str, dict[str, object]]] = []
     review = doc.review
     if review is not None and sorted(review.heads) != doc.heads:
@@ -203,6 +205,8 @@ def reason_keys(doc: SubmissionDoc) -> list[tuple[str, dict[str, object]]]:
         out.append(("critical_failed", {"items": ", ".join(doc.scores.critical_failed)}))
     if doc.flags:
         out.append(("flagged", {"flags": ", ".join(doc.flags)}))
+    if flags:
+        out.append(("integrity", {"flags": ", ".join(dict.fromkeys(flags))}))
     if doc.pending:
         out.append(("pending", {"n": len(doc.pending)}))
     if doc.checklist_changed:
@@ -226,6 +230,8 @@ class QueueFilter(msgspec.Struct, kw_only=True, frozen=True):
     unit_kind: str | None = None
     checklist_id: str | None = None
     critical: bool | None = None
+    # An integrity flag's code, or `any`: visits that hold such a flag.
+    flag: str | None = None
     newest_first: bool = False
 
 
@@ -254,6 +260,10 @@ def _filtered(f: QueueFilter, statuses: bool = True) -> tuple[str, list]:
         if flag is not None:
             terms.append(f"{column} = ?")
             params.append(int(flag))
+    if f.flag is not None:
+        code = "" if f.flag == "any" else " AND f.code = ?"
+        terms.append(f"EXISTS (SELECT 1 FROM integrity_flags f WHERE f.submission_id = v.submission_id{code})")
+        params += [] if f.flag == "any" else [f.flag]
     if f.region is not None or f.unit_kind is not None:
         unit_terms = [t for t, v in (("region = ?", f.region), ("kind = ?", f.unit_kind)) if v is not None]
         terms.append(f"v.unit_id IN (SELECT unit_id FROM units WHERE {' AND '.join(unit_terms)})")

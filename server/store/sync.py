@@ -46,6 +46,10 @@ class UnitRow(msgspec.Struct, kw_only=True, frozen=True):
 
     kind: str
     active: bool
+    # Where the unit is and how far from it a fix may be (metres); None when not set.
+    lat: float | None = None
+    lon: float | None = None
+    geofence_m: int | None = None
 
 
 class Lookups(msgspec.Struct, kw_only=True):
@@ -96,8 +100,15 @@ def _owners(c: sqlite3.Connection, submission_ids: Iterable[str]) -> dict[str, s
 
 
 def _units(c: sqlite3.Connection, unit_ids: Iterable[str]) -> dict[str, UnitRow]:
-    rows = rows_in(c, "SELECT unit_id, kind, active FROM units WHERE unit_id IN ({marks})", unit_ids)
-    return {r["unit_id"]: UnitRow(kind=r["kind"], active=bool(r["active"])) for r in rows}
+    rows = rows_in(
+        c, "SELECT unit_id, kind, active, lat, lon, geofence_m FROM units WHERE unit_id IN ({marks})", unit_ids
+    )
+    return {
+        r["unit_id"]: UnitRow(
+            kind=r["kind"], active=bool(r["active"]), lat=r["lat"], lon=r["lon"], geofence_m=r["geofence_m"]
+        )
+        for r in rows
+    }
 
 
 def _staff(c: sqlite3.Connection, staff_ids: Iterable[str]) -> dict[str, bool]:

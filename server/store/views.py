@@ -13,7 +13,10 @@ from collections.abc import Callable, Collection, Iterable
 
 import msgspec
 
+from server.clock import now_iso
 from server.db import insert_many
+from server.integrity.flags import Flag
+from server.store import integrity as integrity_store
 from server.store.feed import record_changes
 from server.store.sync import rows_in
 from server.wire import Scalar
@@ -42,7 +45,9 @@ class AnswerOut(msgspec.Struct, kw_only=True, frozen=True):
     evidence: list[str] | None
 
 
-class VisitView(msgspec.Struct, kw_only=True, frozen=True):
+# `omit_defaults`: `calibrates` is left out of the documents of visits that do not carry it, so
+# documents stored before it existed are rebuilt byte for byte (every other field has no default).
+class VisitView(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     """The merged visit."""
 
     submission_id: str
@@ -55,6 +60,8 @@ class VisitView(msgspec.Struct, kw_only=True, frozen=True):
     finished_at: str | None
     location: LocationOut | None
     answers: list[AnswerOut]
+    # The submission this one is a second scoring of (a calibration visit), absent otherwise.
+    calibrates: str | None = None
 
 
 class StandardOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -137,6 +144,9 @@ class ViewRow(msgspec.Struct, kw_only=True, frozen=True):
     evidence: list[str]
     counted: int  # 2 approved, 1 provisional (submitted, not rejected), 0 not counted
     standards: list[tuple[str, float, bool]]  # (code, raw score in [0, 1], met)
+    integrity: list[Flag] = []  # the flags of the visit alone (`server.integrity.flags.visit_flags`)
+    calibrates: str | None = None  # the submission this one is a second scoring of
+    check: bool = False  # a submitted visit whose background integrity check is to be asked for
 
 
 class Told(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
@@ -173,12 +183,14 @@ class StoredView(msgspec.Struct, kw_only=True, frozen=True, array_like=True):
     staff: list[tuple]  # its visit_staff rows
     evidence: list[str]
     told: Told
+    flags: list[tuple] = []  # its `integrity_flags` rows of source `visit`
+    check: bool = False  # a submitted visit: its background integrity check is asked for
 
 
 VIEW_COLUMNS = (
     "submission_id, auditor, checklist_id, checklist_version, unit_id, assignment_id, state, started_at,"
     " corrected_start, period, status, visit_score, person_score, has_conflicts, updated_at, counted,"
-    " critical_failed, document"
+    " critical_failed, calibrates, document"
 )
 
 # A view stored again replaces the old one (both stores' upsert).
@@ -222,21 +234,28 @@ def stored_view(row: ViewRow) -> StoredView:
             doc.updated_at,
             row.counted,
             int(bool(doc.scores and doc.scores.critical_failed)),
+            row.calibrates,
         ),
         document=msgspec.json.encode(doc).decode("utf-8"),
         scores=scores,
         staff=staff,
         evidence=row.evidence,
         told=told(doc),
+        flags=integrity_store.flag_rows(doc.submission_id, row.integrity, "", doc.updated_at),
+        check=row.check,
     )
 
 
-def write_views(c: sqlite3.Connection, rows: list[StoredView], new: Collection[str] = frozenset()) -> None:
+def write_views(
+    c: sqlite3.Connection, rows: list[StoredView], new: Collection[str] = frozenset(), check: bool = True
+) -> None:
     """Store the derived rows and documents, and feed each to its auditor's tablets.
 
     `new`: submissions created in this transaction, or whose derived rows and changes were
     emptied in it (nothing of them to replace). The (period, counted, unit_id) each existing
     submission had is read first, to remove its old aggregation rows by their clustered key.
+    `check`: ask for the background integrity check of each submitted visit (not when the check
+    itself stores the views its flags changed).
     """
     if not rows:
         return
@@ -253,9 +272,12 @@ def write_views(c: sqlite3.Connection, rows: list[StoredView], new: Collection[s
     old = [o for o in old if o[0] is not None and o[1]]
     insert_many(
         c,
-        f"INSERT INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 18)}) {_REPLACE_VIEW}",
+        f"INSERT INTO submission_views ({VIEW_COLUMNS}) VALUES ({', '.join('?' * 19)}) {_REPLACE_VIEW}",
         values,
     )
+    integrity_store.write_visit_flags(c, [f for r in rows for f in r.flags], existing)
+    if check:
+        integrity_store.enqueue(c, [r.submission_id for r in rows if r.check], now_iso())
     if old:
         c.executemany(
             "DELETE FROM visit_scores WHERE period = ? AND counted = ? AND unit_id = ? AND submission_id = ?", old
@@ -323,7 +345,15 @@ def previous_documents(c: sqlite3.Connection, submission_ids: Iterable[str]) -> 
 # The tables that hold nothing but what a rebuild computes again: `empty_all` empties them, and a
 # copy of the store (`server.store_copy`) leaves them out. Every other table records something
 # (submission_views too: a rebuild replaces each view, but keeps the time it last changed).
-DERIVED_TABLES = ("visit_scores", "visit_staff", "view_evidence", "standard_sums", "dirty_groups")
+# The queue of integrity checks is among them: a rebuild asks for every check again.
+DERIVED_TABLES = (
+    "visit_scores",
+    "visit_staff",
+    "view_evidence",
+    "standard_sums",
+    "dirty_groups",
+    "integrity_tasks",
+)
 
 
 def empty_all(c: sqlite3.Connection) -> None:
@@ -333,3 +363,6 @@ def empty_all(c: sqlite3.Connection) -> None:
     c.execute("DELETE FROM submission_views WHERE submission_id NOT IN (SELECT submission_id FROM submissions)")
     # Every submission's change is numbered again by the rebuild (tablets pull the rebuilt views).
     c.execute("DELETE FROM changes WHERE kind = 'submission'")
+    # The flags of the visits alone are written again with each view; a background check's are
+    # kept until the check, which the rebuild asks for again, rewrites them.
+    c.execute("DELETE FROM integrity_flags WHERE source = 'visit'")

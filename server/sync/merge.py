@@ -7,7 +7,8 @@ DESIGN.md, "Sync: how offline submissions merge", implemented as written:
   one naming another version is left out and flagged `checklist_changed`; the rest are
   **pending**. Quarantined revisions are simply not in the input, so they count as missing.
 - The fields of a visit: each answer's `(value, na)`, `comment` and `evidence`, and the top-level
-  `state`, `unit_id`, `staff_ids`, `assignment_id`, `started_at`, `finished_at`, `location`.
+  `state`, `unit_id`, `staff_ids`, `assignment_id`, `started_at`, `finished_at`, `location`,
+  `calibrates`.
   A revision **sets** a field when its value differs from the value in at least one of its merged
   parents (one without merged parents sets every field).
 - The **candidates** of a field are the values set by merged revisions that no merged descendant
@@ -31,7 +32,16 @@ import msgspec
 
 from checklists.canonical import encode_normalized
 
-TOP_FIELDS = ("state", "unit_id", "staff_ids", "assignment_id", "started_at", "finished_at", "location")
+TOP_FIELDS = (
+    "state",
+    "unit_id",
+    "staff_ids",
+    "assignment_id",
+    "started_at",
+    "finished_at",
+    "location",
+    "calibrates",
+)
 ABSENT = "\x00absent"  # never the canonical JSON of anything
 
 

@@ -25,14 +25,17 @@ import msgspec
 from checklists.score import ChecklistIndex
 from server import pg
 from server.db import Database, read_only_connection
+from server.integrity.flags import place_of
 from server.pg import is_postgres_url
+from server.store import integrity as integrity_store
+from server.store import policies as policies_store
 from server.store import sync as store
 from server.store.sync import UnitRow
 from server.store.views import StoredView, stored_view
 from server.sync.merge import MergeInput, merge
 from server.sync.quarantine import Problem, revision_problem
 from server.sync.revision import Decoded, Oversized, Undecodable, decode_revision
-from server.sync.view import build_document
+from server.sync.view import VisitChecks, build_document
 from server.workers import WorkerPool
 
 # Pushes with fewer revisions are worked out on the event loop: handing them to a worker costs
@@ -112,6 +115,10 @@ def work_out(
         {s for d in good for s in d.staff_ids or ()},
         {e for d in good if not d.parents for e in d.evidence},
     )
+    rules = policies_store.integrity_rules(conn) if views else None
+    calibration = integrity_store.calibration_assignments(
+        conn, {d.revision.assignment_id for d in good if d.revision.assignment_id and not d.parents}
+    )
     for d in good:
         if d.rev_id in found.known or d.rev_id in work.checked:
             continue
@@ -123,17 +130,25 @@ def work_out(
             sha256=d.sha256, unit=unit, staff=staff, indexed=index is not None, problem=problem
         )
         if views and problem is None and not d.parents and author.rank == "auditor":
-            work.new[d.rev_id] = _new_visit(d, author, index, found.blobs, tz, received_at)
+            checks = VisitChecks(rules=rules, unit=place_of(unit), calibration=d.revision.assignment_id in calibration)
+            work.new[d.rev_id] = _new_visit(d, author, index, found.blobs, tz, received_at, checks)
         yield
     return work
 
 
 def _new_visit(
-    d: Decoded, author: Author, index: ChecklistIndex, blobs: set[str], tz: ZoneInfo, received_at: str
+    d: Decoded,
+    author: Author,
+    index: ChecklistIndex,
+    blobs: set[str],
+    tz: ZoneInfo,
+    received_at: str,
+    checks: VisitChecks,
 ) -> NewVisit:
     given = merge_input(d.canonical, author.rank)
+    offsets = {d.rev_id: author.offset_ms}
     row = build_document(
-        d.submission_id, author.name, merge([given]), index, {d.rev_id: author.offset_ms}, blobs, tz, received_at
+        d.submission_id, author.name, merge([given]), index, offsets, blobs, tz, received_at, checks=checks
     )
     return NewVisit(blobs=frozenset(e for e in d.evidence if e in blobs), view=stored_view(row))
 

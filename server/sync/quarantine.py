@@ -88,6 +88,11 @@ def own_problem(revision: RevisionIn, device_id: str | None) -> Problem | None:
     for i, parent in enumerate(revision.parents):
         if parent.lower() == own:
             return Problem(code="parent_cycle", message="the revision names itself as a parent", path=f"parents[{i}]")
+    if revision.calibrates is not None and revision.calibrates.lower() == revision.submission_id.lower():
+        # A second scoring of its own event measures nothing: the pair needs two submissions.
+        return Problem(
+            code="calibrates_self", message="the visit names itself as the one it calibrates", path="calibrates"
+        )
     if revision.hlc is not None and device_id is not None:
         hlc_device = revision.hlc.split(":", 2)[2]
         if hlc_device.lower() != device_id.lower():

@@ -18,25 +18,32 @@ from checklists.score import ChecklistIndex
 from server.clock import now_iso
 from server.db import Database
 from server.store import appeals as appeals_store
+from server.store import integrity as integrity_store
 from server.store import policies as policies_store
 from server.store import reviews as reviews_store
 from server.store import submissions as submissions_store
 from server.store import sync as store
 from server.store import views
 from server.store.views import Refresh, StoredView
-from server.sync.merge import MergeInput, merge, missing_ancestors, stored_input
-from server.sync.view import build_document
+from server.sync.merge import MergeInput, MergeResult, merge, missing_ancestors, stored_input
+from server.sync.view import VisitChecks, build_document
 
 
 def refresh(
-    c: sqlite3.Connection, submission_ids: Collection[str], cache: dict[tuple[str, int], ChecklistIndex], tz: ZoneInfo
+    c: sqlite3.Connection,
+    submission_ids: Collection[str],
+    cache: dict[tuple[str, int], ChecklistIndex],
+    tz: ZoneInfo,
+    check: bool = True,
 ) -> list[StoredView]:
-    """Merge the submissions' stored revisions again and store their views (inside `c`'s write)."""
+    """Merge the submissions' stored revisions again and store their views (inside `c`'s write).
+
+    `check`: ask for their background integrity checks (False when a check refreshes them)."""
     if not submission_ids:
         return []
     owners = store.owners(c, submission_ids)
     inputs = stored_inputs(c, submission_ids)
-    return merge_views(c, cache, inputs, owners, tz, now_iso())
+    return merge_views(c, cache, inputs, owners, tz, now_iso(), check=check)
 
 
 def refresher(db: Database, tz: ZoneInfo) -> Refresh:
@@ -75,6 +82,7 @@ def merge_views(
     new: set[str] = frozenset(),
     ready: Sequence[StoredView] = (),
     previous: dict[str, tuple[str, bytes]] | None = None,
+    check: bool = True,
 ) -> list[StoredView]:
     """Merge each submission's revisions (`inputs`) again and store its view and document.
 
@@ -91,9 +99,12 @@ def merge_views(
     # decisions (one created in this transaction simply has none yet).
     reviews = reviews_store.latest_reviews(c, list(inputs))
     disputed = disputed_items(c, list(inputs))
+    rules = policies_store.integrity_rules(c) if inputs else None
+    merged = {sub_id: merge(m for m, _ in revs) for sub_id, revs in inputs.items()}
+    places, calibration, flagged = _integrity_inputs(c, merged)
     rows = list(ready)
     for sub_id, revs in inputs.items():
-        result = merge(m for m, _ in revs)
+        result = merged[sub_id]
         if result.pending:
             result = msgspec.structs.replace(result, pending=missing_ancestors([m for m, _ in revs], result))
         index = None
@@ -111,6 +122,7 @@ def merge_views(
             updated_at,
             reviews.get(sub_id),
             disputed.get(sub_id, frozenset()),
+            _checks(result.view, rules, places, calibration, sub_id in flagged),
         )
         before = previous.get(sub_id) if previous else None
         if before is not None:
@@ -118,8 +130,30 @@ def merge_views(
             if msgspec.json.encode(same) == before[1]:
                 row = msgspec.structs.replace(row, doc=same)
         rows.append(views.stored_view(row))
-    views.write_views(c, rows, new)
+    views.write_views(c, rows, new, check)
     return rows
+
+
+def _integrity_inputs(c: sqlite3.Connection, merged: dict[str, MergeResult]) -> tuple[dict, set[str], set[str]]:
+    """What the views' integrity reads beside the merge: their units' places, the calibration
+    assignments among theirs, and which of them a background check flagged."""
+    seen = [r.view for r in merged.values() if r.view is not None]
+    places = integrity_store.unit_places(c, {v["unit_id"] for v in seen if v.get("unit_id")})
+    calibration = integrity_store.calibration_assignments(
+        c, {v["assignment_id"] for v in seen if v.get("assignment_id")}
+    )
+    return places, calibration, integrity_store.task_flagged(c, merged)
+
+
+def _checks(view: dict | None, rules, places: dict, calibration: set[str], flagged: bool) -> VisitChecks | None:
+    if view is None or rules is None:
+        return None
+    return VisitChecks(
+        rules=rules,
+        unit=places.get(view.get("unit_id")),
+        flagged=flagged,
+        calibration=view.get("assignment_id") in calibration,
+    )
 
 
 async def rebuild_all(db: Database, tz: ZoneInfo, batch: int = 500) -> int:

@@ -4,7 +4,8 @@ A revision is a full snapshot of a visit. Tablets of several app versions push t
 revision may carry fields this server does not know: they are kept (and hashed), never refused.
 The canonical form (DESIGN.md, "Content and equality") is what is hashed and compared:
 
-- keys sorted; ids lower-case (`rev_id`, `submission_id`, `parents`, evidence hashes, `hlc`);
+- keys sorted; ids lower-case (`rev_id`, `submission_id`, `parents`, `calibrates`, evidence hashes,
+  `hlc`);
 - times as UTC instants with milliseconds (`2026-10-14T05:32:05.000Z`), those outside 2000..2100
   (quarantined) as sent;
 - `parents`, `staff_ids` and each answer's `evidence` as sorted sets; answers sorted by item;
@@ -85,6 +86,9 @@ class RevisionIn(msgspec.Struct, kw_only=True, frozen=True):
     staff_ids: Annotated[list[Slug], msgspec.Meta(max_length=50)] | None = None
     finished_at: AwareTime | None = None
     location: Location | None = None
+    # A second scoring of another submission's event (a recorded call, a visit's evidence): the
+    # submission it calibrates, for measuring how far auditors agree (API.md, "Calibration").
+    calibrates: Uuid | None = None
 
 
 # The same types refusing unknown fields: a revision that decodes into them carries no field this
@@ -191,7 +195,7 @@ class Undecodable(msgspec.Struct, kw_only=True, frozen=True, tag=True, array_lik
 
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$(?!\n)")
-_OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location")
+_OPTIONAL_TOP = ("hlc", "assignment_id", "staff_ids", "finished_at", "location", "calibrates")
 
 
 def decode_revision(raw: bytes | dict) -> Decoded | Undecodable | Oversized:
@@ -329,6 +333,8 @@ def canonical_revision(doc: dict, revision: RevisionIn) -> dict:
         out["finished_at"] = canonical_time(revision.finished_at)
     if revision.staff_ids is not None:
         out["staff_ids"] = sorted(set(revision.staff_ids))
+    if revision.calibrates is not None:
+        out["calibrates"] = revision.calibrates.lower()
     if isinstance(out.get("location"), dict) and out["location"].get("accuracy_m") is None:
         out["location"] = {k: v for k, v in out["location"].items() if k != "accuracy_m"}
     answers = []
@@ -373,6 +379,8 @@ def _canonical_exact(revision: _ExactRevision) -> dict:
         if location.accuracy_m is not None:
             place["accuracy_m"] = normalize_number(location.accuracy_m)
         out["location"] = place
+    if revision.calibrates is not None:
+        out["calibrates"] = revision.calibrates.lower()
     answers = []
     for a in revision.answers:
         answer: dict = {"item": a.item}

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from checklists.score import ChecklistIndex, score_visit, shown
+from reports.policy import Integrity
 from server.clock import iso_utc
+from server.integrity.flags import Place, visit_flags
 from server.store.views import (
     ChecklistRefOut,
     ConflictOut,
@@ -43,12 +45,16 @@ def build_document(
     updated_at: str,
     review: ReviewOut | None = None,
     disputed: Collection[str] = frozenset(),
+    checks: VisitChecks | None = None,
 ) -> ViewRow:
     """The document and derived row of one submission.
 
     `disputed`: items the approved figures leave out while an appeal of them is open (the policy's
     `exclude_disputed`); the derived row's scores (visit, person, standards) count them as N/A, while
     the document's `scores` stay those of the visit as reviewed.
+    `checks`: what the integrity flags of the visit alone need (None: integrity is off); its flags
+    and those its background check raised send a `received` visit to `needs_review`. The flags are
+    never in the document (the auditor's tablet gets it): they are rows of their own.
     """
     view = result.view
     visit_view = msgspec.convert(view, VisitView) if view is not None else None
@@ -82,7 +88,16 @@ def build_document(
         moment = started + dt.timedelta(milliseconds=offset)
         corrected = iso_utc(moment)
         period = moment.astimezone(tz).strftime("%Y-%m")
-    status = _status(view, missing, bool(result.conflicts), review, result.heads)
+    calibrates = (view or {}).get("calibrates")
+    flags = []
+    if checks is not None:
+        # A second scoring is made from the recording or the photos, not on site: no place, no time on site.
+        remote = bool(calibrates) or checks.calibration
+        minimum = index.checklist.min_duration_s if index and not remote else None
+        unit = None if remote else checks.unit
+        flags = visit_flags(view, unit, minimum, list(offsets_ms.values()), checks.rules)
+    flagged = bool(flags) or (checks is not None and checks.flagged)
+    status = _status(view, missing, bool(result.conflicts) or flagged, review, result.heads)
     doc = SubmissionDoc(
         submission_id=submission_id,
         auditor=auditor,
@@ -117,19 +132,35 @@ def build_document(
         visit_score=raw_visit,
         person_score=raw_person,
         evidence=evidence,
-        counted=COUNTED.get(status, 0) if period else 0,
+        counted=COUNTED.get(status, 0) if period and not calibrates and not (checks and checks.calibration) else 0,
         standards=raw_standards,
+        integrity=flags,
+        calibrates=calibrates,
+        check=checks is not None and view is not None and view.get("state") == "submitted",
     )
 
 
-def _status(view: dict | None, missing: list[str], conflicts: bool, review: ReviewOut | None, heads: list[str]) -> str:
-    """Status by precedence (API.md): draft, rejected/approved, awaiting_evidence, needs_review, received."""
+class VisitChecks(msgspec.Struct, kw_only=True, frozen=True):
+    """What a view's integrity needs besides the merge: its unit's place, the policy's thresholds,
+    whether a background check flagged it, and whether its assignment is a calibration (a second
+    scoring, never counted in the figures)."""
+
+    rules: Integrity
+    unit: Place | None = None
+    flagged: bool = False
+    calibration: bool = False
+
+
+def _status(view: dict | None, missing: list[str], questioned: bool, review: ReviewOut | None, heads: list[str]) -> str:
+    """Status by precedence (API.md): draft, rejected/approved, awaiting_evidence, needs_review, received.
+
+    `questioned`: the merge left conflicts, or an integrity flag questions the visit."""
     if view is None or view.get("state") != "submitted":
         return "draft"
     if review is not None and sorted(review.heads) == heads:
         return "approved" if review.decision == "approve" else "rejected"
     if missing:
         return "awaiting_evidence"
-    if conflicts or review is not None:
+    if questioned or review is not None:
         return "needs_review"
     return "received"

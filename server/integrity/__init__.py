@@ -1,0 +1,1 @@
+"""Integrity: the pure readings behind the flags (a photo's hash and capture time, a comment's likeness)."""
