@@ -505,3 +505,76 @@ def test_a_new_minimum_duration_shows_in_the_checklist_diff():
     (change,) = diff_versions(old, new)
     assert (change.what, change.how, change.fields) == ("checklist", "changed", ["min_duration_s"])
     assert (change.old, change.new) == ({"min_duration_s": None}, {"min_duration_s": 600})
+
+
+# --- the queue of checks: claimed once, whatever claims at once ----------------------------------
+
+
+def test_two_claimers_at_once_never_take_the_same_check(engine, database_url, tmp_path):
+    """Two processes' claims in open transactions at the same moment: on PostgreSQL the second skips
+    the rows the first locked (`SKIP LOCKED`); on SQLite the one writer makes them one after the other.
+    Either way each check is held by one claimer, and a lease that ran out is claimed again."""
+    from server import pg
+    from server.db import migrate, plain_connection
+    from server.store import integrity as tasks
+
+    def connect():
+        if database_url:
+            return pg.connect(database_url)
+        conn = plain_connection(tmp_path / "db.sqlite3")
+        migrate(conn)
+        return conn
+
+    first, second = connect(), connect()
+    try:
+        first.execute("BEGIN")
+        first.execute("INSERT INTO users (name, role, created_at) VALUES ('a', 'auditor', '2026-10-15')")
+        rows = [(f"00000000-0000-4000-8000-{n:012d}",) for n in range(6)]
+        first.executemany(
+            "INSERT INTO submissions (submission_id, auditor, created_at) VALUES (?, 'a', '2026-10-15')", rows
+        )
+        tasks.enqueue(first, [r[0] for r in rows], "2026-10-15T06:00:00.000Z")
+        first.execute("COMMIT")
+        now, until = "2026-10-15T06:00:01.000Z", "2026-10-15T06:02:01.000Z"
+        first.execute("BEGIN")
+        mine = tasks.claim(first, "one", now, until, 4, 5)
+        if database_url:  # the first claim's transaction is still open: its rows are locked
+            second.execute("BEGIN")
+            theirs = tasks.claim(second, "two", now, until, 4, 5)
+            first.execute("COMMIT")
+            second.execute("COMMIT")
+        else:
+            first.execute("COMMIT")
+            second.execute("BEGIN")
+            theirs = tasks.claim(second, "two", now, until, 4, 5)
+            second.execute("COMMIT")
+        held = [t.submission_id for t in mine] + [t.submission_id for t in theirs]
+        assert len(mine) == 4 and len(theirs) == 2 and len(set(held)) == 6
+        # "one" died: once its lease ran out, its checks are claimed again (and counted as attempts).
+        later = "2026-10-15T06:03:00.000Z"
+        second.execute("BEGIN")
+        again = tasks.claim(second, "two", later, "2026-10-15T06:05:00.000Z", 10, 5)
+        second.execute("COMMIT")
+        assert sorted(t.submission_id for t in again) == sorted(t.submission_id for t in mine + theirs)
+        assert {t.attempts for t in again} == {2}
+    finally:
+        for conn in (first, second):
+            conn.close()
+
+
+def test_a_photo_uploaded_after_the_push_is_checked_when_it_arrives(world):
+    taken_before = jpeg(scene(5), exif=exif_of(sub={0x9003: "2026:10:12 09:00:00"}))
+    sha = hashlib.sha256(taken_before).hexdigest()
+    revision = world.tablet.revision(answers=PASSING | {"CLEAN.2": None}, started_at=OCTOBER)
+    revision["location"] = {"lat": UNIT.lat, "lon": UNIT.lon}
+    for a in revision["answers"]:
+        if a["item"] == "CLEAN.2":
+            a["evidence"] = [sha]
+    (receipt,) = world.tablet.push(world.client, [revision])
+    assert receipt["missing_blobs"] == [sha]
+    sub = revision["submission_id"]
+    settle(world.settings)
+    assert world.doc(sub)["status"] == "awaiting_evidence" and world.flags(sub) == []
+    assert world.upload(taken_before) == sha
+    assert wait_for(lambda: world.flags(sub) == ["exif_time_mismatch"]), world.doc(sub)
+    assert world.doc(sub)["status"] == "needs_review"
