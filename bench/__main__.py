@@ -20,7 +20,7 @@ from bench.stores import ADMIN_URL, SQLITE, Store
 from bench.sync import LoadResult, duplicates, first_pull, run_load, sample_rows
 
 SYNC = ("raw", "saturation", "paced", "duplicates", "pull")
-NAMES = (*SYNC, "uploads", "scorecards", "figures", "year", "console", "dashboards", "month_end", "integrity")
+NAMES = (*SYNC, "uploads", "scorecards", "figures", "year", "console", "dashboards", "month_end", "integrity", "plans")
 TABLETS = 64
 OUT = Path(__file__).parent / "out" / "latest.json"
 STORE_CHOICES = {"sqlite": ("sqlite",), "postgres": ("postgresql",), "both": ("sqlite", "postgresql")}
@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import integrity
 
         rows += integrity.run(args.quick, kinds)
+    if "plans" in only:
+        from bench import plans
+
+        rows += plans.run(args.quick)
     rows.append(Row("benchmark wall time", time.perf_counter() - started, "s"))
     print(markdown(rows))
     OUT.parent.mkdir(exist_ok=True)

@@ -23,6 +23,7 @@ from reports.texts import (
     console_directory,
     console_integrity,
     console_periods,
+    console_plans,
     console_review,
     console_scorecards,
     console_visit,
@@ -58,6 +59,7 @@ _TEXTS = _merged(
     console_appeals.TEXTS,
     console_calibration.TEXTS,
     console_integrity.TEXTS,
+    console_plans.TEXTS,
 )
 
 _MONTHS = {

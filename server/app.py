@@ -36,6 +36,7 @@ from server.routes import (
     health,
     integrity,
     periods,
+    plans,
     policies,
     reviews,
     scorecards,
@@ -74,6 +75,7 @@ ROUTE_MODULES = (
     appeals,
     calibration,
     integrity,
+    plans,
 )
 
 

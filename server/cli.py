@@ -228,13 +228,18 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
     with admin_client(settings) as api:
         if args.action == "add":
             user = {"name": args.name, "role": args.role} | ({"units": args.units} if args.units is not None else {})
+            user |= {"region": args.region} if args.region is not None else {}
             body = _call(api.post, "/v1/users", json=user)
             units = f", units {', '.join(sorted(set(args.units)))}" if args.units else ""
+            units += f", region {args.region}" if args.region else ""
             _out(f"user {body['name']} ({body['role']}{units}) created; token (shown once):")
             _out(body["token"])
         elif args.action == "units":
             body = _call(api.put, f"/v1/users/{args.name}/units", json={"units": args.units})
             _out(f"{body['name']} now reads units {', '.join(body['units'])}")
+        elif args.action == "region":
+            body = _call(api.put, f"/v1/users/{args.name}/region", json={"region": args.region})
+            _out(f"{body['name']} now works in {body['region'] or 'any region'}")
         elif args.action == "token":
             body = _call(api.post, f"/v1/users/{args.name}/tokens")
             _out(f"new token for {args.name} (shown once):")
@@ -250,6 +255,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> None:
         else:
             for user in _pages(api, "/v1/users"):
                 units = f"  units: {','.join(user['units'])}" if user.get("units") else ""
+                units += f"  region: {user['region']}" if user.get("region") else ""
                 _out(f"{user['name']:<24} {user['role']:<13} tokens: {' '.join(user['token_prefixes']) or '-'}{units}")
 
 
@@ -569,6 +575,52 @@ def cmd_periods(args: argparse.Namespace, settings: Settings) -> None:
                 )
 
 
+# --- plans ---------------------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings) -> None:
+    with admin_client(settings) as api:
+        if args.action == "draft":
+            path = Path(args.file)
+            data, fmt = _read_checklist_file(path)
+            media = "application/toml" if fmt == "toml" else "application/json"
+            plan = _checked_json(api.post("/v1/plans", content=data, headers={"Content-Type": media}), str(path))
+            _plan_lines(plan)
+            _out(f"publish it: tekseru plan publish {plan['plan_id']}")
+        elif args.action == "publish":
+            plan = _call(api.post, f"/v1/plans/{args.plan_id}/publish")
+            made = sum(1 for v in plan["visits"] if v["assignment_id"])
+            _out(f"plan {plan['plan_id']} published: {made} assignments for {plan['period']}")
+        elif args.action == "show":
+            _plan_lines(_call(api.get, f"/v1/plans/{args.plan_id}"))
+        else:
+            body = _call(api.get, "/v1/plans/coverage", params={"period": args.period})
+            plan = f"plan {body['plan_id']}" if body["plan_id"] else "no published plan"
+            _out(f"{body['period']}: {plan}; minimum {body['min_visits']} approved visits per person")
+            _out(f"{'unit':<16} {'needed':>6} {'planned':>7} {'done':>5} {'approved':>8}")
+            for u in body["units"]:
+                mark = "  below minimum" if u["below_minimum"] else ""
+                _out(f"{u['unit_id']:<16} {u['needed']:>6} {u['planned']:>7} {u['done']:>5} {u['approved']:>8}{mark}")
+            for person in body["staff_below_minimum"]:
+                _out(
+                    f"staff below minimum: {person['staff_id']} {person['name']} ({person['unit_id']}):"
+                    f" {person['approved']} of {person['min_visits']} approved visits"
+                )
+
+
+def _plan_lines(plan: dict) -> None:
+    """A plan as `tekseru plan draft|show` prints it: the summary, each visit, then the warnings."""
+    _out(
+        f"plan {plan['plan_id']} for {plan['period']} ({plan['status']}): {plan['visit_count']} visits,"
+        f" {plan['warning_count']} warning(s)"
+    )
+    for v in plan["visits"]:
+        pair = f"  calibrates {v['calibration_of']}" if v["calibration_of"] else ""
+        _out(f"  {v['day']} {v['time_from']}-{v['time_to']}  {v['unit_id']:<16} {v['auditor']}{pair}")
+    for w in plan["warnings"]:
+        _out(f"warning {w['code']}: {w['detail']}")
+
+
 # --- scorecards ----------------------------------------------------------------------------------
 
 
@@ -757,10 +809,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["admin", "quality_lead", "hr", "auditor", "unit_manager"])
     add.add_argument("--units", type=units_argument, help="a unit manager's units, comma-separated: ALM-014,ALM-015")
+    add.add_argument("--region", help="an auditor's region (plans send them only there; default: any region)")
     users_sub.add_parser("token", help="print another token for a user").add_argument("name")
     units = users_sub.add_parser("units", help="bind a unit manager to exactly these units")
     units.add_argument("name")
     units.add_argument("units", type=units_argument, metavar="UNIT,UNIT,...")
+    region = users_sub.add_parser("region", help="put an auditor in a region (plans send them only there)")
+    region.add_argument("name")
+    region.add_argument("region", nargs="?", help="a region of the units; left out: any region")
     revoke = users_sub.add_parser("revoke", help="revoke a user's tokens (or one, by prefix)")
     revoke.add_argument("name")
     revoke.add_argument("--token-prefix")
@@ -812,6 +868,16 @@ def build_parser() -> argparse.ArgumentParser:
         "period", type=period_argument, help="YYYY-MM"
     )
     per.set_defaults(func=cmd_periods)
+
+    plan = sub.add_parser("plan", help="draft a month's assignment plan, publish it, see the month's coverage")
+    plan_sub = plan.add_subparsers(dest="action", required=True)
+    plan_sub.add_parser("draft", help="draft the month a plan policy file names (TOML or JSON)").add_argument("file")
+    plan_sub.add_parser("publish", help="publish a draft as assignments").add_argument("plan_id")
+    plan_sub.add_parser("show", help="a plan's visits and warnings").add_argument("plan_id")
+    plan_sub.add_parser("coverage", help="per unit needed, planned, done, approved; who is below minimum").add_argument(
+        "period", type=period_argument, help="YYYY-MM"
+    )
+    plan.set_defaults(func=cmd_plan)
 
     cards = sub.add_parser("scorecards", help="render (and publish) the scorecards of every unit of a kind")
     cards_sub = cards.add_subparsers(dest="action", required=True)

@@ -309,6 +309,9 @@ _TEMPLATE_EXAMPLES = {
     "geofence_m": "150",
     # Empty: the example assignment is a first scoring, not a calibration of another.
     "calibration_of": "",
+    # A planned visit's window on its days (both ends, or neither: any time).
+    "time_from": "10:00",
+    "time_to": "12:00",
 }
 _TEMPLATE_NAMES = {"staff": {"name": "Нұрланова Әлия"}}
 
@@ -349,6 +352,8 @@ def _takes(field: msgspec.inspect.Field | None) -> str:
         return "metres from 10 to 100000, only with lat and lon" + default
     if field.encode_name == "calibration_of":
         return "the id of another auditor's assignment of the same unit and checklist, to score again" + default
+    if field.encode_name in ("time_from", "time_to"):
+        return "a time of day, HH:MM, with the other end of the window" + default
     if field.encode_name == "auditor":
         return "an auditor's user name" + default
     return "text on one line (at most 200 characters)" + default

@@ -45,6 +45,8 @@ COPIED_TABLES = (
     "assignments",
     "checklist_versions",
     "policies",
+    "plans",
+    "plan_visits",
     "meta",
     "submissions",
     "revisions",

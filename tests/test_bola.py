@@ -264,6 +264,16 @@ def world(client, users, example_checklist, default_policy) -> World:
 # --- the cases: one real object per endpoint, and who may see it -----------------------------------------
 
 
+def _plan(w: World) -> str:
+    """A fresh draft plan (drafted by an admin), so that each publish has a draft to publish."""
+    policy = b'period = "2031-03"\n[visits]\nbranch = 3\n'
+    response = w.client.post(
+        "/v1/plans", content=policy, headers=w.headers["admin"] | {"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["plan_id"]
+
+
 @dataclass
 class Req:
     path: str
@@ -603,6 +613,31 @@ NOT_SECRET_CASES = [
         OK,
         False,
         random_params=("name",),
+    ),
+    Case(
+        "PUT",
+        "/v1/users/{name:str}/region",
+        lambda w: Req("/v1/users/aigerim/region", json={"region": "Алматы"}),
+        OK,
+        False,
+        random_params=("name",),
+    ),
+    # Plans: every caller of these endpoints (admins, quality leads) plans every unit.
+    Case(
+        "GET",
+        "/v1/plans/{plan_id:str}",
+        lambda w: Req(f"/v1/plans/{_plan(w)}"),
+        OK,
+        False,
+        random_params=("plan_id",),
+    ),
+    Case(
+        "POST",
+        "/v1/plans/{plan_id:str}/publish",
+        lambda w: Req(f"/v1/plans/{_plan(w)}/publish"),
+        OK,
+        False,
+        random_params=("plan_id",),
     ),
     Case(
         "DELETE",

@@ -77,6 +77,21 @@ def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
         assert flagged <= 12, per_auditor.json()
         queue = httpx.get(f"{server.url}/v1/submissions", params={"flag": "any"}, headers=lead).json()["items"]
         assert queue and all(any(r.startswith("integrity flags:") for r in row["reasons"]) for row in queue)
+        # Next month's plan, drafted from the shipped example for the quality lead to read and publish;
+        # every region has an auditor.
+        plans = httpx.get(f"{server.url}/v1/plans", headers=lead).json()["items"]
+        assert [(p["status"], p["created_by"]) for p in plans] == [("draft", "qlead.saule")]
+        plan = httpx.get(f"{server.url}/v1/plans/{plans[0]['plan_id']}", headers=lead).json()
+        assert plan["visits"] and plan["period"] > month
+        assert all(r["auditors"] >= 1 for r in plan["regions"])
+        assert not [w for w in plan["warnings"] if w["code"] == "no_auditor"]
+        admin = {"Authorization": f"Bearer {tokens['admin']}"}
+        users = httpx.get(f"{server.url}/v1/users", headers=admin).json()["items"]
+        assert {u["name"]: u["region"] for u in users if u["role"] == "auditor"} == {
+            "auditor.aigerim": "Алматы",
+            "auditor.daulet": "Астана",
+            "auditor.marina": "Шымкент",
+        }
     log = server.log.read_text()
     assert "loaded the standards library" in log and "demo: loaded" in log
     # A second start loads nothing twice and shows the same tokens.
@@ -86,3 +101,4 @@ def test_serve_demo_loads_everything_and_restarts_cleanly(tmp_path):
             units
         )
     assert again.log.read_text().count("demo users and their tokens") == 1
+    assert "drafted" in log and "drafted" not in again.log.read_text()

@@ -219,7 +219,41 @@ STRICT = [
         "/v1/assignments/{assignment_id:str}",
         lambda o: "/v1/assignments/ASG-1",
         lambda o: ASSIGNMENT,
-        {"assignment_id": "ASG-2", "updated_at": NOW, "created_at": NOW, "seq": 1, "status": "done", "op": "delete"},
+        {
+            "assignment_id": "ASG-2",
+            "updated_at": NOW,
+            "created_at": NOW,
+            "seq": 1,
+            "status": "done",
+            "op": "delete",
+            "plan_id": "2026-10.1",
+        },
+    ),
+    Strict(
+        "PUT",
+        "/v1/users/{name:str}/region",
+        lambda o: "/v1/users/aigerim/region",
+        lambda o: {"region": "Алматы"},
+        {"name": "root", "role": "admin", "units": ["U1"], "created_at": NOW, "regions": ["Астана"]},
+    ),
+    Strict(
+        "POST",
+        "/v1/plans",
+        lambda o: "/v1/plans",
+        lambda o: {"period": "2031-03", "visits": {"branch": 3}},
+        {
+            "plan_id": "2031-03.9",
+            "status": "published",
+            "created_by": "somebody",
+            "created_at": NOW,
+            "published_at": NOW,
+            "policy_sha256": "0" * 64,
+            "inputs_sha256": "0" * 64,
+            "warnings": [],
+        },
+        actor="quality_lead",
+        code="invalid_plan_policy",
+        ok=201,
     ),
     Strict(
         "POST",
@@ -642,6 +676,7 @@ def test_every_body_taking_route_is_covered(client):
         ("POST", "/v1/admin/rebuild"),
         ("POST", "/v1/admin/blobs/verify"),
         ("POST", "/v1/appeals/{appeal_id:str}/withdraw"),
+        ("POST", "/v1/plans/{plan_id:str}/publish"),
     }
     writes = {(m, p) for m, p, _ in role_table(client.app) if m in {"POST", "PUT", "PATCH", "DELETE"}}
     assert tried | set(raw_or_tolerant) | without_body == writes

@@ -336,13 +336,15 @@ def test_import_templates_print_the_columns_and_import_as_printed(tmp_path):
             "due_to",
             "active",
             "calibration_of",
+            "time_from",
+            "time_to",
         ],
     }
     # The example assignment is a first scoring: its `calibration_of` is the one empty example.
     optionals = {
         "units": {"active", "lat", "lon", "geofence_m"},
         "staff": {"active", "position"},
-        "assignments": {"active", "calibration_of"},
+        "assignments": {"active", "calibration_of", "time_from", "time_to"},
     }
     for entity, columns in expected.items():
         template = run(tmp_path, "import", "template", entity)

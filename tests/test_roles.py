@@ -28,6 +28,7 @@ EXPECTED = {
     ("PUT", "/v1/users/{name:str}/password"): {A},
     ("DELETE", "/v1/devices/{device_id:str}"): {A},
     ("PUT", "/v1/users/{name:str}/units"): {A},
+    ("PUT", "/v1/users/{name:str}/region"): {A},
     # directory: admin all; quality_lead and hr read
     ("PUT", "/v1/units/{unit_id:str}"): {A},
     ("GET", "/v1/units/{unit_id:str}"): {A, Q, H},
@@ -106,6 +107,12 @@ EXPECTED = {
     ("GET", "/v1/calibration"): {A, Q},
     # integrity per auditor: never to HR, the auditors or the audited
     ("GET", "/v1/integrity/auditors"): {A, Q},
+    # assignment plans: who visits which unit when, drafted and published by those who run the audits
+    ("POST", "/v1/plans"): {A, Q},
+    ("GET", "/v1/plans"): {A, Q},
+    ("GET", "/v1/plans/coverage"): {A, Q},
+    ("GET", "/v1/plans/{plan_id:str}"): {A, Q},
+    ("POST", "/v1/plans/{plan_id:str}/publish"): {A, Q},
 }
 
 
@@ -372,11 +379,25 @@ def _write_request(org: Org, method: str, path: str) -> tuple[str, dict]:
             {"json": {"password": "a long passphrase 1"}},
         ),
         ("PUT", "/v1/users/{name:str}/units"): lambda: ("/v1/users/manager/units", {"json": {"units": ["U1"]}}),
+        ("PUT", "/v1/users/{name:str}/region"): lambda: ("/v1/users/aigerim/region", {"json": {"region": "Алматы"}}),
+        ("POST", "/v1/plans"): lambda: ("/v1/plans", {"content": PLAN_POLICY, "headers": TOML_BODY}),
+        ("POST", "/v1/plans/{plan_id:str}/publish"): lambda: _plan_draft(org),
         ("POST", "/v1/appeals"): lambda: ("/v1/appeals", {"json": org.appeal_body()}),
         ("POST", "/v1/appeals/{appeal_id:str}/withdraw"): lambda: (f"/v1/appeals/{org.appeal()[0]}/withdraw", {}),
         ("POST", "/v1/appeals/{appeal_id:str}/decision"): lambda: _decision(org),
     }
     return table[(method, path)]()
+
+
+PLAN_POLICY = b'period = "2031-03"\n[visits]\nbranch = 3\n'
+TOML_BODY = {"Content-Type": "application/toml"}
+
+
+def _plan_draft(org: Org) -> tuple[str, dict]:
+    """A fresh draft to publish (drafted by an admin)."""
+    response = org.client.post("/v1/plans", content=PLAN_POLICY, headers=org.users["admin"] | TOML_BODY)
+    assert response.status_code == 201, response.text
+    return f"/v1/plans/{response.json()['plan_id']}/publish", {}
 
 
 def _decision(org: Org) -> tuple[str, dict]:

@@ -222,6 +222,20 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Бөлімшелер сақталды.",
         "The units were saved.",
     ),
+    "console.admin.user.done.region": ("Регион сохранён.", "Өңір сақталды.", "The region was saved."),
+    "console.admin.user.region_heading": ("Регион аудитора", "Аудитордың өңірі", "The auditor's region"),
+    "console.admin.user.region_any": ("Любой регион", "Кез келген өңір", "Any region"),
+    "console.admin.user.region_note": (
+        "Планы визитов направляют аудитора только в подразделения этого региона.",
+        "Сапар жоспарлары аудиторды тек осы өңірдің бөлімшелеріне жібереді.",
+        "Visit plans send the auditor only to units of this region.",
+    ),
+    "console.admin.user.region_submit": ("Сохранить регион", "Өңірді сақтау", "Save the region"),
+    "console.admin.user.error.unknown_region": (
+        "Ни одно подразделение не находится в этом регионе.",
+        "Бұл өңірде бірде-бір бөлімше жоқ.",
+        "No unit is in that region.",
+    ),
     "console.admin.user.units_heading": (
         "Подразделения руководителя",
         "Басшының бөлімшелері",

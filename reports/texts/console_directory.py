@@ -192,6 +192,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "қайта бағалау керек тапсырманың коды: басқа аудитордың, сол бөлімшеге, сол чек-парақпен",
         "the id of another auditor's assignment of the same unit and checklist, to score again",
     ),
+    "console.directory.takes.time": (
+        "время ЧЧ:ММ, вместе с другим концом окна",
+        "СС:ММ уақыты, терезенің екінші шетімен бірге",
+        "a time of day, HH:MM, with the other end of the window",
+    ),
     "console.directory.required": ("обязателен", "міндетті", "required"),
     "console.directory.optional": ("необязателен", "міндетті емес", "optional"),
     "console.directory.error.choose_entity": (

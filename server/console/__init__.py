@@ -4,7 +4,8 @@
 `review` and `visit` are the review queue and the visit page; `dashboards`, `periods`,
 `scorecards`, `admin` and `directory` are the rest of CONSOLE.md's pages; `my` is the unit
 manager's home and appeal form, `appeals` the quality lead's appeals queue and decision page;
-`integrity` the signals that question visits, and the pages per auditor.
+`integrity` the signals that question visits, and the pages per auditor; `plans` drafts,
+publishes and follows the month's assignment plans.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from server.console import (
     integrity,
     my,
     periods,
+    plans,
     review,
     scorecards,
     visit,
@@ -36,5 +38,6 @@ ROUTES = [
     *appeals.ROUTES,
     *calibration.ROUTES,
     *integrity.ROUTES,
+    *plans.ROUTES,
     *my.ROUTES,
 ]

@@ -47,6 +47,7 @@ from server.routes.health import health_of
 from server.routes.users import MAX_UNITS, check_units, reset_console_password
 from server.settings import Settings
 from server.store import audit as audit_store
+from server.store import directory as directory_store
 from server.store import sessions as sessions_store
 from server.store import users as store
 from server.sync.refresh import rebuild_all
@@ -76,6 +77,7 @@ ACTIONS = (
     "user.create",
     "user.role",
     "user.units",
+    "user.region",
     "user.password.",
     "user.token.",
     "device.revoke",
@@ -222,6 +224,7 @@ _USER_DONE = (
     "created",
     "role",
     "units",
+    "region",
     "role_same",
     "password",
     "token",
@@ -241,6 +244,7 @@ _USER_ERRORS = (
     "unknown_token",
     "unknown_device",
     "bad_units",
+    "unknown_region",
     *_UNITS_ERRORS,
 )
 
@@ -260,6 +264,7 @@ async def user_page(request: Request, db: NamedDependency[Database], name: FromP
         raise not_found("user")
     params = request.query_params
     secret = _take_once(request, detail.name)
+    regions = await db.read(directory_store.unit_regions) if detail.role == "auditor" else []
     response = page(
         request,
         "admin_user.html",
@@ -270,6 +275,7 @@ async def user_page(request: Request, db: NamedDependency[Database], name: FromP
         error=_code(params.get("error"), _USER_ERRORS),
         secret=secret,
         min_length=MIN_LENGTH,
+        regions=regions,
     )
     if request.cookies.get(ONCE_COOKIE) is not None:
         response.delete_cookie(ONCE_COOKIE, path=ONCE_PATH)
@@ -311,6 +317,20 @@ async def change_units(request: Request, db: NamedDependency[Database], name: Fr
             raise
         return _back(_user_url(name), error=exc.code)
     return _back(_user_url(name), done="units")
+
+
+@post("/admin/users/{name:str}/region", opt=ADMINS, include_in_schema=False, status_code=303)
+async def change_region(request: Request, db: NamedDependency[Database], name: FromPath[str]) -> Redirect:
+    """Put an auditor in the region chosen, or any region (`PUT /v1/users/{name}/region`'s rules, audited)."""
+    name = _user_name(name)
+    region = (await form_field(request, "region")).strip()[:200] or None
+    try:
+        await db.write(store.set_region, name, region, viewer_of(request).name)
+    except ProblemError as exc:
+        if exc.code != "unknown_region":
+            raise
+        return _back(_user_url(name), error="unknown_region")
+    return _back(_user_url(name), done="region")
 
 
 @post("/admin/users/{name:str}/password", opt=ADMINS, include_in_schema=False, status_code=303)
@@ -721,6 +741,7 @@ ROUTES = [
     user_page,
     change_role,
     change_units,
+    change_region,
     reset_password,
     issue_token,
     revoke_all_tokens,

@@ -473,6 +473,7 @@ _TAKES = (
     ("degrees", re.compile(r"^degrees from -(?P<bound>[0-9]+) to [0-9]+, given with the other coordinate$")),
     ("metres", re.compile(r"^metres from (?P<low>[0-9]+) to (?P<high>[0-9]+), only with lat and lon$")),
     ("calibration", re.compile(r"^the id of another auditor's assignment of the same unit and checklist")),
+    ("time", re.compile(r"^a time of day, HH:MM, with the other end of the window$")),
     ("one_of", re.compile(r"^one of (?P<values>.+)$")),
     ("bool", re.compile(r"^true or false$")),
     ("date", re.compile(r"^a date, YYYY-MM-DD$")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import secrets
 import sqlite3
 from importlib import resources
@@ -32,7 +33,8 @@ from server.directory import parse_csv
 from server.files import write_private
 from server.integrity.tasks import IntegrityChecks
 from server.passwords import hash_password
-from server.periods import previous_period
+from server.periods import next_period, previous_period
+from server.plans import draft_plan, example_policy
 from server.settings import Settings
 from server.store import directory as directory_store
 from server.store import sessions as sessions_store
@@ -48,6 +50,14 @@ DEMO_USERS = (
     ("auditor.marina", "auditor"),
     ("manager.aliya", "unit_manager"),
 )
+# Where each demo auditor works: their home region in the directory, and the regions the demo's plan
+# adds to it (five regions, three auditors: two of them cover a second region each).
+DEMO_REGIONS = {
+    "auditor.aigerim": ("Алматы", ()),
+    "auditor.daulet": ("Астана", ("Қарағанды облысы",)),
+    "auditor.marina": ("Шымкент", ("Ақтөбе облысы",)),
+}
+DEMO_PLANNER = "qlead.saule"
 TOKENS_FILE = "demo-tokens.txt"
 CHECKLIST_OF_KIND = {"branch": "branch", "contact_centre": "contact_centre", "field_technician": "field_technician"}
 
@@ -94,6 +104,7 @@ async def load_demo(db: Database, settings: Settings, today: dt.date | None = No
         lines.extend(await publish_scorecards(db, blobs, previous_period(f"{today:%Y-%m}"), tz))
     finally:
         blobs.close()
+    lines.extend(await _next_month_plan(db, next_period(f"{today:%Y-%m}"), tz))
     if tokens_path.exists():
         lines.append(f"demo users and their tokens, then the office users' console passwords ({tokens_path}):")
         lines.extend("  " + line for line in tokens_path.read_text(encoding="utf-8").splitlines() if line)
@@ -148,6 +159,29 @@ async def _month_assignments(db: Database, today: dt.date) -> int:
     ]
     await db.write(directory_store.put_assignments, rows)
     return len(rows)
+
+
+async def _next_month_plan(db: Database, period: str, tz: ZoneInfo) -> list[str]:
+    """The auditors' regions, and a draft plan of next month from the shipped example for a quality lead to read."""
+    for name, (region, _) in DEMO_REGIONS.items():
+        if await db.read(_row, "SELECT 1 FROM users WHERE name = ? AND region IS NULL", (name,)):
+            await db.write(users_store.set_region, name, region)
+    if await db.read(_row, "SELECT 1 FROM plans WHERE period = ? LIMIT 1", (period,)):
+        return []
+    # A JSON array of strings is a TOML array as well.
+    extra = "".join(
+        f'\n[auditors."{name}"]\nregions = {json.dumps([home, *more], ensure_ascii=False)}\n'
+        for name, (home, more) in DEMO_REGIONS.items()
+        if more
+    )
+    # Three auditors for five regions who visited every unit lately: the industry's 90-day lockout
+    # would leave next month nearly empty, so the demo plans with 30 days (and says what falls short).
+    text = example_policy(period).replace("lockout_days = 90", "lockout_days = 30", 1)
+    policy = (text + extra).encode("utf-8")
+    plan = await draft_plan(db, policy, "toml", DEMO_PLANNER, tz)
+    return [
+        f"demo: plan {plan.plan_id} for {period} drafted: {plan.visit_count} visits, {plan.warning_count} warning(s)"
+    ]
 
 
 def _row(c: sqlite3.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:

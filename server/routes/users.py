@@ -18,7 +18,7 @@ from server.passwords import MAX_LENGTH, MIN_LENGTH, checked_password, hash_pass
 from server.routes.params import CursorParam, LimitParam
 from server.store import sessions as sessions_store
 from server.store import users as store
-from server.wire import Body, Slug, UserName, Wire, decode_cursor, next_cursor, strict_body
+from server.wire import Body, Name, Slug, UserName, Wire, decode_cursor, next_cursor, strict_body
 
 MAX_UNITS = 1000
 # The units a unit manager reads and appeals for: unit ids of the directory (`check_units`: one or more).
@@ -30,10 +30,17 @@ class UserIn(Body):
     role: Role
     # Required for a unit manager, refused for every other role.
     units: Units | None = None
+    # An auditor's region (a region of the directory's units): plans send them only there. None: any region.
+    region: Name | None = None
 
 
 class UnitsIn(Body):
     units: Units
+
+
+class RegionIn(Body):
+    # None: the auditor may be planned into any region.
+    region: Name | None
 
 
 class PasswordIn(Body):
@@ -66,11 +73,17 @@ class User(Wire):
     created_at: str
     token_prefixes: list[str]
     units: list[str]  # a unit manager's units; empty for every other role
+    region: str | None  # an auditor's region; None: any region (and every other role)
 
 
 class UserUnits(Wire):
     name: str
     units: list[str]
+
+
+class UserRegion(Wire):
+    name: str
+    region: str | None
 
 
 class UserPage(Wire):
@@ -90,14 +103,23 @@ async def create_user(
     """Create a user; the answer holds its first token, shown this once.
 
     A unit manager is created with its `units` (400 `units_required` without them, `unknown_unit`
-    for a unit not in the directory); another role with units is 400 `units_not_allowed`.
+    for a unit not in the directory); another role with units is 400 `units_not_allowed`. An auditor
+    may be given a `region` (400 `unknown_region` when no unit is in it; another role: `region_not_allowed`).
     """
     data = strict_body(data, UserIn)
     _not_reserved(data.name)
     check_units(data.role, data.units)
+    check_region_role(data.role, data.region)
     token, prefix, hashed = new_token()
     await db.write(
-        store.create_user, data.name, data.role, prefix, hashed, actor=principal_of(request).name, units=data.units
+        store.create_user,
+        data.name,
+        data.role,
+        prefix,
+        hashed,
+        actor=principal_of(request).name,
+        units=data.units,
+        region=data.region,
     )
     return NewUser(name=data.name, role=data.role, token=token, prefix=prefix)
 
@@ -118,6 +140,30 @@ def check_units(role: str, units: list[str] | None) -> None:
             f"only unit managers are bound to units, not a {role}",
             [FieldError(path="units", message="leave out the units for this role")],
         )
+
+
+def check_region_role(role: str, region: str | None) -> None:
+    """Only an auditor works in a region (the console's create form checks the same)."""
+    if region is not None and role != "auditor":
+        raise ProblemError(
+            400,
+            "region_not_allowed",
+            f"only auditors work in a region, not a {role}",
+            [FieldError(path="region", message="leave out the region for this role")],
+        )
+
+
+@put(
+    "/v1/users/{name:str}/region", opt=roles("admin"), responses=problems(400, 401, 403, 404, 409, 413), tags=["users"]
+)
+async def set_region(
+    request: Request, db: NamedDependency[Database], name: FromPath[str], data: JSONBody[SkipValidation[RegionIn]]
+) -> UserRegion:
+    """Put an auditor in a region, or any region with `null` (audited): 404 for no such user, 409
+    `not_auditor` for a user of another role, 400 `unknown_region` when no unit is in the region."""
+    data = strict_body(data, RegionIn)
+    region = await db.write(store.set_region, _named(name), data.region, principal_of(request).name)
+    return UserRegion(name=name, region=region)
 
 
 @put("/v1/users/{name:str}/units", opt=roles("admin"), responses=problems(400, 401, 403, 404, 409, 413), tags=["users"])
@@ -224,6 +270,7 @@ async def list_users(db: NamedDependency[Database], limit: LimitParam = 100, cur
             created_at=r["created_at"],
             token_prefixes=(r["prefixes"] or "").split(),
             units=units.get(r["name"], []),
+            region=r["region"],
         )
         for r in rows
     ]
@@ -237,6 +284,7 @@ ROUTES = [
     revoke_all_tokens,
     set_password,
     set_units,
+    set_region,
     revoke_device,
     list_users,
 ]

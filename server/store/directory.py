@@ -21,6 +21,9 @@ Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90, examples=[43.2389])]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180, examples=[76.8897])]
 # How far from its unit a visit's GPS fix may be, in metres (the policy's `geofence_m` when none).
 GeofenceM = Annotated[int, msgspec.Meta(ge=10, le=100_000, examples=[150])]
+# A time of day, `HH:MM` (24 hours): the window of a planned visit on its day.
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$(?!\n)"
+TimeOfDay = Annotated[str, msgspec.Meta(pattern=TIME_OF_DAY_PATTERN, examples=["10:00"])]
 
 
 class UnitLocation(Body):
@@ -88,6 +91,9 @@ class AssignmentIn(Body):
     # A second scoring of that assignment's event by another auditor (calibration): the same
     # unit and checklist, never itself calibrated (`calibration_problems`).
     calibration_of: Slug | None = None
+    # When in the day to go (both or neither, `time_from` before `time_to`): a planned visit's slot.
+    time_from: TimeOfDay | None = None
+    time_to: TimeOfDay | None = None
 
 
 class Assignment(Wire):
@@ -101,6 +107,9 @@ class Assignment(Wire):
     due_to: str
     active: bool
     calibration_of: str | None
+    time_from: str | None
+    time_to: str | None
+    plan_id: str | None  # the published plan that made it (read-only: set by publishing a plan)
     updated_at: str
 
 
@@ -122,7 +131,8 @@ class AssignmentPage(Wire):
 UNIT_COLUMNS = "unit_id, kind, name, region, active, lat, lon, geofence_m, updated_at"
 STAFF_COLUMNS = "staff_id, name, unit_id, position, active, updated_at"
 ASSIGNMENT_COLUMNS = (
-    "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, calibration_of, updated_at"
+    "assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active, calibration_of,"
+    " time_from, time_to, plan_id, updated_at"
 )
 
 
@@ -295,12 +305,16 @@ def put_staff(c: sqlite3.Connection, rows: list[tuple[str, StaffIn]], where: lis
 
 
 def put_assignments(
-    c: sqlite3.Connection, rows: list[tuple[str, AssignmentIn]], where: list[str] | None = None
+    c: sqlite3.Connection,
+    rows: list[tuple[str, AssignmentIn]],
+    where: list[str] | None = None,
+    plan_id: str | None = None,
 ) -> None:
     """Create or update assignments, all in one transaction, after checking every reference.
 
     422 `unknown_reference` for an auditor, unit or checklist that is not there; then 400 with the
     code of the first of `CALIBRATION_CODES` found for a calibration that cannot be (every problem listed).
+    `plan_id` marks them as made by publishing that plan; without it, an assignment keeps the plan it has.
     """
     now = now_iso()
     errors = _assignment_problems(c, rows, where)
@@ -314,10 +328,12 @@ def put_assignments(
     previous = _existing(c, "assignments", "assignment_id", {key for key, _ in rows}, "auditor")
     c.executemany(
         "INSERT INTO assignments (assignment_id, auditor, unit_id, checklist_id, due_from, due_to, active,"
-        " calibration_of, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " calibration_of, time_from, time_to, plan_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (assignment_id) DO UPDATE SET auditor = excluded.auditor, unit_id = excluded.unit_id,"
         " checklist_id = excluded.checklist_id, due_from = excluded.due_from, due_to = excluded.due_to,"
-        " active = excluded.active, calibration_of = excluded.calibration_of, updated_at = excluded.updated_at",
+        " active = excluded.active, calibration_of = excluded.calibration_of, time_from = excluded.time_from,"
+        " time_to = excluded.time_to, plan_id = coalesce(excluded.plan_id, assignments.plan_id),"
+        " updated_at = excluded.updated_at",
         [
             (
                 key,
@@ -328,6 +344,9 @@ def put_assignments(
                 a.due_to.isoformat(),
                 int(a.active),
                 a.calibration_of,
+                a.time_from,
+                a.time_to,
+                plan_id,
                 now,
             )
             # The originals first: a calibration's reference to one later in the file must find it.
@@ -425,7 +444,18 @@ def _assignment_problems(
             )
         if a.due_from > a.due_to:
             errors.append(FieldError(path=_where(where, i, "due_to"), message="must not be before due_from"))
+        errors += _time_problems(a, lambda field, i=i: _where(where, i, field))
     return errors
+
+
+def _time_problems(a: AssignmentIn, path: Callable[[str], str]) -> list[FieldError]:
+    """A time window is both ends, the first before the second (`HH:MM` compares as text)."""
+    if (a.time_from is None) != (a.time_to is None):
+        missing = "time_to" if a.time_to is None else "time_from"
+        return [FieldError(path=path(missing), message="a time window needs both time_from and time_to")]
+    if a.time_from is not None and a.time_to is not None and a.time_from >= a.time_to:
+        return [FieldError(path=path("time_to"), message="must be after time_from")]
+    return []
 
 
 # The codes of a calibration that cannot be, the first found answering for all (`put_assignments`).

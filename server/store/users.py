@@ -71,19 +71,30 @@ def create_user(
     hashed: str,
     actor: str | None = None,
     units: list[str] | None = None,
+    region: str | None = None,
 ) -> None:
-    """A new user with its first token (a unit manager bound to `units` in the same transaction);
-    409 `user_exists` if the name is taken, `set_units`' refusals for the units (audited when `actor` is given)."""
+    """A new user with its first token (a unit manager bound to `units`, an auditor to `region`, in the
+    same transaction); 409 `user_exists` if the name is taken, `set_units`' refusals for the units and
+    `check_region`'s for the region (audited when `actor` is given)."""
     now = now_iso()
     if c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise ProblemError(409, "user_exists", f"a user named {name!r} already exists")
-    c.execute("INSERT INTO users (name, role, created_at) VALUES (?, ?, ?)", (name, role, now))
+    if region is not None:
+        check_region(c, region)
+    c.execute("INSERT INTO users (name, role, created_at, region) VALUES (?, ?, ?, ?)", (name, role, now, region))
     c.execute(
         "INSERT INTO tokens (prefix, user_name, hash, created_at) VALUES (?, ?, ?, ?)",
         (prefix, name, hashed, now),
     )
     if actor is not None:
-        audit(c, actor, "user.create", "user", name, {"role": role, "token": prefix})
+        audit(
+            c,
+            actor,
+            "user.create",
+            "user",
+            name,
+            {"role": role, "token": prefix} | ({"region": region} if region else {}),
+        )
     if units:
         set_units(c, name, units, actor)
 
@@ -154,6 +165,8 @@ def set_role(c: sqlite3.Connection, name: str, role: str, actor: str) -> bool:
     c.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
     if row["role"] == "unit_manager":  # a unit manager no more: bound to no unit
         c.execute("DELETE FROM user_units WHERE user_name = ?", (name,))
+    if row["role"] == "auditor":  # only auditors are planned into a region
+        c.execute("UPDATE users SET region = NULL WHERE name = ?", (name,))
     if role == "auditor":
         c.execute("UPDATE users SET password_hash = NULL WHERE name = ?", (name,))
         end_sessions(c, name, now_iso())
@@ -177,7 +190,7 @@ def reset_password(
 def list_users(c: sqlite3.Connection, after: str, limit: int) -> list[sqlite3.Row]:
     """A page of users (name order) with their live token prefixes."""
     return c.execute(
-        "SELECT u.name, u.role, u.created_at,"
+        "SELECT u.name, u.role, u.created_at, u.region,"
         f" (SELECT {'string_agg' if is_postgres(c) else 'group_concat'}(prefix, ' ') FROM (SELECT prefix FROM tokens t"
         "   WHERE t.user_name = u.name AND t.revoked_at IS NULL ORDER BY prefix) AS live) AS prefixes"
         " FROM users u WHERE u.name > ? AND u.name NOT LIKE '\\_%' ESCAPE '\\'"
@@ -215,6 +228,7 @@ class UserRow(msgspec.Struct, frozen=True, kw_only=True):
     live_tokens: int
     has_password: bool
     units: list[str]  # a unit manager's units (empty for every other role)
+    region: str | None = None  # an auditor's region (None: any)
 
 
 def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str, limit: int) -> list[UserRow]:
@@ -224,7 +238,7 @@ def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str,
     """
     pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = c.execute(
-        "SELECT u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,"
+        "SELECT u.name, u.role, u.created_at, u.region, u.password_hash IS NOT NULL AS has_password,"
         " (SELECT count(*) FROM tokens t WHERE t.user_name = u.name AND t.revoked_at IS NULL) AS live_tokens"
         " FROM users u WHERE u.name > ? AND u.name NOT LIKE '\\_%' ESCAPE '\\'"
         # lower() on both sides: SQLite's LIKE ignores the case of ASCII letters, PostgreSQL's does not.
@@ -241,6 +255,7 @@ def find_users(c: sqlite3.Connection, search: str, role: str | None, after: str,
             live_tokens=r["live_tokens"],
             has_password=bool(r["has_password"]),
             units=units.get(r["name"], []),
+            region=r["region"],
         )
         for r in rows
     ]
@@ -282,12 +297,14 @@ class UserDetail(msgspec.Struct, frozen=True, kw_only=True):
     tokens: list[TokenRow]
     devices: list[DeviceRow]
     units: list[UnitRef]
+    region: str | None = None  # an auditor's region (None: any)
 
 
 def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
     """The user named `name` with tokens (newest first) and devices, or None (also for `_` names)."""
     row = c.execute(
-        "SELECT name, role, created_at, password_hash IS NOT NULL AS has_password FROM users WHERE name = ?", (name,)
+        "SELECT name, role, created_at, region, password_hash IS NOT NULL AS has_password FROM users WHERE name = ?",
+        (name,),
     ).fetchone()
     if row is None or row["name"].startswith("_"):
         return None
@@ -317,6 +334,7 @@ def user_detail(c: sqlite3.Connection, name: str) -> UserDetail | None:
         tokens=[TokenRow(**dict(t)) for t in tokens],
         devices=[DeviceRow(**dict(d)) for d in devices],
         units=[UnitRef(unit_id=u["unit_id"], name=u["name"]) for u in units],
+        region=row["region"],
     )
 
 
@@ -370,3 +388,36 @@ def units_of_users(c: sqlite3.Connection, names: list[str]) -> dict[str, list[st
     for r in rows:
         out.setdefault(r["user_name"], []).append(r["unit_id"])
     return out
+
+
+# --- the region of an auditor ----------------------------------------------------------------------
+
+
+def check_region(c: sqlite3.Connection, region: str) -> None:
+    """400 `unknown_region` unless some unit of the directory is in `region` (a typo would plan nobody)."""
+    if c.execute("SELECT 1 FROM units WHERE region = ? LIMIT 1", (region,)).fetchone() is None:
+        raise ProblemError(
+            400,
+            "unknown_region",
+            f"no unit is in the region {region!r}",
+            [FieldError(path="region", message="name a region of the directory's units")],
+        )
+
+
+def set_region(c: sqlite3.Connection, name: str, region: str | None, actor: str | None = None) -> str | None:
+    """Put an auditor in `region` (None: any region), audited when `actor` is given; the region.
+
+    404 for no such user; 409 `not_auditor` for a user of another role; 400 `unknown_region`.
+    """
+    row = c.execute("SELECT role, region FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None or name.startswith("_"):
+        raise not_found("user")
+    if row["role"] != "auditor":
+        raise ProblemError(409, "not_auditor", f"{name} is a {row['role']}: only auditors work in a region")
+    if region is not None:
+        check_region(c, region)
+    if row["region"] != region:
+        c.execute("UPDATE users SET region = ? WHERE name = ?", (region, name))
+        if actor is not None:
+            audit(c, actor, "user.region", "user", name, {"from": row["region"], "to": region})
+    return region
