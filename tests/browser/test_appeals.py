@@ -101,7 +101,13 @@ def test_an_appeal_is_filed_with_a_photo_decided_and_the_visit_shows_the_new_sco
     assert page.is_visible("[data-testid=flash]")
     assert page.get_attribute(f"[data-testid=answer][data-item='{item}'] [data-state]", "data-state") == "open"
     thumb = page.locator("[data-testid=visit-appeal] [data-testid=photo] img").first
-    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0"), "the appeal's photo does not show"
+    # The photo is redrawn without its metadata when asked for: on a loaded machine it may still be
+    # loading when the page is; wait for it to finish (a broken image never gets a width).
+    loaded = (
+        "img => img.complete ? img.naturalWidth > 0 : new Promise(done => {"
+        " img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false); })"
+    )
+    assert thumb.evaluate(loaded), "the appeal's photo does not show"
     browser.look("appeal filed ru")
     switch_language(browser, "kk")
     browser.look("my visit kk")
