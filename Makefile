@@ -34,25 +34,21 @@ serve: $(SERVER_STAMP)
 	$(BIN)/tekseru serve --demo
 
 # Three processes side by side: the browser tests (tests/browser), then the slow groups of SQLite
-# (crash, property, fuzz: marker `slow`) and the SQLite half of a few long modules (BESIDE); the
-# tests that need PostgreSQL (marker `postgres`: the PostgreSQL half of the tests run on both
-# stores, their slow ones included, and those of PostgreSQL alone); and the rest. The suite waits
-# on servers, disks and browsers more than it computes, so they overlap on 2 cores; the split keeps
-# the three about as long. The other two reports follow the rest's; the target fails if any failed.
-BESIDE := tests/test_bola.py tests/test_robust_cli.py tests/test_uploads.py
+# (crash, property, fuzz: marker `slow`); the tests that need PostgreSQL (marker `postgres`: the
+# PostgreSQL half of the tests run on both stores, their slow ones included, and those of PostgreSQL
+# alone); and the rest. The suite waits on servers, disks and browsers more than it computes, so
+# they overlap on 2 cores. The other two reports follow the rest's; the target fails if any failed.
 test: $(TEST_STAMP)
 	@browser_log=$$(mktemp); postgres_log=$$(mktemp); \
 	{ $(BIN)/python -m pytest tests/browser; first=$$?; \
-	  $(BIN)/python -m pytest --ignore=tests/browser -m "slow and not postgres"; second=$$?; \
-	  $(BIN)/python -m pytest $(BESIDE) -m "not postgres and not slow"; \
-	  test $$first -eq 0 -a $$second -eq 0 -a $$? -eq 0; } >"$$browser_log" 2>&1 & browser=$$!; \
+	  $(BIN)/python -m pytest --ignore=tests/browser -m "slow and not postgres"; \
+	  test $$first -eq 0 -a $$? -eq 0; } >"$$browser_log" 2>&1 & browser=$$!; \
 	$(BIN)/python -m pytest --ignore=tests/browser -m "postgres" >"$$postgres_log" 2>&1 & postgres=$$!; \
-	$(BIN)/python -m pytest --ignore=tests/browser $(addprefix --ignore=,$(BESIDE)) -m "not postgres and not slow"; \
-	rest=$$?; \
+	$(BIN)/python -m pytest --ignore=tests/browser -m "not postgres and not slow"; rest=$$?; \
 	wait $$postgres; postgres_status=$$?; wait $$browser; browser_status=$$?; \
 	echo; echo "--- the PostgreSQL tests (-m postgres), run beside the rest ---"; \
 	cat "$$postgres_log"; \
-	echo; echo "--- the browser tests, the slow groups (-m 'slow and not postgres') and $(BESIDE), beside the rest ---"; \
+	echo; echo "--- the browser tests (tests/browser), then the slow groups (-m 'slow and not postgres'), beside the rest ---"; \
 	cat "$$browser_log"; \
 	rm -f "$$browser_log" "$$postgres_log"; \
 	test $$rest -eq 0 -a $$postgres_status -eq 0 -a $$browser_status -eq 0
